@@ -1,0 +1,62 @@
+"""Atomic file writes: a reader never sees a half-written file.
+
+Each writer writes to a temporary file in the target's directory, flushes and fsyncs it, then
+``os.replace``-s it over the target (atomic on POSIX and Windows). An interrupted process
+leaves either the old file or the new one, never a torn mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` for writing; on success replace ``path`` with it.
+
+    On an exception inside the ``with`` block the temporary file is removed and ``path`` is
+    left untouched.
+    """
+    if not any(flag in mode for flag in "wx"):
+        raise ValueError(f"atomic_open: mode must be a write mode ('w' or 'wb'), got {mode!r}")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+    try:
+        with open(tmp_name, mode.replace("x", "w"), **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
+    """Serialise ``obj`` as JSON (UTF-8, non-ASCII kept readable) to ``path`` atomically."""
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
