@@ -1,0 +1,46 @@
+"""Shared helpers for the recurrent-core tests: build an rnnlab layer and its torch twin."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import rnnlab.nn as rnn
+
+KINDS = {
+    "gru": (rnn.GRU, torch.nn.GRU, {}),
+    "lstm": (rnn.LSTM, torch.nn.LSTM, {}),
+    "rnn_tanh": (rnn.RNN, torch.nn.RNN, {"nonlinearity": "tanh"}),
+    "rnn_relu": (rnn.RNN, torch.nn.RNN, {"nonlinearity": "relu"}),
+}
+
+
+def make_pair(kind: str, input_size: int, hidden: int, dtype=torch.float64, **kwargs):
+    """An rnnlab layer and a torch.nn layer with identical weights (copied via state_dict)."""
+    ours_cls, torch_cls, extra = KINDS[kind]
+    ours = ours_cls(input_size, hidden, **extra, **kwargs).to(dtype)
+    theirs_kwargs = {k: v for k, v in kwargs.items()
+                     if k not in ("input_dropout", "recurrent_dropout", "weight_dropout")}
+    theirs = torch_cls(input_size, hidden, **extra, **theirs_kwargs).to(dtype)
+    theirs.load_state_dict(ours.state_dict())
+    return ours, theirs
+
+
+def torch_reference(layer, x, hx, lengths, batch_first):
+    """torch.nn on the padded tensor, or on pack_padded_sequence(enforce_sorted=False)."""
+    if lengths is None:
+        return layer(x, hx)
+    steps = x.shape[1] if batch_first else x.shape[0]
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        x, torch.as_tensor(lengths), batch_first=batch_first, enforce_sorted=False
+    )
+    out, state = layer(packed, hx)
+    out, _ = torch.nn.utils.rnn.pad_packed_sequence(
+        out, batch_first=batch_first, total_length=steps
+    )
+    return out, state
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(1234)
