@@ -19,8 +19,11 @@ def make_pair(kind: str, input_size: int, hidden: int, dtype=torch.float64, **kw
     """An rnnlab layer and a torch.nn layer with identical weights (copied via state_dict)."""
     ours_cls, torch_cls, extra = KINDS[kind]
     ours = ours_cls(input_size, hidden, **extra, **kwargs).to(dtype)
-    theirs_kwargs = {k: v for k, v in kwargs.items()
-                     if k not in ("input_dropout", "recurrent_dropout", "weight_dropout")}
+    theirs_kwargs = {
+        k: v
+        for k, v in kwargs.items()
+        if k not in ("input_dropout", "recurrent_dropout", "weight_dropout")
+    }
     theirs = torch_cls(input_size, hidden, **extra, **theirs_kwargs).to(dtype)
     theirs.load_state_dict(ours.state_dict())
     return ours, theirs

@@ -18,13 +18,15 @@ TOL = 1e-5
 BATCH, STEPS, INPUT, HIDDEN = 4, 7, 5, 6
 MIXED_LENGTHS = [3, STEPS, 1, 5]  # unsorted, includes 1 and T
 
-CASES = list(itertools.product(
-    ["gru", "lstm", "rnn_tanh", "rnn_relu"],  # kind
-    [1, 2, 3],  # num_layers
-    [False, True],  # bidirectional
-    [False, True],  # batch_first
-    [None, MIXED_LENGTHS],  # lengths
-))
+CASES = list(
+    itertools.product(
+        ["gru", "lstm", "rnn_tanh", "rnn_relu"],  # kind
+        [1, 2, 3],  # num_layers
+        [False, True],  # bidirectional
+        [False, True],  # batch_first
+        [None, MIXED_LENGTHS],  # lengths
+    )
+)
 
 
 def _loss(out, state, out_weight, state_weights):
@@ -48,7 +50,11 @@ def test_forward_and_gradients_match_torch(
     kind, num_layers, bidirectional, batch_first, lengths, step_path
 ):
     ours, theirs = make_pair(
-        kind, INPUT, HIDDEN, num_layers=num_layers, bidirectional=bidirectional,
+        kind,
+        INPUT,
+        HIDDEN,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
         batch_first=batch_first,
     )
     shape = (BATCH, STEPS, INPUT) if batch_first else (STEPS, BATCH, INPUT)
@@ -63,8 +69,11 @@ def test_forward_and_gradients_match_torch(
     results = []
     for layer, is_ours in ((ours, True), (theirs, False)):
         xi = x.clone().requires_grad_(True)
-        hxi = tuple(h.clone().requires_grad_(True) for h in hx) if kind == "lstm" \
+        hxi = (
+            tuple(h.clone().requires_grad_(True) for h in hx)
+            if kind == "lstm"
             else hx.clone().requires_grad_(True)
+        )
         out, state = _run(layer, xi, hxi, lengths, batch_first, is_ours, step_path)
         _loss(out, state, out_weight, state_weights).backward()
         hx_grads = [h.grad for h in hxi] if kind == "lstm" else [hxi.grad]
@@ -93,8 +102,9 @@ def test_forward_and_gradients_match_torch(
 @pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_tanh"])
 def test_float32_paths_agree(kind):
     """The two paths agree in float32 too, on a bigger layer, forward and backward."""
-    ours, _ = make_pair(kind, 16, 32, dtype=torch.float32, num_layers=2, bidirectional=True,
-                        batch_first=True)
+    ours, _ = make_pair(
+        kind, 16, 32, dtype=torch.float32, num_layers=2, bidirectional=True, batch_first=True
+    )
     x = torch.randn(8, 20, 16)
     lengths = torch.randint(1, 21, (8,))
     grads = []
@@ -103,7 +113,9 @@ def test_float32_paths_agree(kind):
         out, state = ours(xi, lengths=lengths, return_gates=step_path)[:2]
         h = state[0] if isinstance(state, tuple) else state
         (out.square().sum() + h.sum()).backward()
-        grads.append((out.detach(), xi.grad, {n: p.grad.clone() for n, p in ours.named_parameters()}))
+        grads.append(
+            (out.detach(), xi.grad, {n: p.grad.clone() for n, p in ours.named_parameters()})
+        )
         ours.zero_grad()
     (o1, g1, p1), (o2, g2, p2) = grads
     torch.testing.assert_close(o1, o2, atol=TOL, rtol=1e-5)

@@ -54,8 +54,7 @@ class _CellBase(nn.Module):
             )
         if x.shape[-1] != self.input_size:
             raise ShapeError(
-                f"{cls}: input.size(-1) must equal input_size={self.input_size}, "
-                f"got {x.shape[-1]}."
+                f"{cls}: input.size(-1) must equal input_size={self.input_size}, got {x.shape[-1]}."
             )
         unbatched = x.dim() == 1
         if state is not None:
@@ -88,7 +87,9 @@ class RNNCell(_CellBase):
         self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ConfigError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
+            raise ConfigError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}."
+            )
         super().__init__(input_size, hidden_size, bias, num_gates=1)
         self.nonlinearity = nonlinearity
 

@@ -47,22 +47,50 @@ def _run_kernel(
     if mode == "LSTM":
         if batch_sizes is None:
             out, h, c = kernel(
-                data, hx, flat_weights, has_bias, num_layers, dropout, training,
-                bidirectional, batch_first,
+                data,
+                hx,
+                flat_weights,
+                has_bias,
+                num_layers,
+                dropout,
+                training,
+                bidirectional,
+                batch_first,
             )
         else:
             out, h, c = kernel(
-                data, batch_sizes, hx, flat_weights, has_bias, num_layers, dropout, training,
+                data,
+                batch_sizes,
+                hx,
+                flat_weights,
+                has_bias,
+                num_layers,
+                dropout,
+                training,
                 bidirectional,
             )
         return out, (h, c)
     if batch_sizes is None:
         return kernel(
-            data, hx, flat_weights, has_bias, num_layers, dropout, training, bidirectional,
+            data,
+            hx,
+            flat_weights,
+            has_bias,
+            num_layers,
+            dropout,
+            training,
+            bidirectional,
             batch_first,
         )
     return kernel(
-        data, batch_sizes, hx, flat_weights, has_bias, num_layers, dropout, training,
+        data,
+        batch_sizes,
+        hx,
+        flat_weights,
+        has_bias,
+        num_layers,
+        dropout,
+        training,
         bidirectional,
     )
 

@@ -71,13 +71,19 @@ class _RecurrentBase(nn.Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                           ("num_layers", num_layers)):
+        for arg, value in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueRangeError(f"{name}: {arg} must be a positive integer, got {value!r}.")
-        for arg, value in (("dropout", dropout), ("input_dropout", input_dropout),
-                           ("recurrent_dropout", recurrent_dropout),
-                           ("weight_dropout", weight_dropout)):
+        for arg, value in (
+            ("dropout", dropout),
+            ("input_dropout", input_dropout),
+            ("recurrent_dropout", recurrent_dropout),
+            ("weight_dropout", weight_dropout),
+        ):
             if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
                 raise ValueRangeError(
                     f"{name}: {arg} must be a probability in [0, 1), got {value!r}."
@@ -124,9 +130,16 @@ class _RecurrentBase(nn.Module):
         parts = [f"{self.input_size}, {self.hidden_size}"]
         if self.mode == "RNN_RELU":
             parts.append("nonlinearity='relu'")
-        for key, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
-                             ("dropout", 0.0), ("bidirectional", False), ("input_dropout", 0.0),
-                             ("recurrent_dropout", 0.0), ("weight_dropout", 0.0)):
+        for key, default in (
+            ("num_layers", 1),
+            ("bias", True),
+            ("batch_first", False),
+            ("dropout", 0.0),
+            ("bidirectional", False),
+            ("input_dropout", 0.0),
+            ("recurrent_dropout", 0.0),
+            ("weight_dropout", 0.0),
+        ):
             value = getattr(self, key)
             if value != default:
                 parts.append(f"{key}={value}")
@@ -170,6 +183,8 @@ class _RecurrentBase(nn.Module):
                 f"got {lengths_t.numel()}."
             )
         lengths_t = lengths_t.to("cpu", torch.int64)
+        if _exporting():
+            return lengths_t  # values are symbolic while tracing; checked at run time instead
         low, high = int(lengths_t.min()), int(lengths_t.max())
         if low < 1 or high > steps:
             bad = int((lengths_t < 1).nonzero()[0]) if low < 1 else int(lengths_t.argmax())
@@ -197,15 +212,17 @@ class _RecurrentBase(nn.Module):
                 zeros = x.new_zeros(rows, batch, self.hidden_size)
                 return zeros, zeros
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise ShapeError(
-                    f"LSTM: hx must be a pair (h_0, c_0), got {type(hx).__name__}."
-                )
-            return (self._check_state(hx[0], batch, "hx[0] (h_0)", batched),
-                    self._check_state(hx[1], batch, "hx[1] (c_0)", batched))
+                raise ShapeError(f"LSTM: hx must be a pair (h_0, c_0), got {type(hx).__name__}.")
+            return (
+                self._check_state(hx[0], batch, "hx[0] (h_0)", batched),
+                self._check_state(hx[1], batch, "hx[1] (c_0)", batched),
+            )
         if hx is None:
             return x.new_zeros(rows, batch, self.hidden_size)
         if isinstance(hx, (tuple, list)):
-            raise ShapeError(f"{type(self).__name__}: hx must be a tensor, got a {type(hx).__name__}.")
+            raise ShapeError(
+                f"{type(self).__name__}: hx must be a tensor, got a {type(hx).__name__}."
+            )
         return self._check_state(hx, batch, "hx", batched)
 
     # ------------------------------------------------------------------- weights
@@ -232,30 +249,48 @@ class _RecurrentBase(nn.Module):
         lengths_t = self._check_lengths(lengths, batch, steps)
         state = self._initial_state(hx, x, batch, batched)
         weights = self._layer_weights()
-        if lengths_t is not None and bool((lengths_t == steps).all()):
+        exporting = _exporting()
+        if lengths_t is not None and not exporting and bool((lengths_t == steps).all()):
             lengths_t = None  # every sequence is full: packing would change nothing
         gates = None
         if self._needs_step_path(return_gates):
             out, final, gates = self._step_path(x, state, weights, lengths_t, return_gates)
-        elif lengths_t is not None and _exporting():
+        elif lengths_t is not None and exporting:
             x_bf = x if self.batch_first else x.transpose(0, 1)
             out, final = padded_per_layer(
-                self.mode, x_bf, state, weights, lengths_t, has_bias=self.bias,
-                num_layers=self.num_layers, bidirectional=self.bidirectional,
+                self.mode,
+                x_bf,
+                state,
+                weights,
+                lengths_t,
+                has_bias=self.bias,
+                num_layers=self.num_layers,
+                bidirectional=self.bidirectional,
             )
             if not self.batch_first:
                 out = out.transpose(0, 1)
         else:
             flat = [w for per_direction in weights for w in per_direction]
             out, final = fused_forward(
-                self.mode, x, state, flat, lengths_t, has_bias=self.bias,
-                num_layers=self.num_layers, dropout=self.dropout, training=self.training,
-                bidirectional=self.bidirectional, batch_first=self.batch_first,
+                self.mode,
+                x,
+                state,
+                flat,
+                lengths_t,
+                has_bias=self.bias,
+                num_layers=self.num_layers,
+                dropout=self.dropout,
+                training=self.training,
+                bidirectional=self.bidirectional,
+                batch_first=self.batch_first,
             )
         if not batched:
             out = out.squeeze(batch_dim)
-            final = (final[0].squeeze(1), final[1].squeeze(1)) if isinstance(final, tuple) \
+            final = (
+                (final[0].squeeze(1), final[1].squeeze(1))
+                if isinstance(final, tuple)
                 else final.squeeze(1)
+            )
         return out, final, gates
 
     def _step_path(
@@ -299,10 +334,18 @@ class _RecurrentBase(nn.Module):
                     )
                     c_n.append(c)
                 elif self.mode == "GRU":
-                    out, h, g = gru_recurrence(gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse)
+                    out, h, g = gru_recurrence(
+                        gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse
+                    )
                 else:
                     out, h, g = rnn_recurrence(
-                        gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse,
+                        gx,
+                        h0[idx],
+                        w_hh,
+                        b_hh,
+                        step_mask,
+                        rec_mask,
+                        reverse,
                         relu=self.mode == "RNN_RELU",
                     )
                 outputs.append(out)
@@ -317,9 +360,7 @@ class _RecurrentBase(nn.Module):
         return out, final, (gates if return_gates else None)
 
     @staticmethod
-    def _gates_batch_major(
-        gates: dict[str, Tensor], step_mask: Tensor | None
-    ) -> dict[str, Tensor]:
+    def _gates_batch_major(gates: dict[str, Tensor], step_mask: Tensor | None) -> dict[str, Tensor]:
         """(T, B, H) buffers → detached (B, T, H), zero at padded steps."""
         result = {}
         for key, value in gates.items():
@@ -365,13 +406,20 @@ class RNN(_RecurrentBase):
         **kwargs,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ConfigError(
-                f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}."
-            )
+            raise ConfigError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
         self.nonlinearity = nonlinearity
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, **kwargs)
+        super().__init__(
+            mode,
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            **kwargs,
+        )
 
     def forward(
         self,
@@ -404,11 +452,28 @@ class GRU(_RecurrentBase):
         (torch.Size([3, 5, 32]), torch.Size([4, 3, 16]))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, **kwargs) -> None:
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, **kwargs)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            **kwargs,
+        )
 
     def forward(
         self,
@@ -436,11 +501,28 @@ class LSTM(_RecurrentBase):
     (B, T, H) when ``return_gates=True``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, **kwargs) -> None:
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, **kwargs)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            **kwargs,
+        )
 
     def forward(
         self,

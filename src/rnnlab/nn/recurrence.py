@@ -75,8 +75,10 @@ class _GRURecurrence(torch.autograd.Function):
         n = gx.new_empty(steps, batch, hidden)
         ghn = gx.new_empty(steps, batch, hidden)
         h_prev_all = gx.new_empty(steps, batch, hidden)
-        out = gx.new_zeros(steps, batch, hidden) if step_mask is not None else gx.new_empty(
-            steps, batch, hidden
+        out = (
+            gx.new_zeros(steps, batch, hidden)
+            if step_mask is not None
+            else gx.new_empty(steps, batch, hidden)
         )
         h = h0
         for t in _time_steps(steps, reverse):
@@ -157,8 +159,10 @@ class _LSTMRecurrence(torch.autograd.Function):
         tanh_c = gx.new_empty(steps, batch, hidden)
         h_prev_all = gx.new_empty(steps, batch, hidden)
         c_prev_all = gx.new_empty(steps, batch, hidden)
-        out = gx.new_zeros(steps, batch, hidden) if step_mask is not None else gx.new_empty(
-            steps, batch, hidden
+        out = (
+            gx.new_zeros(steps, batch, hidden)
+            if step_mask is not None
+            else gx.new_empty(steps, batch, hidden)
         )
         h, c = h0, c0
         for t in _time_steps(steps, reverse):
@@ -182,7 +186,9 @@ class _LSTMRecurrence(torch.autograd.Function):
                 out[t] = torch.where(valid, h_new, 0.0)
                 h = torch.where(valid, h_new, h)
                 c = torch.where(valid, cells[t], c)
-        ctx.save_for_backward(acts, cells, tanh_c, h_prev_all, c_prev_all, w_hh, step_mask, rec_mask)
+        ctx.save_for_backward(
+            acts, cells, tanh_c, h_prev_all, c_prev_all, w_hh, step_mask, rec_mask
+        )
         ctx.has_bias = b_hh is not None
         ctx.reverse = reverse
         ctx.mark_non_differentiable(acts, cells)
@@ -239,8 +245,10 @@ class _RNNRecurrence(torch.autograd.Function):
         w_t = w_hh.t()
         states = gx.new_empty(steps, batch, hidden)
         h_prev_all = gx.new_empty(steps, batch, hidden)
-        out = gx.new_zeros(steps, batch, hidden) if step_mask is not None else gx.new_empty(
-            steps, batch, hidden
+        out = (
+            gx.new_zeros(steps, batch, hidden)
+            if step_mask is not None
+            else gx.new_empty(steps, batch, hidden)
         )
         activation = torch.relu if relu else torch.tanh
         h = h0
@@ -337,7 +345,5 @@ def rnn_recurrence(
     relu: bool = False,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
     """Run an Elman RNN direction; returns (output, h_n, gates {"h": states})."""
-    out, h_n, states = _RNNRecurrence.apply(
-        gx, h0, w_hh, b_hh, step_mask, rec_mask, reverse, relu
-    )
+    out, h_n, states = _RNNRecurrence.apply(gx, h0, w_hh, b_hh, step_mask, rec_mask, reverse, relu)
     return out, h_n, {"h": states}
