@@ -37,6 +37,10 @@ def _time_steps(length: int, reverse: bool) -> range:
     return range(length - 1, -1, -1) if reverse else range(length)
 
 
+def _last_step(steps: int, reverse: bool) -> int:
+    return 0 if reverse else steps - 1
+
+
 def _hidden_input(h: Tensor, rec_mask: Tensor | None) -> Tensor:
     return h if rec_mask is None else h * rec_mask
 
@@ -51,19 +55,39 @@ def _weight_grads(
     return grad_w, grad_b
 
 
+def _state_index(steps: int, reverse: bool):
+    """Slots of the (T+1, B, H) state buffer S: step t reads S[prev(t)] and writes S[next(t)].
+
+    Forward: prev = t, next = t + 1 (S[0] = h0).  Reverse: prev = t + 1, next = t (S[T] = h0).
+    The states *before* each step are then S[:-1] (forward) or S[1:] (reverse), and the states
+    *after* each step S[1:] or S[:-1], without copying.
+    """
+    if reverse:
+        return steps, (lambda t: (t + 1, t)), slice(1, None), slice(None, -1)
+    return 0, (lambda t: (t, t + 1)), slice(None, -1), slice(1, None)
+
+
+def _masked_outputs(states_after: Tensor, step_mask: Tensor | None) -> Tensor:
+    """Outputs are the states after each step, exactly zero at padded steps."""
+    return states_after if step_mask is None else states_after * step_mask
+
+
 class _GRURecurrence(torch.autograd.Function):
     r"""GRU over time (PyTorch's formulation, gate order r, z, n).
 
     Forward:
         r_t = σ(gx_r + W_hr h̃ + b_hr),  z_t = σ(gx_z + W_hz h̃ + b_hz)
-        n_t = tanh(gx_n + r_t ⊙ (W_hn h̃ + b_hn)),  h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
+        n_t = tanh(gx_n + r_t ⊙ ghn_t),  ghn_t = W_hn h̃ + b_hn
+        h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
     with h̃ = h_{t−1} ⊙ m (recurrent-dropout mask m, or 1).
 
     Backward, for δ = ∂L/∂h_t:
-        δz = δ ⊙ (h_{t−1} − n),  δn = δ ⊙ (1 − z),  δn̂ = δn ⊙ (1 − n²)
-        δr̂ = δn̂ ⊙ ghn ⊙ r(1 − r),  δẑ = δz ⊙ z(1 − z)
+        δn̂ = δ ⊙ (1 − z)(1 − n²)                       (pre-activation of n)
+        δr̂ = δn̂ ⊙ ghn ⊙ r(1 − r),  δẑ = δ ⊙ (h_{t−1} − n) ⊙ z(1 − z)
         ∂gx = [δr̂, δẑ, δn̂],  ∂gh = [δr̂, δẑ, δn̂ ⊙ r]
         ∂h_{t−1} = δ ⊙ z + (∂gh W_hh) ⊙ m
+    The step-independent factors are computed for all steps at once before the loop, leaving
+    six small ops and one GEMM per step.
     """
 
     @staticmethod
@@ -73,42 +97,56 @@ class _GRURecurrence(torch.autograd.Function):
         w_t = w_hh.t()
         rz = gx.new_empty(steps, batch, 2 * hidden)
         n = gx.new_empty(steps, batch, hidden)
-        ghn = gx.new_empty(steps, batch, hidden)
-        h_prev_all = gx.new_empty(steps, batch, hidden)
-        out = (
-            gx.new_zeros(steps, batch, hidden)
-            if step_mask is not None
-            else gx.new_empty(steps, batch, hidden)
-        )
-        h = h0
+        gh = gx.new_empty(steps, batch, 3 * hidden)
+        states = gx.new_empty(steps + 1, batch, hidden)
+        first, slots, _, after = _state_index(steps, reverse)
+        states[first] = h0
         for t in _time_steps(steps, reverse):
-            h_prev_all[t] = h
+            prev, nxt = slots(t)
+            h = states[prev]
             h_in = _hidden_input(h, rec_mask)
-            gh = torch.addmm(b_hh, h_in, w_t) if b_hh is not None else h_in.mm(w_t)
-            torch.sigmoid(gx[t, :, : 2 * hidden] + gh[:, : 2 * hidden], out=rz[t])
-            ghn[t] = gh[:, 2 * hidden :]
-            torch.tanh(torch.addcmul(gx[t, :, 2 * hidden :], rz[t, :, :hidden], ghn[t]), out=n[t])
-            h_new = torch.lerp(n[t], h, rz[t, :, hidden:])  # n + z ⊙ (h − n)
-            if step_mask is None:
-                out[t] = h_new
-                h = h_new
+            if b_hh is not None:
+                torch.addmm(b_hh, h_in, w_t, out=gh[t])
             else:
-                valid = step_mask[t]
-                out[t] = torch.where(valid, h_new, 0.0)
-                h = torch.where(valid, h_new, h)
-        ctx.save_for_backward(rz, n, ghn, h_prev_all, w_hh, step_mask, rec_mask)
+                torch.mm(h_in, w_t, out=gh[t])
+            torch.sigmoid(gx[t, :, : 2 * hidden] + gh[t, :, : 2 * hidden], out=rz[t])
+            torch.tanh(
+                torch.addcmul(gx[t, :, 2 * hidden :], rz[t, :, :hidden], gh[t, :, 2 * hidden :]),
+                out=n[t],
+            )
+            if step_mask is None:
+                torch.lerp(n[t], h, rz[t, :, hidden:], out=states[nxt])  # n + z ⊙ (h − n)
+            else:
+                h_new = torch.lerp(n[t], h, rz[t, :, hidden:])
+                torch.where(step_mask[t], h_new, h, out=states[nxt])
+        out = _masked_outputs(states[after], step_mask)
+        ctx.save_for_backward(rz, n, gh, states, w_hh, step_mask, rec_mask)
         ctx.has_bias = b_hh is not None
         ctx.reverse = reverse
         ctx.mark_non_differentiable(rz, n)
-        return out, h, rz, n
+        return out, states[slots(_last_step(steps, reverse))[1]], rz, n
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out, grad_h_n, _grad_rz, _grad_n):  # type: ignore[override]
-        rz, n, ghn, h_prev_all, w_hh, step_mask, rec_mask = ctx.saved_tensors
+        rz, n, gh, states, w_hh, step_mask, rec_mask = ctx.saved_tensors
         steps, batch, hidden = n.shape
-        d_gx = rz.new_empty(steps, batch, 3 * hidden)
+        _, _, before, _ = _state_index(steps, ctx.reverse)
+        h_prev = states[before]
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        rz_slope = rz * (1 - rz)
+        # per-step factors: ∂gh = [δn̂, δ, δn̂] ⊙ coef,  δn̂ = δ ⊙ n_slope
+        coef = torch.cat(
+            (
+                gh[..., 2 * hidden :] * rz_slope[..., :hidden],
+                (h_prev - n) * rz_slope[..., hidden:],
+                r,
+            ),
+            dim=-1,
+        )
+        n_slope = (1 - z) * (1 - n * n)
         d_gh = rz.new_empty(steps, batch, 3 * hidden)
+        d_n_hat = rz.new_empty(steps, batch, hidden)
         grad_h = grad_h_n if grad_h_n is not None else rz.new_zeros(batch, hidden)
         if grad_out is None:
             grad_out = rz.new_zeros(steps, batch, hidden)
@@ -118,21 +156,16 @@ class _GRURecurrence(torch.autograd.Function):
                 valid = step_mask[t]
                 carry = torch.where(valid, 0.0, grad_h)
                 delta = torch.where(valid, delta, 0.0)
-            r, z = rz[t, :, :hidden], rz[t, :, hidden:]
-            d_n_hat = delta * (1 - z) * (1 - n[t] * n[t])
-            d_rz = torch.cat((d_n_hat * ghn[t], delta * (h_prev_all[t] - n[t])), dim=1)
-            d_rz_hat = d_rz * rz[t] * (1 - rz[t])
-            d_gx[t, :, : 2 * hidden] = d_rz_hat
-            d_gx[t, :, 2 * hidden :] = d_n_hat
-            d_gh[t, :, : 2 * hidden] = d_rz_hat
-            torch.mul(d_n_hat, r, out=d_gh[t, :, 2 * hidden :])
+            dn = torch.mul(delta, n_slope[t], out=d_n_hat[t])
+            torch.mul(torch.cat((dn, delta, dn), dim=1), coef[t], out=d_gh[t])
             through_gates = d_gh[t].mm(w_hh)
             if rec_mask is not None:
                 through_gates = through_gates * rec_mask
-            grad_h = torch.addcmul(through_gates, delta, z)
+            grad_h = torch.addcmul(through_gates, delta, z[t])
             if step_mask is not None:
                 grad_h = grad_h + carry
-        h_in = h_prev_all if rec_mask is None else h_prev_all * rec_mask
+        d_gx = torch.cat((d_gh[..., : 2 * hidden], d_n_hat), dim=-1)
+        h_in = h_prev if rec_mask is None else h_prev * rec_mask
         grad_w, grad_b = _weight_grads(d_gh, h_in, ctx.needs_input_grad[2], ctx.has_bias)
         return d_gx, grad_h, grad_w, grad_b, None, None, None
 
@@ -142,68 +175,69 @@ class _LSTMRecurrence(torch.autograd.Function):
 
     Forward: [î, f̂, ĝ, ô] = gx + W_hh h̃ + b_hh;  i, f, o = σ(·), g = tanh(ĝ)
         c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+    The candidate uses tanh(x) = 2σ(2x) − 1, so one sigmoid over all four gates serves:
+    with s_g = σ(2ĝ), g = 2 s_g − 1 and dg/dĝ = 1 − g² = 4 s_g (1 − s_g).
     Backward, for δh = ∂L/∂h_t and δc_in = ∂L/∂c_t from step t+1:
-        δo = δh ⊙ tanh(c_t),  δc = δc_in + δh ⊙ o ⊙ (1 − tanh²c_t)
-        δi = δc ⊙ g,  δf = δc ⊙ c_{t−1},  δg = δc ⊙ i,  ∂c_{t−1} = δc ⊙ f
-        pre-activation gradients: δ· ⊙ σ'(·) for i, f, o and δg ⊙ (1 − g²)
-        ∂h_{t−1} = (∂pre W_hh) ⊙ m
+        δc = δc_in + δh ⊙ o ⊙ (1 − tanh²c_t)
+        ∂pre = [δc ⊙ g, δc ⊙ c_{t−1}, 4 δc ⊙ i, δh ⊙ tanh c_t] ⊙ s(1 − s)   (s = the sigmoids)
+        ∂c_{t−1} = δc ⊙ f,  ∂h_{t−1} = (∂pre W_hh) ⊙ m
     """
 
     @staticmethod
     def forward(ctx, gx, h0, c0, w_hh, b_hh, step_mask, rec_mask, reverse):  # type: ignore[override]
         steps, batch, four_h = gx.shape
         hidden = four_h // 4
-        w_t = w_hh.t()
-        acts = gx.new_empty(steps, batch, 4 * hidden)
-        cells = gx.new_empty(steps, batch, hidden)
+        g_rows = slice(2 * hidden, 3 * hidden)
+        scale = torch.ones(four_h, 1, dtype=gx.dtype, device=gx.device)
+        scale[g_rows] = 2.0
+        w_t = (w_hh * scale).t()  # candidate rows doubled: σ(2ĝ)
+        b_scaled = None if b_hh is None else b_hh * scale.squeeze(1)
+        sig = gx.new_empty(steps, batch, 4 * hidden)  # σ(i), σ(f), σ(2ĝ), σ(o)
+        cand = gx.new_empty(steps, batch, hidden)  # g
         tanh_c = gx.new_empty(steps, batch, hidden)
-        h_prev_all = gx.new_empty(steps, batch, hidden)
-        c_prev_all = gx.new_empty(steps, batch, hidden)
-        out = (
-            gx.new_zeros(steps, batch, hidden)
-            if step_mask is not None
-            else gx.new_empty(steps, batch, hidden)
-        )
-        h, c = h0, c0
+        h_states = gx.new_empty(steps + 1, batch, hidden)
+        c_states = gx.new_empty(steps + 1, batch, hidden)
+        first, slots, _, after = _state_index(steps, reverse)
+        h_states[first] = h0
+        c_states[first] = c0
         for t in _time_steps(steps, reverse):
-            h_prev_all[t] = h
-            c_prev_all[t] = c
+            prev, nxt = slots(t)
+            h, c = h_states[prev], c_states[prev]
             h_in = _hidden_input(h, rec_mask)
-            pre = torch.addmm(b_hh, h_in, w_t) if b_hh is not None else h_in.mm(w_t)
+            pre = torch.addmm(b_scaled, h_in, w_t) if b_scaled is not None else h_in.mm(w_t)
             pre += gx[t]
-            a = acts[t]
-            torch.sigmoid(pre, out=a)
-            a[:, 2 * hidden : 3 * hidden] = torch.tanh(pre[:, 2 * hidden : 3 * hidden])
-            i, f, g, o = a.chunk(4, dim=1)
-            torch.addcmul(f * c, i, g, out=cells[t])
-            torch.tanh(cells[t], out=tanh_c[t])
-            h_new = o * tanh_c[t]
+            pre[:, g_rows] += gx[t, :, g_rows]
+            a = torch.sigmoid(pre, out=sig[t])
+            i, f, s_g, o = a.chunk(4, dim=1)
+            g = torch.mul(s_g, 2.0, out=cand[t]).sub_(1.0)
+            c_new = torch.addcmul(f * c, i, g, out=None if step_mask is not None else c_states[nxt])
+            torch.tanh(c_new, out=tanh_c[t])
             if step_mask is None:
-                out[t] = h_new
-                h, c = h_new, cells[t]
+                torch.mul(o, tanh_c[t], out=h_states[nxt])
             else:
                 valid = step_mask[t]
-                out[t] = torch.where(valid, h_new, 0.0)
-                h = torch.where(valid, h_new, h)
-                c = torch.where(valid, cells[t], c)
-        ctx.save_for_backward(
-            acts, cells, tanh_c, h_prev_all, c_prev_all, w_hh, step_mask, rec_mask
-        )
+                torch.where(valid, o * tanh_c[t], h, out=h_states[nxt])
+                torch.where(valid, c_new, c, out=c_states[nxt])
+        out = _masked_outputs(h_states[after], step_mask)
+        last = slots(_last_step(steps, reverse))[1]
+        ctx.save_for_backward(sig, cand, tanh_c, c_states, h_states, w_hh, step_mask, rec_mask)
         ctx.has_bias = b_hh is not None
         ctx.reverse = reverse
-        ctx.mark_non_differentiable(acts, cells)
-        return out, h, c, acts, cells
+        cells = c_states[after]
+        ctx.mark_non_differentiable(sig, cand, cells)
+        return out, h_states[last], c_states[last], sig, cand, cells
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_out, grad_h_n, grad_c_n, _grad_acts, _grad_cells):  # type: ignore[override]
-        acts, cells, tanh_c, h_prev_all, c_prev_all, w_hh, step_mask, rec_mask = ctx.saved_tensors
-        steps, batch, hidden = cells.shape
-        d_pre = acts.new_empty(steps, batch, 4 * hidden)
-        grad_h = grad_h_n if grad_h_n is not None else acts.new_zeros(batch, hidden)
-        grad_c = grad_c_n if grad_c_n is not None else acts.new_zeros(batch, hidden)
+    def backward(ctx, grad_out, grad_h_n, grad_c_n, *_unused):  # type: ignore[override]
+        sig, cand, tanh_c, c_states, h_states, w_hh, step_mask, rec_mask = ctx.saved_tensors
+        steps, batch, hidden = tanh_c.shape
+        _, slots, before, _ = _state_index(steps, ctx.reverse)
+        d_pre = sig.new_empty(steps, batch, 4 * hidden)
+        grad_h = grad_h_n if grad_h_n is not None else sig.new_zeros(batch, hidden)
+        grad_c = grad_c_n if grad_c_n is not None else sig.new_zeros(batch, hidden)
         if grad_out is None:
-            grad_out = acts.new_zeros(steps, batch, hidden)
+            grad_out = sig.new_zeros(steps, batch, hidden)
         for t in _time_steps(steps, not ctx.reverse):
             delta_h = grad_out[t] + grad_h
             delta_c_in = grad_c
@@ -213,22 +247,29 @@ class _LSTMRecurrence(torch.autograd.Function):
                 carry_c = torch.where(valid, 0.0, grad_c)
                 delta_h = torch.where(valid, delta_h, 0.0)
                 delta_c_in = torch.where(valid, delta_c_in, 0.0)
-            a = acts[t]
-            i, f, g, o = a.chunk(4, dim=1)
+            a = sig[t]
+            i, f, _, o = a.chunk(4, dim=1)
             tc = tanh_c[t]
-            delta_c = delta_c_in + delta_h * o * (1 - tc * tc)
-            d_act = torch.cat((delta_c * g, delta_c * c_prev_all[t], delta_c * i, delta_h * tc), 1)
-            d = d_pre[t]
-            torch.mul(d_act, a * (1 - a), out=d)
-            d[:, 2 * hidden : 3 * hidden] = d_act[:, 2 * hidden : 3 * hidden] * (1 - g * g)
-            grad_h = d.mm(w_hh)
+            delta_c = torch.addcmul(delta_c_in, delta_h * o, 1 - tc * tc)
+            d_act = torch.cat(
+                (
+                    delta_c * cand[t],
+                    delta_c * c_states[slots(t)[0]],
+                    delta_c * i * 4.0,
+                    delta_h * tc,
+                ),
+                dim=1,
+            )
+            torch.mul(d_act, a * (1 - a), out=d_pre[t])
+            grad_h = d_pre[t].mm(w_hh)
             if rec_mask is not None:
                 grad_h = grad_h * rec_mask
             grad_c = delta_c * f
             if step_mask is not None:
                 grad_h = grad_h + carry_h
                 grad_c = grad_c + carry_c
-        h_in = h_prev_all if rec_mask is None else h_prev_all * rec_mask
+        h_prev = h_states[before]
+        h_in = h_prev if rec_mask is None else h_prev * rec_mask
         grad_w, grad_b = _weight_grads(d_pre, h_in, ctx.needs_input_grad[3], ctx.has_bias)
         return d_pre, grad_h, grad_c, grad_w, grad_b, None, None, None
 
@@ -327,10 +368,11 @@ def lstm_recurrence(
     reverse: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
     """Run an LSTM direction; returns (output, h_n, c_n, gates i, f, g, o, c)."""
-    out, h_n, c_n, acts, cells = _LSTMRecurrence.apply(
+    out, h_n, c_n, sig, cand, cells = _LSTMRecurrence.apply(
         gx, h0, c0, w_hh, b_hh, step_mask, rec_mask, reverse
     )
-    i, f, g, o = acts.chunk(4, dim=-1)
+    i, f, _, o = sig.chunk(4, dim=-1)
+    g = cand
     return out, h_n, c_n, {"i": i, "f": f, "g": g, "o": o, "c": cells}
 
 
