@@ -1,0 +1,528 @@
+"""Typed configuration: one frozen dataclass per concern, filled from TOML files and flags.
+
+A run is described by a :class:`RunConfig` holding one section per concern — ``model``
+(:class:`ModelConfig`), ``data`` (:class:`DataConfig``) and ``train`` (:class:`TrainConfig`).
+TOML files and command-line flags fill it; flags win::
+
+    config = RunConfig.from_toml("c.toml").merge({"train.lr": 0.01})
+    config.save("runs/x/config.toml")           # the resolved configuration, defaults included
+
+Every value is checked when a section is built (type, choices, range), and unknown keys are
+errors with a "did you mean" suggestion, so a typo never trains with a silent default.
+
+Everything below works by walking the dataclass fields, so a task adds its own section without
+touching this module::
+
+    @dataclass(frozen=True)
+    class LMConfig(ConfigSection):
+        section: ClassVar[str] = "lm"
+        bptt: int = setting(35, low=1)
+
+    @dataclass(frozen=True)
+    class LMRunConfig(RunConfig):
+        lm: LMConfig = field(default_factory=LMConfig)
+
+Field constraints live in the field metadata written by :func:`setting` (``choices``, ``low``,
+``below``, ``pattern``, ``aliases`` — other spellings users try, used for suggestions).
+
+The TOML writer is written by hand because the standard library only reads TOML; the shape
+written here (flat ``[section]`` tables of strings, numbers, booleans, lists and inline tables)
+is small enough that a dependency is not worth it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import math
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
+
+from rnnlab.errors import ConfigError, MissingDependencyError, RnnlabFileNotFoundError
+from rnnlab.fileio import atomic_write_text
+
+__all__ = [
+    "ConfigSection",
+    "DataConfig",
+    "ModelConfig",
+    "RunConfig",
+    "TrainConfig",
+    "setting",
+    "toml_dumps",
+]
+
+_RunT = TypeVar("_RunT", bound="RunConfig")
+
+
+def setting(
+    default: Any,
+    *,
+    choices: tuple[Any, ...] = (),
+    low: float | None = None,
+    below: float | None = None,
+    pattern: tuple[str, str] | None = None,
+    aliases: tuple[str, ...] = (),
+) -> Any:
+    """A dataclass field with its constraints: ``choices``, ``low`` ≤ value, value < ``below``.
+
+    ``pattern`` is ``(regex, description)`` for strings; ``aliases`` are other names users
+    try for this key (``learning_rate`` for ``lr``), offered as "did you mean" suggestions.
+    Mutable defaults (dicts, lists) are copied per instance.
+    """
+    meta = {"choices": choices, "low": low, "below": below, "pattern": pattern, "aliases": aliases}
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# --------------------------------------------------------------------------- value checking
+
+
+def _type_name(hint: Any) -> str:
+    origin = get_origin(hint) or hint
+    return {
+        bool: "a boolean (true or false)",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        dict: "a table (an inline {key = value, ...})",
+        list: "a list",
+    }.get(origin, str(hint))
+
+
+def _is_toml_value(value: Any) -> bool:
+    if isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_toml_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_toml_value(v) for k, v in value.items())
+    return False
+
+
+def _coerce(key: str, hint: Any, value: Any, where: str) -> Any:
+    """Return ``value`` as the type ``hint`` asks for, or raise a ConfigError naming ``key``."""
+    origin = get_origin(hint) or hint
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        str: isinstance(value, str),
+        dict: isinstance(value, dict),
+        list: isinstance(value, (list, tuple)),
+    }.get(origin)
+    if ok is None:
+        raise TypeError(f"config field {key!r} has unsupported type {hint!r}")
+    if not ok:
+        fix = ""
+        if isinstance(value, str) and origin in (int, float, bool):
+            fix = "; write it without quotes"
+        raise ConfigError(
+            f"Config key '{key}'{where} must be {_type_name(hint)}, "
+            f"got {type(value).__name__} {value!r}{fix}."
+        )
+    if origin is float:
+        return float(value)
+    if origin in (dict, list):
+        if not _is_toml_value(value):
+            raise ConfigError(
+                f"Config key '{key}'{where} may hold only strings, numbers, booleans, lists and "
+                f"tables with string keys, got {value!r}."
+            )
+        args = get_args(hint)
+        if origin is list and args and args[0] is not Any:
+            return [_coerce(f"{key}[{i}]", args[0], v, where) for i, v in enumerate(value)]
+        return copy.deepcopy(dict(value) if origin is dict else list(value))
+    return value
+
+
+def _check_value(key: str, f: dataclasses.Field, hint: Any, value: Any, where: str = "") -> Any:
+    """Type-check ``value`` for field ``f`` and apply its constraints; return the coerced value."""
+    value = _coerce(key, hint, value, where)
+    meta = f.metadata
+    choices = meta.get("choices") or ()
+    if choices and value not in choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        fix = f"; did you mean {close[0]!r}?" if close else "."
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ConfigError(f"Config key '{key}'{where} must be one of {allowed}, got {value!r}{fix}")
+    low, below = meta.get("low"), meta.get("below")
+    if low is not None or below is not None:
+        in_range = not (isinstance(value, float) and math.isnan(value))
+        in_range = in_range and (low is None or value >= low) and (below is None or value < below)
+        if not in_range:
+            kind = "an integer" if isinstance(value, int) else "a number"
+            if low is not None and below is not None:
+                expected = f"{kind} in [{low}, {below})"
+            elif low is not None:
+                expected = f"{kind} >= {low}"
+            else:
+                expected = f"{kind} < {below}"
+            raise ConfigError(f"Config key '{key}'{where} must be {expected}, got {value!r}.")
+    pattern = meta.get("pattern")
+    if pattern and not re.fullmatch(pattern[0], value):
+        raise ConfigError(f"Config key '{key}'{where} must be {pattern[1]}, got {value!r}.")
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class ConfigSection:
+    """Base of every config section: checks each field on construction.
+
+    Subclasses are frozen dataclasses that set ``section`` (the TOML table name) and declare
+    fields with :func:`setting`; override :meth:`check` for rules that span several fields.
+    """
+
+    section: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in fields(self):
+            key = f"{self.section}.{f.name}"
+            value = _check_value(key, f, hints[f.name], getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+        self.check()
+
+    def check(self) -> None:
+        """Rules that involve several fields; raise ConfigError. The default has none."""
+
+
+@dataclass(frozen=True)
+class ModelConfig(ConfigSection):
+    """The network: embedding → recurrent core → pooling → head."""
+
+    section: ClassVar[str] = "model"
+
+    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type", "cell_type"))
+    embedding_dim: int = setting(128, low=1, aliases=("embed_dim", "embedding_size", "emb_dim"))
+    hidden_size: int = setting(128, low=1, aliases=("hidden_dim", "hidden", "units"))
+    num_layers: int = setting(2, low=1, aliases=("layers", "n_layers"))
+    bidirectional: bool = setting(False, aliases=("bidir",))
+    dropout: float = setting(0.0, low=0, below=1, aliases=("layer_dropout",))
+    input_dropout: float = setting(0.0, low=0, below=1)
+    recurrent_dropout: float = setting(0.0, low=0, below=1, aliases=("variational_dropout",))
+    weight_dropout: float = setting(0.0, low=0, below=1, aliases=("dropconnect",))
+    embedding_dropout: float = setting(0.0, low=0, below=1)
+    pooling: str = setting("last", choices=("last", "mean", "max"), aliases=("pool",))
+
+
+@dataclass(frozen=True)
+class DataConfig(ConfigSection):
+    """Where the data lies and how text becomes token ids."""
+
+    section: ClassVar[str] = "data"
+
+    data: str = setting("", aliases=("train", "dataset", "path"))
+    valid: str = setting("", aliases=("validation", "dev"))
+    test: str = setting("")
+    text_col: str = setting("text", aliases=("text_column",))
+    label_col: str = setting("label", aliases=("label_column",))
+    format: str = setting("", choices=("", "csv", "tsv", "jsonl", "parquet"))
+    skip_empty: bool = setting(False)
+    tokenizer: str = setting("english")
+    tokenizer_options: dict[str, Any] = setting({})  # noqa: RUF009 (copied per instance)
+    max_vocab: int = setting(30000, low=1, aliases=("vocab_size", "max_size"))
+    min_count: int = setting(2, low=1, aliases=("min_freq",))
+    oov_buckets: int = setting(0, low=0)
+    max_len: int = setting(400, low=1, aliases=("max_length", "maxlen", "seq_len"))
+    truncate: str = setting("head", choices=("head", "tail"))
+
+
+# Metrics where lower is better; monitoring them with mode "max" would keep the worst epoch.
+_LOWER_IS_BETTER = ("loss", "perplexity", "mae", "mse", "rmse", "mase", "error")
+
+
+@dataclass(frozen=True)
+class TrainConfig(ConfigSection):
+    """Optimisation, early stopping, checkpoints and the device (read by ``rnnlab.train``)."""
+
+    section: ClassVar[str] = "train"
+
+    epochs: int = setting(3, low=1, aliases=("num_epochs", "max_epochs", "n_epochs"))
+    batch_size: int = setting(32, low=1, aliases=("batch",))
+    lr: float = setting(1e-3, low=0, aliases=("learning_rate", "lr0"))
+    weight_decay: float = setting(0.0, low=0, aliases=("l2",))
+    clip_norm: float = setting(5.0, low=0, aliases=("grad_clip", "clip", "max_grad_norm"))
+    schedule: str = setting("none", choices=("none", "linear", "cosine"), aliases=("scheduler",))
+    warmup_steps: int = setting(0, low=0, aliases=("warmup",))
+    patience: int = setting(0, low=0, aliases=("early_stopping", "early_stopping_patience"))
+    monitor: str = setting("accuracy", pattern=(r".+", "a metric name"), aliases=("metric",))
+    monitor_mode: str = setting("max", choices=("max", "min"), aliases=("mode",))
+    seed: int = setting(0, low=0, below=2**32, aliases=("random_seed",))
+    device: str = setting(
+        "auto", pattern=(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:N'")
+    )
+    checkpoint_every: int = setting(200, low=0, aliases=("save_every", "checkpoint_steps"))
+    bucketing: bool = setting(True, aliases=("bucket",))
+    num_threads: int = setting(0, low=0, aliases=("threads",))
+
+    def check(self) -> None:
+        lower_better = self.monitor.lower().endswith(_LOWER_IS_BETTER)
+        if lower_better and self.monitor_mode == "max":
+            raise ConfigError(
+                f"Config key 'train.monitor_mode' is 'max' but train.monitor {self.monitor!r} "
+                f"is lower-is-better; set train.monitor_mode = 'min'."
+            )
+
+
+# --------------------------------------------------------------------------- the whole run
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs: one field per section; the unit written beside every run."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        for name, section_cls in self.sections().items():
+            value = getattr(self, name)
+            if not isinstance(value, section_cls):
+                raise ConfigError(
+                    f"RunConfig.{name} must be a {section_cls.__name__}, "
+                    f"got {type(value).__name__}; build it with RunConfig.from_dict."
+                )
+
+    @classmethod
+    def sections(cls) -> dict[str, type[ConfigSection]]:
+        """Section name → section class, in declaration order."""
+        hints = _hints(cls)
+        return {f.name: hints[f.name] for f in fields(cls)}
+
+    @classmethod
+    def from_dict(cls: type[_RunT], data: Mapping[str, Any], source: str = "") -> _RunT:
+        """Build from ``{"train": {"lr": 0.01}, ...}``; missing keys keep their defaults.
+
+        ``source`` (a file name) is quoted in error messages.
+        """
+        where = f" in {source}" if source else ""
+        sections = cls.sections()
+        values: dict[str, dict[str, Any]] = {name: {} for name in sections}
+        for name, table in data.items():
+            if name not in sections:
+                raise ConfigError(cls._unknown(name, where))
+            if not isinstance(table, Mapping):
+                raise ConfigError(
+                    f"Config key '{name}'{where} must be a table of settings ([{name}]), "
+                    f"got {type(table).__name__} {table!r}."
+                )
+            for key, value in table.items():
+                values[name][key] = cls._checked(f"{name}.{key}", value, where)
+        try:
+            return cls(**{name: sections[name](**kw) for name, kw in values.items()})
+        except ConfigError as exc:  # a rule spanning several keys: say which file broke it
+            if not source or source in str(exc):
+                raise
+            raise ConfigError(f"{str(exc).rstrip('.')} (in {source}).") from None
+
+    @classmethod
+    def from_toml(cls: type[_RunT], path: str | os.PathLike[str]) -> _RunT:
+        """Read a TOML file (sections as tables); unknown keys and bad values are errors."""
+        path = Path(path)
+        tomllib = _tomllib()
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise RnnlabFileNotFoundError(
+                f"Config file {path} does not exist; check the path given to --config."
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
+        return cls.from_dict(data, source=str(path))
+
+    def merge(self: _RunT, overrides: Mapping[str, Any]) -> _RunT:
+        """A new config with dotted keys replaced (``{"train.lr": 0.01}``); overrides win."""
+        changes: dict[str, dict[str, Any]] = {}
+        for dotted, value in overrides.items():
+            value = self._checked(dotted, value, "")
+            name, key = dotted.split(".", 1)
+            changes.setdefault(name, {})[key] = value
+        return dataclasses.replace(
+            self,
+            **{
+                name: dataclasses.replace(getattr(self, name), **kw) for name, kw in changes.items()
+            },
+        )
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """``{section: {key: value}}`` with every key, defaults included (deep copies)."""
+        return {
+            name: {f.name: copy.deepcopy(getattr(section, f.name)) for f in fields(section)}
+            for name, section in ((n, getattr(self, n)) for n in self.sections())
+        }
+
+    def to_toml(self) -> str:
+        """The whole configuration as TOML; ``from_toml`` reads back an equal config."""
+        return "# rnnlab run configuration\n\n" + toml_dumps(self.to_dict())
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_toml` to ``path`` atomically; return the path."""
+        atomic_write_text(path, self.to_toml())
+        return Path(path)
+
+    # ---- key resolution
+
+    @classmethod
+    def _checked(cls, dotted: str, value: Any, where: str) -> Any:
+        """Check one dotted key and its value; raise ConfigError for unknown keys."""
+        sections = cls.sections()
+        name, _, key = dotted.partition(".")
+        section = sections.get(name)
+        known = {f.name: f for f in fields(section)} if section else {}
+        if key not in known:
+            raise ConfigError(cls._unknown(dotted, where))
+        return _check_value(dotted, known[key], _hints(section)[key], value, where)
+
+    @classmethod
+    def _unknown(cls, dotted: str, where: str) -> str:
+        """The message for an unknown key or section, with the closest known key."""
+        sections = cls.sections()
+        name, dot, key = dotted.partition(".")
+        kind, suggestion = "key", None
+        if not dot and name in sections:
+            first = fields(sections[name])[0].name
+            return (
+                f"Config key '{name}'{where} is a section, not a setting; name one of its keys, "
+                f"such as '{name}.{first}'."
+            )
+        if dot:
+            suggestion = _exact_key(sections, name, key) or _close_key(sections, name, key)
+        else:  # a bare word: a misspelt section, or a key written without its section
+            suggestion = _exact_key(sections, "", name)
+            if suggestion is None:
+                close = difflib.get_close_matches(name, list(sections), n=1)
+                kind, suggestion = ("section", close[0]) if close else ("key", None)
+            suggestion = suggestion or _close_key(sections, "", name)
+        if suggestion:
+            return f"Unknown config {kind} '{dotted}'{where}; did you mean '{suggestion}'?"
+        if name in sections:
+            keys = ", ".join(f.name for f in fields(sections[name]))
+            return f"Unknown config key '{dotted}'{where}; the keys of [{name}] are: {keys}."
+        return (
+            f"Unknown config {'key' if dot else 'section'} '{dotted}'{where}; the sections are: "
+            f"{', '.join(sections)} (keys are written 'section.key')."
+        )
+
+
+def _search_order(sections: Mapping[str, type], name: str) -> list[str]:
+    return ([name] if name in sections else []) + [s for s in sections if s != name]
+
+
+def _exact_key(sections: Mapping[str, type], name: str, key: str) -> str | None:
+    """``section.field`` whose name or alias is ``key``, looking in section ``name`` first."""
+    for section in _search_order(sections, name):
+        for f in fields(sections[section]):
+            if key == f.name or key in f.metadata.get("aliases", ()):
+                return f"{section}.{f.name}"
+    return None
+
+
+def _close_key(sections: Mapping[str, type], name: str, key: str) -> str | None:
+    """``section.field`` whose name or an alias is spelt most like ``key``, in ``name`` first."""
+    for section in _search_order(sections, name):
+        spellings = {}
+        for f in fields(sections[section]):
+            spellings.update({alias: f.name for alias in (f.name, *f.metadata.get("aliases", ()))})
+        close = difflib.get_close_matches(key, list(spellings), n=1)
+        if close:
+            return f"{section}.{spellings[close[0]]}"
+    return None
+
+
+def _tomllib() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:
+        import tomli
+    except ModuleNotFoundError:
+        raise MissingDependencyError(
+            "Reading TOML config files on Python 3.10 needs the 'tomli' package; "
+            "run `pip install tomli`."
+        ) from None
+    return tomli
+
+
+# --------------------------------------------------------------------------- TOML writing
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)  # shortest text that reads back to the same double
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + items + " }"
+    raise ConfigError(
+        f"Cannot write {type(value).__name__} {value!r} to TOML; use strings, numbers, "
+        f"booleans, lists or tables."
+    )
+
+
+def toml_dumps(tables: Mapping[str, Mapping[str, Any]]) -> str:
+    """TOML text for ``{table: {key: value}}``: one ``[table]`` per entry, values inline."""
+    blocks = []
+    for name, table in tables.items():
+        lines = [f"[{_toml_key(name)}]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)

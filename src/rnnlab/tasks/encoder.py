@@ -1,0 +1,78 @@
+"""Token ids → contextual vectors: embedding → recurrent layers, shared by every text task.
+
+    ids (B, T) ──Embedding(pad masked)──► (B, T, E) ──dropout──► RNN/LSTM/GRU ──► (B, T, D·H)
+                                                                         └──────► h_n (L·D, B, H)
+
+Pooling turns the per-step outputs into one vector per text for classification:
+``last`` — the final state of the last layer (both directions' final states when
+bidirectional; each sequence's own last valid step), ``mean`` — the average over valid steps,
+``max`` — the element-wise maximum over valid steps.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+import rnnlab.nn as rnn
+from rnnlab.config import ModelConfig
+from rnnlab.errors import ConfigError
+
+__all__ = ["TextEncoder", "pool"]
+
+_CELLS = {"gru": rnn.GRU, "lstm": rnn.LSTM, "rnn": rnn.RNN}
+
+
+class TextEncoder(nn.Module):
+    """Embedding (``padding_idx`` = pad id, so padding stays zero) → recurrent encoder."""
+
+    def __init__(self, vocab_size: int, config: ModelConfig, pad_id: int = 0) -> None:
+        super().__init__()
+        if config.cell not in _CELLS:
+            raise ConfigError(f"model.cell must be one of {sorted(_CELLS)}, got {config.cell!r}.")
+        self.config = config
+        self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=pad_id)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.rnn = _CELLS[config.cell](
+            config.embedding_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+            input_dropout=config.input_dropout,
+            recurrent_dropout=config.recurrent_dropout,
+            weight_dropout=config.weight_dropout,
+        )
+
+    @property
+    def output_size(self) -> int:
+        return self.config.hidden_size * (2 if self.config.bidirectional else 1)
+
+    def forward(
+        self, ids: Tensor, lengths: Tensor, return_gates: bool = False
+    ) -> tuple[Tensor, Tensor, list[dict[str, Tensor]] | None]:
+        """Returns (outputs (B, T, D·H), h_n (L·D, B, H), gates or None)."""
+        embedded = self.embedding_dropout(self.embedding(ids))  # (B, T, E)
+        result = self.rnn(embedded, lengths=lengths, return_gates=return_gates)
+        outputs, state = result[0], result[1]
+        h_n = state[0] if isinstance(state, tuple) else state
+        return outputs, h_n, (result[2] if return_gates else None)
+
+
+def pool(outputs: Tensor, h_n: Tensor, lengths: Tensor, method: str, bidirectional: bool) -> Tensor:
+    """One vector per sequence, (B, D·H), by ``last``, ``mean`` or ``max`` over valid steps."""
+    if method == "last":
+        if bidirectional:
+            return torch.cat((h_n[-2], h_n[-1]), dim=-1)
+        return h_n[-1]
+    steps = outputs.shape[1]
+    valid = torch.arange(steps, device=outputs.device).unsqueeze(0) < lengths.to(
+        outputs.device
+    ).unsqueeze(1)  # (B, T)
+    valid = valid.unsqueeze(-1)
+    if method == "mean":
+        return (outputs * valid).sum(1) / valid.sum(1).clamp(min=1)
+    if method == "max":
+        return outputs.masked_fill(~valid, float("-inf")).amax(dim=1)
+    raise ConfigError(f"model.pooling must be 'last', 'mean' or 'max', got {method!r}.")

@@ -1,0 +1,97 @@
+"""The two step functions of training, and the run's device and random seeds.
+
+``train_step`` is one optimizer update; ``evaluate`` wraps a model's own ``evaluate`` in eval
+mode and ``torch.no_grad()``. They are plain functions so that they can be read, tested and
+reused on their own; :class:`~rnnlab.train.trainer.Trainer` only loops over them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnnlab.errors import ConfigError, ValueRangeError
+from rnnlab.train.protocols import Batch, TrainableModel
+
+__all__ = ["StepOutput", "evaluate", "resolve_device", "seed_everything", "train_step"]
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    loss: float  # the batch's mean loss
+    grad_norm: float  # total L2 norm of the gradients before clipping
+
+
+def train_step(
+    model: TrainableModel, optimizer: torch.optim.Optimizer, batch: Batch, clip_norm: float
+) -> StepOutput:
+    """Forward, backward, clip the gradient norm to ``clip_norm`` (0 = no clipping), update.
+
+    Raises ValueRangeError when the loss is not finite, instead of training on NaNs.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    loss = model.training_step(batch)
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise ValueRangeError(
+            f"The training loss became {value}; lower train.lr or set train.clip_norm "
+            f"(now {clip_norm}) to a smaller positive value."
+        )
+    loss.backward()
+    params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    max_norm = clip_norm if clip_norm > 0 else math.inf  # inf: measure only, scale by 1
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    optimizer.step()
+    return StepOutput(value, grad_norm)
+
+
+def evaluate(model: TrainableModel, batches: Iterable[Batch]) -> dict[str, float]:
+    """``model.evaluate(batches)`` in eval mode without gradients; restores the mode after."""
+    was_training = model.training  # type: ignore[attr-defined]
+    model.eval()  # type: ignore[attr-defined]
+    try:
+        with torch.no_grad():
+            metrics = model.evaluate(batches)
+    finally:
+        model.train(was_training)  # type: ignore[attr-defined]
+    out = {}
+    for key, value in metrics.items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            raise ValueRangeError(
+                f"{type(model).__name__}.evaluate() must return numbers, got "
+                f"{type(value).__name__} for {key!r}; return flat float metrics."
+            ) from None
+    return out
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` → the first CUDA device when one is present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"Config key 'train.device' is {name!r} but CUDA is not available here; "
+                f"use 'auto' or 'cpu'."
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"Config key 'train.device' is {name!r} but only {torch.cuda.device_count()} "
+                f"CUDA device(s) exist; use 'cuda:0' … 'cuda:{torch.cuda.device_count() - 1}'."
+            )
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch (CPU and CUDA), Python ``random`` and NumPy's global generator."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
