@@ -1,4 +1,4 @@
-# Set-up and everyday commands. `make test` and `make demo` work on a fresh machine:
+# Set-up and everyday commands. `make demo` and `make test` work on a fresh machine:
 # they create .venv, install a CPU build of PyTorch and the package, then run.
 PYTHON ?= python3
 VENV   := .venv
@@ -32,6 +32,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_recurrent.py
+	$(PY) benchmarks/bench_classify.py
+
+# The main job: train the default model (embedding 128 → 2-layer GRU 128) on IMDB and
+# evaluate it on the held-out test split; prints the metrics and the run directory.
+demo: $(STAMP)
+	$(VENV)/bin/rnnlab train classify --data imdb --out runs/imdb
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

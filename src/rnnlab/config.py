@@ -219,6 +219,9 @@ class ModelConfig(ConfigSection):
     weight_dropout: float = setting(0.0, low=0, below=1, aliases=("dropconnect",))
     embedding_dropout: float = setting(0.0, low=0, below=1)
     pooling: str = setting("last", choices=("last", "mean", "max"), aliases=("pool",))
+    # "orthogonal": Glorot input weights, orthogonal recurrent weights, zero biases (LSTM
+    # forget bias 1), embedding U(±0.05) — see rnnlab.nn.init; "torch": torch.nn's defaults.
+    init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))
 
 
 @dataclass(frozen=True)

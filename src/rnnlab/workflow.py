@@ -22,8 +22,9 @@ import numpy as np
 
 from rnnlab import datasets
 from rnnlab.config import DataConfig, RunConfig
+from rnnlab.data.labels import check_classes, check_known_labels
 from rnnlab.data.splits import stratified_split
-from rnnlab.data.tables import LabeledTexts, check_classes, check_known_labels, read_table
+from rnnlab.data.tables import LabeledTexts, read_table
 from rnnlab.errors import ConfigError
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.fileio import atomic_write_json, atomic_write_text
@@ -175,7 +176,7 @@ def _padding_report(lengths: list[int], batch_size: int, seed: int) -> dict[str,
 
 def _metrics(predictor: Predictor, table: LabeledTexts, split: str) -> dict[str, Any]:
     labels = predictor.labels
-    check_known_labels(table.labels, labels, table.source)
+    check_known_labels(table.labels, labels, table.source, table.row_numbers)
     index = {label: k for k, label in enumerate(labels)}
     probs = predictor.predict_proba(table.texts)
     metrics: dict[str, Any] = {"split": split, "num_examples": len(table.texts)}

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import rnnlab.nn as rnn
+from rnnlab.errors import ConfigError
 from rnnlab.nn.recurrence import gru_recurrence, lstm_recurrence, rnn_recurrence
 
 from .conftest import make_pair
@@ -281,3 +282,45 @@ def test_cuda_matches_torch_on_both_paths(kind):
     for step_path in (False, True):
         out = ours(x, lengths=lengths, return_gates=step_path)[0]
         torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
+
+
+def test_auto_path_trains_variable_lengths_on_the_step_path_on_cpu():
+    """CPU training with lengths takes the step path (packed CPU kernels are 2–5× slower);
+    inference, full-length batches and forced paths take what they ask for."""
+    gru = rnn.GRU(4, 5, num_layers=2, batch_first=True)
+    x = torch.randn(3, 6, 4)
+    lengths = torch.tensor([6, 2, 4])
+    assert gru._use_step_path(False, x, lengths)
+    assert not gru._use_step_path(False, x, None)
+    with torch.no_grad():
+        assert not gru._use_step_path(False, x, lengths)
+    gru.path = "fused"
+    assert not gru._use_step_path(False, x, lengths)
+    gru.path = "step"
+    assert gru._use_step_path(False, x, None)
+
+
+def test_forced_fused_path_refuses_features_it_cannot_compute():
+    gru = rnn.GRU(4, 5, recurrent_dropout=0.2, path="fused")
+    with pytest.raises(ConfigError, match=r"path='fused' cannot record gates"):
+        gru(torch.randn(6, 2, 4))
+    with pytest.raises(ConfigError, match=r"path must be one of"):
+        rnn.GRU(4, 5, path="cudnn")
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_tanh"])
+def test_auto_path_gives_the_fused_paths_numbers(kind):
+    """Whatever auto picks, training outputs and gradients equal the packed fused kernel's."""
+    ours, _ = make_pair(kind, 5, 6, num_layers=2, bidirectional=True, batch_first=True)
+    x = torch.randn(4, 7, 5, dtype=torch.float64)
+    lengths = torch.tensor([7, 3, 1, 5])
+    results = []
+    for path in ("auto", "fused"):
+        ours.path = path
+        xi = x.clone().requires_grad_(True)
+        out = ours(xi, lengths=lengths)[0]
+        out.square().sum().backward()
+        results.append((out.detach(), xi.grad, ours.weight_hh_l1.grad.clone()))
+        ours.zero_grad()
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)

@@ -39,6 +39,7 @@ def _loss(out, state, out_weight, state_weights):
 
 def _run(layer, x, hx, lengths, batch_first, ours: bool, step_path: bool):
     if ours:
+        layer.path = "step" if step_path else "fused"
         result = layer(x, hx, lengths=lengths, return_gates=step_path)
         return result[0], result[1]
     return torch_reference(layer, x, hx, lengths, batch_first)
@@ -110,6 +111,7 @@ def test_float32_paths_agree(kind):
     grads = []
     for step_path in (False, True):
         xi = x.clone().requires_grad_(True)
+        ours.path = "step" if step_path else "fused"
         out, state = ours(xi, lengths=lengths, return_gates=step_path)[:2]
         h = state[0] if isinstance(state, tuple) else state
         (out.square().sum() + h.sum()).backward()

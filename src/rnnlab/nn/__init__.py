@@ -7,6 +7,7 @@ recording.
 
 from rnnlab.nn.cells import GRUCell, LSTMCell, RNNCell
 from rnnlab.nn.crf import CRF
+from rnnlab.nn.init import orthogonal_init_
 from rnnlab.nn.layers import GRU, LSTM, RNN
 
-__all__ = ["CRF", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
+__all__ = ["CRF", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "orthogonal_init_"]

@@ -44,6 +44,15 @@ class TextEncoder(nn.Module):
             recurrent_dropout=config.recurrent_dropout,
             weight_dropout=config.weight_dropout,
         )
+        if config.init == "orthogonal":
+            self._init_orthogonal(pad_id)
+
+    @torch.no_grad()
+    def _init_orthogonal(self, pad_id: int) -> None:
+        """Small uniform embeddings (as Keras, U(±0.05)) and orthogonal recurrent weights."""
+        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
+        self.embedding.weight[pad_id].zero_()
+        rnn.orthogonal_init_(self.rnn)
 
     @property
     def output_size(self) -> int:

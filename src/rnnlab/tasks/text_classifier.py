@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from rnnlab.config import RunConfig
+from rnnlab.data.labels import sorted_labels
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.predictor import Predictor
 from rnnlab.runs import save_model_file
@@ -32,18 +33,9 @@ from rnnlab.text.tokenize import get_tokenizer
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer
 
-__all__ = ["TextClassifier", "sorted_labels"]
+__all__ = ["TextClassifier"]
 
 _SECTIONS = ("model", "data", "train")
-
-
-def sorted_labels(labels: Sequence[Any]) -> list:
-    """The distinct labels in a stable order: natural order, or by text when types mix."""
-    distinct = set(labels)
-    try:
-        return sorted(distinct)
-    except TypeError:
-        return sorted(distinct, key=str)
 
 
 def _dotted(params: dict[str, Any], config: RunConfig) -> dict[str, Any]:
