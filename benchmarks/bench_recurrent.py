@@ -10,13 +10,23 @@ Ratios are to torch.nn's own layer measured in the same process. Rows:
 * ``rnnlab fused``                   rnnlab's layer on its fused path (same kernels)
 * ``rnnlab step, recurrent_dropout`` the step path (hand-written backward), variational dropout
 * ``rnnlab weight_dropout``          DropConnect on W_hh; stays on the fused path
+
+and, for a batch of variable lengths (uniform in [length/2, length]; tokens/s counts valid
+tokens only):
+
+* ``torch.nn packed``                the reference: ``pack_padded_sequence(enforce_sorted=False)``
+* ``rnnlab lengths (auto)``          ``lengths=`` given; on the CPU in training this runs the
+                                     step path, which ``path="auto"`` picks for that reason
+* ``rnnlab lengths, path=fused``     the same call forced onto PyTorch's packed kernels
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -27,19 +37,44 @@ HIDDEN = 128
 LAYERS = 2
 
 
-def tokens_per_second(layer: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
+def tokens_per_second(
+    layer: torch.nn.Module, run: Callable[[], torch.Tensor], tokens: int, repeats: int
+) -> float:
+    """``tokens`` / median seconds of ``run()`` (forward) plus the backward of its sum."""
     layer.train()
     for _ in range(2):  # warm-up: allocator, oneDNN primitive caches
-        out = layer(x)[0]
-        out.sum().backward()
+        run().sum().backward()
     times = []
     for _ in range(repeats):
         layer.zero_grad(set_to_none=True)
         start = time.perf_counter()
-        out = layer(x)[0]
-        out.sum().backward()
+        run().sum().backward()
         times.append(time.perf_counter() - start)
-    return x.shape[0] * x.shape[1] / statistics.median(times)
+    return tokens / statistics.median(times)
+
+
+def padded_rows(kind: str, x: torch.Tensor):
+    """(name, layer, run) for full-length batches."""
+    for name, layer in variants(kind):
+        yield name, layer, functools.partial(lambda layer: layer(x)[0], layer)
+
+
+def variable_length_rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
+    """(name, layer, run) for a batch of variable lengths."""
+    torch_cls = {"GRU": torch.nn.GRU, "LSTM": torch.nn.LSTM}[kind]
+    ours_cls = {"GRU": rnn.GRU, "LSTM": rnn.LSTM}[kind]
+    reference = torch_cls(FEATURES, HIDDEN, num_layers=LAYERS, batch_first=True)
+
+    def packed() -> torch.Tensor:
+        pack = torch.nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        return reference(pack)[0].data
+
+    yield "torch.nn packed", reference, packed
+    for name, path in (("rnnlab lengths (auto)", "auto"), ("rnnlab lengths, path=fused", "fused")):
+        ours = ours_cls(FEATURES, HIDDEN, num_layers=LAYERS, batch_first=True, path=path)
+        yield name, ours, functools.partial(lambda ours: ours(x, lengths=lengths)[0], ours)
 
 
 def variants(kind: str):
@@ -72,13 +107,19 @@ def main() -> None:
         f"length {args.length}, {LAYERS} layers × {HIDDEN} units, forward+backward, "
         f"median of {args.repeats}"
     )
+    lengths = torch.randint(args.length // 2, args.length + 1, (args.batch,))
+    lengths[0] = args.length
     print(f"{'layer':<6} {'variant':<38} {'tokens/s':>10} {'vs torch.nn':>12}")
     for kind in ("GRU", "LSTM"):
-        baseline = None
-        for name, layer in variants(kind):
-            rate = tokens_per_second(layer, x, args.repeats)
-            baseline = baseline or rate
-            print(f"{kind:<6} {name:<38} {rate:>10,.0f} {rate / baseline:>11.2f}×")
+        for rows, tokens in (
+            (padded_rows(kind, x), args.batch * args.length),
+            (variable_length_rows(kind, x, lengths), int(lengths.sum())),
+        ):
+            baseline = None
+            for name, layer, run in rows:
+                rate = tokens_per_second(layer, run, tokens, args.repeats)
+                baseline = baseline or rate
+                print(f"{kind:<6} {name:<38} {rate:>10,.0f} {rate / baseline:>11.2f}×")
 
 
 if __name__ == "__main__":

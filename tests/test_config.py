@@ -37,7 +37,7 @@ def test_defaults_are_the_classic_recipe():
     )  # fmt: skip
     assert (c.model.pooling, c.model.bidirectional, c.model.dropout) == ("last", False, 0.0)
     assert (c.data.tokenizer, c.data.max_vocab, c.data.min_count, c.data.max_len) == (
-        "english", 30000, 2, 400
+        "auto", 30000, 2, 400
     )  # fmt: skip
     assert (c.data.truncate, c.data.tokenizer_options, c.data.format) == ("head", {}, "")
     t = c.train

@@ -30,7 +30,7 @@ app = typer.Typer(
 train_app = typer.Typer(help="Train a model; writes a run directory.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
-out_console = Console()
+out_console = Console(soft_wrap=True)  # paths and results never folded mid-line
 err_console = Console(stderr=True)
 
 
@@ -103,7 +103,10 @@ def train_classify(
     skip_empty: Annotated[
         bool | None, typer.Option("--skip-empty", help="Drop rows with empty text.")
     ] = None,
-    tokenizer: Annotated[str | None, typer.Option(help="english, chinese or char.")] = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(help="english, chinese, char or auto (chinese when most letters are CJK)."),
+    ] = None,
     max_len: Annotated[
         int | None, typer.Option(help="Keep at most this many tokens per text.")
     ] = None,

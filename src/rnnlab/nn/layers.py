@@ -265,9 +265,7 @@ class _RecurrentBase(nn.Module):
         records_graph = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         )
-        return (
-            lengths is not None and x.device.type == "cpu" and records_graph and not _exporting()
-        )
+        return lengths is not None and x.device.type == "cpu" and records_graph and not _exporting()
 
     # ------------------------------------------------------------------- forward
     def _forward(

@@ -29,11 +29,11 @@ from rnnlab.predictor import Predictor
 from rnnlab.runs import save_model_file
 from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
 from rnnlab.text.batching import encode_texts
-from rnnlab.text.tokenize import get_tokenizer
+from rnnlab.text.tokenize import get_tokenizer, guess_tokenizer
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer
 
-__all__ = ["TextClassifier"]
+__all__ = ["TextClassifier", "resolve_tokenizer"]
 
 _SECTIONS = ("model", "data", "train")
 
@@ -60,6 +60,18 @@ def _dotted(params: dict[str, Any], config: RunConfig) -> dict[str, Any]:
             )
         dotted[f"{sections[0]}.{key}"] = value
     return dotted
+
+
+def _plain(label: Any) -> Any:
+    """NumPy scalars (from an array of labels) as Python values, so they save as JSON."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def resolve_tokenizer(config: RunConfig, texts: Sequence[str]) -> RunConfig:
+    """``data.tokenizer = "auto"`` replaced by the tokenizer the texts call for."""
+    if config.data.tokenizer != "auto":
+        return config
+    return config.merge({"data.tokenizer": guess_tokenizer(texts)})
 
 
 def _seed_everything(seed: int) -> None:
@@ -90,7 +102,8 @@ class TextClassifier:
         resume: bool = False,
         callbacks: Sequence[Any] = (),
     ) -> TextClassifier:
-        config = self.resolved_config()
+        config = resolve_tokenizer(self.resolved_config(), texts)
+        labels = [_plain(label) for label in labels]
         if len(texts) != len(labels):
             raise DataError(
                 f"TextClassifier.fit: texts and labels must have the same length, "

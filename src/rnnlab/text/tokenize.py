@@ -20,6 +20,10 @@ can rebuild exactly the one it was trained with:
 ``char``
     Every non-whitespace character is a token. Option ``lower``.
 
+A configuration may say ``auto``: :func:`guess_tokenizer` then picks ``chinese`` when CJK
+ideographs make up most letters of the training texts and ``english`` otherwise, and the
+resolved name is what the run saves.
+
 Example::
 
     >>> tok = get_tokenizer("english", keep_punctuation=True)
@@ -47,7 +51,7 @@ from typing import Any
 
 from rnnlab.errors import ConfigError, DataError, MissingDependencyError, RnnlabFileNotFoundError
 
-__all__ = ["TOKENIZERS", "Tokenizer", "get_tokenizer"]
+__all__ = ["TOKENIZERS", "Tokenizer", "get_tokenizer", "guess_tokenizer"]
 
 TokenizeFn = Callable[[str], list[str]]
 
@@ -59,6 +63,7 @@ _OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
 }
 TOKENIZERS: tuple[str, ...] = tuple(_OPTIONS)
 
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _BREAK = re.compile(r"<br\s*/?\s*>", re.IGNORECASE)
 _LETTERS = r"[^\W\d_]"  # \w without digits and '_'; numbers such as '½' remain, see below
 _ALNUM = r"[^\W_]"  # a Unicode letter or number
@@ -354,3 +359,15 @@ def get_tokenizer(name: str, **options: Any) -> Tokenizer:
         ['h', 'i', 'b', 'o']
     """
     return Tokenizer(name, options)
+
+
+def guess_tokenizer(texts: Iterable[str], sample: int = 2000, threshold: float = 0.3) -> str:
+    """``"chinese"`` if CJK ideographs are at least ``threshold`` of the letters in the first
+    ``sample`` texts, else ``"english"`` — the choice behind ``tokenizer = "auto"``."""
+    letters = ideographs = 0
+    for i, text in enumerate(texts):
+        if i >= sample:
+            break
+        letters += sum(ch.isalpha() for ch in text)
+        ideographs += len(_CJK.findall(text))
+    return "chinese" if letters and ideographs / letters >= threshold else "english"

