@@ -240,6 +240,18 @@ def test_evaluate_defaults_to_the_runs_test_table(trained, work, tmp_path):
     assert after["confusion_matrix"] == before["confusion_matrix"]
 
 
+def test_evaluate_without_test_data_refuses_to_score_the_training_table(trained, work):
+    run, _ = trained
+    copy = work / "run-no-test"
+    shutil.copytree(run, copy)
+    config = (copy / "config.toml").read_text(encoding="utf-8")
+    (copy / "config.toml").write_text(config.replace('test = "test.csv"', 'test = ""'))
+    before = (copy / "metrics.json").read_bytes()
+    result = cli("evaluate", copy.name, cwd=work)
+    assert_clean_error(result, "trained without --test data", "pass --data")
+    assert (copy / "metrics.json").read_bytes() == before
+
+
 def test_evaluate_refuses_an_unknown_label_and_keeps_metrics_json(trained, work, tmp_path):
     run, _ = trained
     rows = read_rows(work / "test.csv")[:10]

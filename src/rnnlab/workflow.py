@@ -213,7 +213,13 @@ def evaluate_run(
         if (run_dir / "config.toml").exists()
         else RunConfig()
     )
-    source = data or config.data.test or config.data.data
+    trained_on_dataset = datasets.is_dataset_name(config.data.data)
+    source = data or config.data.test or (config.data.data if trained_on_dataset else "")
+    if not source:
+        raise ConfigError(
+            f"{run_dir} was trained without --test data, and scoring its training table "
+            "would overstate its accuracy; pass --data with a labelled table."
+        )
     if datasets.is_dataset_name(source):
         table = datasets.load(source, seed=config.train.seed).test
     else:
