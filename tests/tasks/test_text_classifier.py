@@ -224,3 +224,12 @@ def test_unknown_label_at_evaluate(fitted, data):
 def test_unknown_label_in_validation_data_is_caught_before_training():
     with pytest.raises(DataError, match="Label 'meh' was not seen in training"):
         TextClassifier(**SMALL).fit(TEXTS, LABELS, valid_texts=["so so"], valid_labels=["meh"])
+
+
+def test_text_classifier_is_reachable_from_the_top_level_package():
+    import rnnlab
+    from rnnlab.tasks.text_classifier import TextClassifier
+
+    assert rnnlab.TextClassifier is TextClassifier
+    with pytest.raises(AttributeError, match="no attribute 'Classifier'"):
+        _ = rnnlab.Classifier
