@@ -35,14 +35,18 @@ def test_defaults_are_the_classic_recipe():
     assert (c.model.cell, c.model.embedding_dim, c.model.hidden_size, c.model.num_layers) == (
         "gru", 128, 128, 2
     )  # fmt: skip
-    assert (c.model.pooling, c.model.bidirectional, c.model.dropout) == ("last", False, 0.0)
+    assert (c.model.pooling, c.model.bidirectional, c.model.init) == ("last", False, "orthogonal")
+    m = c.model
+    assert (m.dropout, m.recurrent_dropout, m.embedding_dropout, m.weight_dropout) == (
+        0.2, 0.2, 0.2, 0.0
+    )  # fmt: skip
     assert (c.data.tokenizer, c.data.max_vocab, c.data.min_count, c.data.max_len) == (
         "auto", 30000, 2, 400
     )  # fmt: skip
     assert (c.data.truncate, c.data.tokenizer_options, c.data.format) == ("head", {}, "")
     t = c.train
     assert (t.epochs, t.batch_size, t.lr, t.clip_norm, t.schedule, t.patience) == (
-        3, 32, 1e-3, 5.0, "none", 0
+        4, 32, 1e-3, 5.0, "linear", 0
     )  # fmt: skip
     assert (t.monitor, t.monitor_mode, t.device, t.checkpoint_every, t.bucketing) == (
         "accuracy", "max", "auto", 200, True

@@ -176,7 +176,7 @@ def test_a_name_in_two_sections_is_ambiguous_unless_dotted():
     ):
         TextClassifier(base, dropout=0.1).fit(TEXTS, LABELS)
     resolved = TextClassifier(base, **{"train.dropout": 0.2}).resolved_config()
-    assert resolved.train.dropout == 0.2 and resolved.model.dropout == 0.0
+    assert resolved.train.dropout == 0.2 and resolved.model.dropout == RunConfig().model.dropout
 
 
 @pytest.mark.parametrize("method", ["predict", "predict_proba"])

@@ -25,7 +25,7 @@ def run_with_progress(terminal: bool, tmp_path=None, resume=False, epochs=2, slo
     out = io.StringIO()
     console = Console(file=out, force_terminal=terminal, width=160, color_system=None)
     train, valid, _ = digits_splits()
-    config = TrainConfig(epochs=epochs, lr=1e-2, num_threads=1, checkpoint_every=0)
+    config = TrainConfig(epochs=epochs, lr=1e-2, schedule="none", num_threads=1, checkpoint_every=0)
     callbacks = [RichProgress(console)] + ([Slow()] if slow else [])
     Trainer(config, run_dir=tmp_path, callbacks=callbacks).fit(
         make_model(), train, valid, resume=resume

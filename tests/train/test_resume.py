@@ -46,7 +46,13 @@ def without_timing(history):
 
 
 def config(**kwargs) -> TrainConfig:
-    defaults = {"epochs": 3, "lr": 1e-2, "num_threads": 1, "checkpoint_every": 7}
+    defaults = {
+        "epochs": 3,
+        "lr": 1e-2,
+        "schedule": "none",
+        "num_threads": 1,
+        "checkpoint_every": 7,
+    }
     return TrainConfig(**{**defaults, **kwargs})
 
 

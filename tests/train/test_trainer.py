@@ -22,7 +22,13 @@ TIMING = ("seconds", "tokens_per_s")
 
 def config(**kwargs) -> TrainConfig:
     """Settings for the digits task: 1 thread (deterministic, no fight over 2 cores)."""
-    defaults = {"epochs": 3, "lr": 1e-2, "num_threads": 1, "checkpoint_every": 0}
+    defaults = {
+        "epochs": 3,
+        "lr": 1e-2,
+        "schedule": "none",
+        "num_threads": 1,
+        "checkpoint_every": 0,
+    }
     return TrainConfig(**{**defaults, **kwargs})
 
 
