@@ -269,6 +269,11 @@ def predict(
         err_console.print(f"wrote {len(texts)} predictions to {out}")
 
 
+from rnnlab.embeddings.cli import embed_app  # noqa: E402
+
+app.add_typer(embed_app, name="embed")
+
+
 def main() -> None:
     app()
 
