@@ -20,7 +20,7 @@ from rnnlab.errors import DataError, RnnlabFileNotFoundError
 from rnnlab.predictor import Predictor
 from rnnlab.runs import FORMAT, FORMAT_VERSION, MODEL_FILE, load_model_file, save_model_file
 from rnnlab.tasks.text_classifier import TextClassifier
-from tests.conftest import torch_threads
+from rnnlab.threads import torch_threads
 
 TINY = {
     "embedding_dim": 16,

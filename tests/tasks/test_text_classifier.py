@@ -11,7 +11,7 @@ import pytest
 from rnnlab.config import RunConfig, TrainConfig, setting
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.tasks.text_classifier import TextClassifier
-from tests.conftest import torch_threads
+from rnnlab.threads import torch_threads
 
 SMALL = {
     "embedding_dim": 32,

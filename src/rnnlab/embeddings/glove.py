@@ -35,9 +35,7 @@ better than ``w`` alone.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +43,7 @@ import scipy.sparse as sp
 import torch
 
 from rnnlab.embeddings.events import ProgressEvent, ProgressFn
+from rnnlab.threads import torch_threads
 
 __all__ = ["GloveModel", "glove_loss_and_grads", "train_glove", "weighting"]
 
@@ -114,19 +113,6 @@ def glove_loss_and_grads(
     return float(0.5 * (err * diff).sum()), grads
 
 
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    if not n:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train_glove(
     X: sp.spmatrix,
     vector_size: int = 100,
@@ -169,7 +155,7 @@ def train_glove(
     grad_sq = [torch.ones_like(p) for p in params]
     model = GloveModel(*params, grad_sq=grad_sq, losses=[])
     start = time.perf_counter()
-    with _threads(workers), torch.no_grad():
+    with torch_threads(workers), torch.no_grad():
         for epoch in range(1, epochs + 1):
             order = torch.randperm(n, generator=gen)
             total = 0.0

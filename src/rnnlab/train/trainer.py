@@ -21,12 +21,11 @@ model holds the weights of the best epoch.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import torch
 from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.fileio import atomic_write_text
+from rnnlab.threads import torch_threads
 from rnnlab.train.callbacks import FitStart, StepInfo, check_callbacks, dispatch
 from rnnlab.train.checkpoint import (
     TrainState,
@@ -108,7 +108,7 @@ class Trainer:
                 "Trainer.fit(resume=True) needs a run_dir holding checkpoints/last.pt; "
                 "pass run_dir= to Trainer."
             )
-        with _num_threads(self.config.num_threads):
+        with torch_threads(self.config.num_threads):
             run = _Run(self, model, train, valid)
             if not (resume and run.load_last()):
                 run.clear_files()
@@ -359,17 +359,3 @@ def _finite_or_none(record: dict[str, float]) -> dict[str, float | None]:
     return {
         k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in record.items()
     }
-
-
-@contextlib.contextmanager
-def _num_threads(n: int) -> Iterator[None]:
-    """Use ``n`` intra-op threads inside the block (0 = leave torch's setting alone)."""
-    if n <= 0:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
