@@ -15,6 +15,8 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
+from rnnlab.config import TrainConfig
+
 __all__ = ["DigitsBatch", "DigitsBatches", "DigitsGRU", "digits_splits", "make_model"]
 
 
@@ -97,3 +99,18 @@ def make_model(seed: int = 0, **kwargs) -> DigitsGRU:
     """The model with weights drawn from ``seed`` (so two runs start from the same weights)."""
     torch.manual_seed(seed)
     return DigitsGRU(**kwargs)
+
+
+TIMING = ("seconds", "tokens_per_s")  # history keys that vary from run to run
+
+
+def without_timing(history: list[dict]) -> list[dict]:
+    """History records without the keys that vary from run to run, for comparing runs."""
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in history]
+
+
+def digits_config(**kwargs) -> TrainConfig:
+    """Settings for the digits task: 1 thread (deterministic, no fight over 2 cores), a
+    constant learning rate (so that a run may be extended), no checkpoints unless asked."""
+    defaults = {"epochs": 3, "lr": 1e-2, "schedule": "none", "num_threads": 1}
+    return TrainConfig(**{"checkpoint_every": 0, **defaults, **kwargs})

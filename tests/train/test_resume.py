@@ -17,10 +17,15 @@ import torch
 from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.train import Trainer, load_checkpoint
-from tests.train.digits import DigitsBatches, digits_splits, make_model
+from tests.train.digits import (
+    DigitsBatches,
+    digits_config,
+    digits_splits,
+    make_model,
+    without_timing,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMING = ("seconds", "tokens_per_s")
 
 # Trains the digits model in a child process, slowed down so the parent can catch it mid-epoch.
 CHILD = """
@@ -41,19 +46,8 @@ Trainer(config, run_dir=sys.argv[1], callbacks=[Slow()]).fit(make_model(), train
 """
 
 
-def without_timing(history):
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in history]
-
-
 def config(**kwargs) -> TrainConfig:
-    defaults = {
-        "epochs": 3,
-        "lr": 1e-2,
-        "schedule": "none",
-        "num_threads": 1,
-        "checkpoint_every": 7,
-    }
-    return TrainConfig(**{**defaults, **kwargs})
+    return digits_config(**{"checkpoint_every": 7, **kwargs})
 
 
 def mid_epoch_state(path: Path) -> dict | None:

@@ -11,29 +11,12 @@ import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.train import EVENTS, Callback, Trainer, resolve_device
 from rnnlab.train.optim import lr_factor
-from tests.train.digits import digits_splits, make_model
+from tests.train.digits import digits_config, digits_splits, make_model, without_timing
 
-TIMING = ("seconds", "tokens_per_s")
-
-
-def config(**kwargs) -> TrainConfig:
-    """Settings for the digits task: 1 thread (deterministic, no fight over 2 cores)."""
-    defaults = {
-        "epochs": 3,
-        "lr": 1e-2,
-        "schedule": "none",
-        "num_threads": 1,
-        "checkpoint_every": 0,
-    }
-    return TrainConfig(**{**defaults, **kwargs})
-
-
-def without_timing(history: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in history]
+config = digits_config
 
 
 class Recorder(Callback):
