@@ -1,29 +1,31 @@
-"""Forward+backward throughput of rnnlab's recurrent layers against torch.nn, in one run.
+"""Throughput of rnnlab's recurrent layers against torch.nn, in one run, on the CPU.
 
-    python benchmarks/bench_recurrent.py [--batch 32] [--length 256] [--repeats 7]
+    python benchmarks/bench_recurrent.py [--batch 32] [--lengths 64 256] [--repeats 7]
 
-A 2-layer layer of 128 units over batch × length inputs of 128 features; tokens/s =
-batch·length / (forward + backward seconds), median of ``--repeats`` timed runs after warm-up.
-Ratios are to torch.nn's own layer measured in the same process. Rows:
+A 2-layer layer of 128 units over batch × length inputs of 128 features. tokens/s =
+batch·length / seconds (forward + backward of the output's sum, or forward alone under
+``no_grad`` for the inference rows), median of ``--repeats`` timed runs after warm-up. Each
+ratio is to the torch.nn row measured just before it in the same process. GFLOP/s counts the
+multiply-adds of the gate GEMMs (2·(I + H)·G·H per token, layer and direction; ×3 for training:
+forward, input gradient, weight gradient) and is shown as a fraction of the sgemm peak measured
+at the start of the run (2048² float32 matmul, same thread count).
 
-* ``torch.nn``                       the reference (oneDNN for LSTM, native kernel for GRU)
-* ``rnnlab fused``                   rnnlab's layer on its fused path (same kernels)
-* ``rnnlab step, recurrent_dropout`` the step path (hand-written backward), variational dropout
-* ``rnnlab weight_dropout``          DropConnect on W_hh; stays on the fused path
+Rows (``auto`` = what rnnlab picks by itself; on a CPU with ``rnnlab[fast]`` that is the native
+oneDNN path, see ``rnnlab.nn.native``):
 
-and, for a batch of variable lengths (uniform in [length/2, length]; tokens/s counts valid
-tokens only):
+* GRU/LSTM training, full length: torch.nn vs rnnlab auto, rnnlab with ``recurrent_dropout``
+  (step path; torch has no equivalent, so the reference is torch without dropout), rnnlab with
+  ``weight_dropout`` (DropConnect, native), bidirectional (vs torch bidirectional);
+* variable lengths (uniform in [length/2, length], valid tokens counted): torch.nn on
+  ``pack_padded_sequence(enforce_sorted=False)`` vs rnnlab ``lengths=``;
+* inference (no grad): torch.nn vs rnnlab auto.
 
-* ``torch.nn packed``                the reference: ``pack_padded_sequence(enforce_sorted=False)``
-* ``rnnlab lengths (auto)``          ``lengths=`` given; on the CPU in training this runs the
-                                     step path, which ``path="auto"`` picks for that reason
-* ``rnnlab lengths, path=fused``     the same call forced onto PyTorch's packed kernels
+Keras/TensorFlow is timed too when it is installed (optional: ``pip install keras tensorflow``).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -31,39 +33,110 @@ from collections.abc import Callable
 import torch
 
 import rnnlab.nn as rnn
+from rnnlab.nn.native_build import native_status
 
 FEATURES = 128
 HIDDEN = 128
 LAYERS = 2
+GATES = {"GRU": 3, "LSTM": 4}
+TORCH = {"GRU": torch.nn.GRU, "LSTM": torch.nn.LSTM}
+OURS = {"GRU": rnn.GRU, "LSTM": rnn.LSTM}
 
 
-def tokens_per_second(
-    layer: torch.nn.Module, run: Callable[[], torch.Tensor], tokens: int, repeats: int
-) -> float:
-    """``tokens`` / median seconds of ``run()`` (forward) plus the backward of its sum."""
-    layer.train()
+def median_seconds(run: Callable[[], None], repeats: int) -> float:
     for _ in range(2):  # warm-up: allocator, oneDNN primitive caches
-        run().sum().backward()
+        run()
     times = []
     for _ in range(repeats):
-        layer.zero_grad(set_to_none=True)
         start = time.perf_counter()
-        run().sum().backward()
+        run()
         times.append(time.perf_counter() - start)
-    return tokens / statistics.median(times)
+    return statistics.median(times)
 
 
-def padded_rows(kind: str, x: torch.Tensor):
-    """(name, layer, run) for full-length batches."""
-    for name, layer in variants(kind):
-        yield name, layer, functools.partial(lambda layer: layer(x)[0], layer)
+def sgemm_peak(threads: int) -> float:
+    """GFLOP/s of a 2048² float32 matmul (median of 5), the yardstick for the GFLOP/s column."""
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    seconds = median_seconds(lambda: torch.mm(a, b), 5)
+    return 2 * 2048**3 / seconds / 1e9
 
 
-def variable_length_rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
-    """(name, layer, run) for a batch of variable lengths."""
-    torch_cls = {"GRU": torch.nn.GRU, "LSTM": torch.nn.LSTM}[kind]
-    ours_cls = {"GRU": rnn.GRU, "LSTM": rnn.LSTM}[kind]
-    reference = torch_cls(FEATURES, HIDDEN, num_layers=LAYERS, batch_first=True)
+def flops_per_token(kind: str, bidirectional: bool, training: bool) -> float:
+    directions = 2 if bidirectional else 1
+    total = 0.0
+    for layer in range(LAYERS):
+        inputs = FEATURES if layer == 0 else HIDDEN * directions
+        total += directions * 2 * (inputs + HIDDEN) * GATES[kind] * HIDDEN
+    return total * (3 if training else 1)
+
+
+def training_step(
+    layer: torch.nn.Module, forward: Callable[[], torch.Tensor]
+) -> Callable[[], None]:
+    def run() -> None:
+        layer.zero_grad(set_to_none=True)
+        forward().sum().backward()
+
+    return run
+
+
+def inference_step(forward: Callable[[], torch.Tensor]) -> Callable[[], None]:
+    def run() -> None:
+        with torch.no_grad():
+            forward()
+
+    return run
+
+
+def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
+    """(group, variant, run, tokens, bidirectional, training, is_reference) per row."""
+    common = {"num_layers": LAYERS, "batch_first": True}
+    full = x.shape[0] * x.shape[1]
+    valid = int(lengths.sum())
+    reference = TORCH[kind](FEATURES, HIDDEN, **common).train()
+    ours = OURS[kind](FEATURES, HIDDEN, **common).train()
+    yield (
+        "train",
+        "torch.nn",
+        training_step(reference, lambda: reference(x)[0]),
+        full,
+        False,
+        True,
+        True,
+    )
+    yield "train", "rnnlab auto", training_step(ours, lambda: ours(x)[0]), full, False, True, False
+    for option in ("recurrent_dropout", "weight_dropout"):
+        layer = OURS[kind](FEATURES, HIDDEN, **common, **{option: 0.25}).train()
+        yield (
+            "train",
+            f"rnnlab {option}=0.25",
+            training_step(layer, lambda layer=layer: layer(x)[0]),
+            full,
+            False,
+            True,
+            False,
+        )
+
+    bi_ref = TORCH[kind](FEATURES, HIDDEN, bidirectional=True, **common).train()
+    bi_ours = OURS[kind](FEATURES, HIDDEN, bidirectional=True, **common).train()
+    yield (
+        "bidirectional",
+        "torch.nn",
+        training_step(bi_ref, lambda: bi_ref(x)[0]),
+        full,
+        True,
+        True,
+        True,
+    )
+    yield (
+        "bidirectional",
+        "rnnlab auto",
+        training_step(bi_ours, lambda: bi_ours(x)[0]),
+        full,
+        True,
+        True,
+        False,
+    )
 
     def packed() -> torch.Tensor:
         pack = torch.nn.utils.rnn.pack_padded_sequence(
@@ -71,55 +144,89 @@ def variable_length_rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
         )
         return reference(pack)[0].data
 
-    yield "torch.nn packed", reference, packed
-    for name, path in (("rnnlab lengths (auto)", "auto"), ("rnnlab lengths, path=fused", "fused")):
-        ours = ours_cls(FEATURES, HIDDEN, num_layers=LAYERS, batch_first=True, path=path)
-        yield name, ours, functools.partial(lambda ours: ours(x, lengths=lengths)[0], ours)
+    yield "lengths", "torch.nn packed", training_step(reference, packed), valid, False, True, True
+    yield (
+        "lengths",
+        "rnnlab auto",
+        training_step(ours, lambda: ours(x, lengths=lengths)[0]),
+        valid,
+        False,
+        True,
+        False,
+    )
+
+    reference.eval()
+    ours.eval()
+    yield "inference", "torch.nn", inference_step(lambda: reference(x)[0]), full, False, False, True
+    yield "inference", "rnnlab auto", inference_step(lambda: ours(x)[0]), full, False, False, False
 
 
-def variants(kind: str):
-    torch_cls = {"GRU": torch.nn.GRU, "LSTM": torch.nn.LSTM}[kind]
-    ours_cls = {"GRU": rnn.GRU, "LSTM": rnn.LSTM}[kind]
-    common = {"num_layers": LAYERS, "batch_first": True}
-    return [
-        ("torch.nn", torch_cls(FEATURES, HIDDEN, **common)),
-        ("rnnlab fused", ours_cls(FEATURES, HIDDEN, **common)),
-        (
-            "rnnlab step, recurrent_dropout=0.25",
-            ours_cls(FEATURES, HIDDEN, recurrent_dropout=0.25, **common),
-        ),
-        ("rnnlab weight_dropout=0.25", ours_cls(FEATURES, HIDDEN, weight_dropout=0.25, **common)),
-    ]
+def keras_gru_tokens_per_second(batch: int, length: int, repeats: int) -> float | None:
+    """Keras 3 GRU(128) × 2 training step (TensorFlow backend) when installed, else None."""
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError:
+        return None
+    model = keras.Sequential(
+        [keras.Input((length, FEATURES)), keras.layers.GRU(HIDDEN, return_sequences=True),
+         keras.layers.GRU(HIDDEN, return_sequences=True)]
+    )  # fmt: skip
+    x = tf.random.normal((batch, length, FEATURES))
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(model(x, training=True))
+        return tape.gradient(loss, model.trainable_variables)
+
+    return batch * length / median_seconds(step, repeats)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--length", type=int, default=256)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--kinds", nargs="+", default=["GRU", "LSTM"], choices=["GRU", "LSTM"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    x = torch.randn(args.batch, args.length, FEATURES)
+    peak = sgemm_peak(args.threads)
+    status = native_status()
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch} × "
-        f"length {args.length}, {LAYERS} layers × {HIDDEN} units, forward+backward, "
-        f"median of {args.repeats}"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {LAYERS} layers × "
+        f"{HIDDEN} units, batch {args.batch}, median of {args.repeats}; "
+        f"sgemm peak {peak:.0f} GFLOP/s\nnative path: {status.reason}"
     )
-    lengths = torch.randint(args.length // 2, args.length + 1, (args.batch,))
-    lengths[0] = args.length
-    print(f"{'layer':<6} {'variant':<38} {'tokens/s':>10} {'vs torch.nn':>12}")
-    for kind in ("GRU", "LSTM"):
-        for rows, tokens in (
-            (padded_rows(kind, x), args.batch * args.length),
-            (variable_length_rows(kind, x, lengths), int(lengths.sum())),
-        ):
+    header = (
+        f"{'T':>4} {'layer':<5} {'group':<13} {'variant':<30} {'tokens/s':>10} {'ratio':>7} "
+        f"{'GFLOP/s':>8} {'peak':>5}"
+    )
+    for length in args.lengths:
+        x = torch.randn(args.batch, length, FEATURES)
+        lengths = torch.randint(length // 2, length + 1, (args.batch,))
+        lengths[0] = length
+        print(header)
+        for kind in args.kinds:
             baseline = None
-            for name, layer, run in rows:
-                rate = tokens_per_second(layer, run, tokens, args.repeats)
-                baseline = baseline or rate
-                print(f"{kind:<6} {name:<38} {rate:>10,.0f} {rate / baseline:>11.2f}×")
+            for group, variant, run, tokens, bidirectional, training, is_reference in rows(
+                kind, x, lengths
+            ):
+                rate = tokens / median_seconds(run, args.repeats)
+                if is_reference:
+                    baseline = rate
+                gflops = rate * flops_per_token(kind, bidirectional, training) / 1e9
+                print(
+                    f"{length:>4} {kind:<5} {group:<13} {variant:<30} {rate:>10,.0f} "
+                    f"{rate / baseline:>6.2f}× {gflops:>8.1f} {gflops / peak:>5.0%}"
+                )
+        keras_rate = keras_gru_tokens_per_second(args.batch, length, args.repeats)
+        if keras_rate is None:
+            print(f"{length:>4} Keras GRU: not installed (pip install keras tensorflow)")
+        else:
+            print(f"{length:>4} Keras GRU train: {keras_rate:,.0f} tokens/s")
 
 
 if __name__ == "__main__":

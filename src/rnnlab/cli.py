@@ -121,7 +121,10 @@ def train_classify(
     pooling: Annotated[str | None, typer.Option(help="last, mean or max.")] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout between recurrent layers.")] = None,
     recurrent_dropout: Annotated[
-        float | None, typer.Option(help="Variational dropout on h_{t-1}.")
+        float | None, typer.Option(help="Variational dropout on h_{t-1} (runs the step path).")
+    ] = None,
+    weight_dropout: Annotated[
+        float | None, typer.Option(help="DropConnect on the recurrent weights W_hh.")
     ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
@@ -163,6 +166,7 @@ def train_classify(
             model__pooling=pooling,
             model__dropout=dropout,
             model__recurrent_dropout=recurrent_dropout,
+            model__weight_dropout=weight_dropout,
             train__epochs=epochs,
             train__batch_size=batch_size,
             train__lr=lr,

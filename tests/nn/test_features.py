@@ -122,7 +122,10 @@ def test_weight_dropout_keeps_fused_path_and_changes_each_forward():
     ours, _ = make_pair("lstm", 5, 6, batch_first=True, weight_dropout=0.5)
     ours.train()
     x = torch.randn(3, 7, 5, dtype=torch.float64)
-    assert not ours._needs_step_path(return_gates=False)
+    x32 = torch.randn(3, 7, 5)
+    assert ours._choose_path(False, x, None) == "fused"  # float64: no native path
+    assert ours.float()._choose_path(False, x32, None) in ("native", "fused")
+    ours.double()
     a, b = ours(x)[0], ours(x)[0]
     assert not torch.allclose(a, b)
     # gradients reach the raw weight only where the DropConnect mask kept an entry
@@ -135,8 +138,9 @@ def test_weight_dropout_keeps_fused_path_and_changes_each_forward():
 
 def test_variational_dropout_uses_step_path_only_in_training():
     gru = rnn.GRU(4, 4, recurrent_dropout=0.3)
-    assert gru.train()._needs_step_path(False)
-    assert not gru.eval()._needs_step_path(False)
+    x = torch.randn(5, 2, 4, dtype=torch.float64)
+    assert gru.double().train()._choose_path(False, x, None) == "step"
+    assert gru.eval()._choose_path(False, x, None) == "fused"
 
 
 # --------------------------------------------------------------------------- state dicts
@@ -284,20 +288,21 @@ def test_cuda_matches_torch_on_both_paths(kind):
         torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
 
 
-def test_auto_path_trains_variable_lengths_on_the_step_path_on_cpu():
-    """CPU training with lengths takes the step path (packed CPU kernels are 2–5× slower);
-    inference, full-length batches and forced paths take what they ask for."""
-    gru = rnn.GRU(4, 5, num_layers=2, batch_first=True)
-    x = torch.randn(3, 6, 4)
+def test_auto_path_without_native_trains_variable_lengths_on_the_step_path_on_cpu():
+    """Without the native path (float64 here), CPU training with lengths takes the step path
+    (packed CPU kernels are 2–5× slower); inference, full-length batches and forced paths take
+    what they ask for."""
+    gru = rnn.GRU(4, 5, num_layers=2, batch_first=True).double()
+    x = torch.randn(3, 6, 4, dtype=torch.float64)
     lengths = torch.tensor([6, 2, 4])
-    assert gru._use_step_path(False, x, lengths)
-    assert not gru._use_step_path(False, x, None)
+    assert gru._choose_path(False, x, lengths) == "step"
+    assert gru._choose_path(False, x, None) == "fused"
     with torch.no_grad():
-        assert not gru._use_step_path(False, x, lengths)
+        assert gru._choose_path(False, x, lengths) == "fused"
     gru.path = "fused"
-    assert not gru._use_step_path(False, x, lengths)
+    assert gru._choose_path(False, x, lengths) == "fused"
     gru.path = "step"
-    assert gru._use_step_path(False, x, None)
+    assert gru._choose_path(False, x, None) == "step"
 
 
 def test_forced_fused_path_refuses_features_it_cannot_compute():

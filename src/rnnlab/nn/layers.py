@@ -33,12 +33,14 @@ from torch import Tensor, nn
 
 from rnnlab.errors import ConfigError, ShapeError, ValueRangeError
 from rnnlab.nn.fused import fused_forward, padded_per_layer
+from rnnlab.nn.native import native_forward, supports_native
+from rnnlab.nn.native_build import native_status
 from rnnlab.nn.recurrence import gru_recurrence, lstm_recurrence, rnn_recurrence
 from rnnlab.nn.regularization import variational_mask, weight_dropout
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
-_PATHS = ("auto", "fused", "step")
+_PATHS = ("auto", "native", "fused", "step")
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 Lengths = Tensor | Sequence[int]
 State = Tensor | tuple[Tensor, Tensor]
@@ -246,26 +248,56 @@ class _RecurrentBase(nn.Module):
             weights.append(params)
         return weights
 
-    def _needs_step_path(self, return_gates: bool) -> bool:
-        """True when a requested feature exists only on the step path."""
-        variational = self.input_dropout > 0 or self.recurrent_dropout > 0
-        return return_gates or (self.training and variational)
-
-    def _use_step_path(self, return_gates: bool, x: Tensor, lengths: Tensor | None) -> bool:
-        """The path for this call: see the module docstring for the rule and its measurements."""
-        if self._needs_step_path(return_gates):
-            if self.path == "fused":
+    def _choose_path(self, return_gates: bool, x: Tensor, lengths: Tensor | None) -> str:
+        """ "native", "fused" or "step" for this call: see the module docstring for the rule."""
+        name = type(self).__name__
+        recurrent = self.training and self.recurrent_dropout > 0
+        variational = recurrent or (self.training and self.input_dropout > 0)
+        exporting = _exporting()
+        native_ok = (
+            not return_gates
+            and not recurrent
+            and not exporting
+            and not (self.mode == "LSTM" and lengths is not None)
+            and supports_native(x)
+        )
+        if self.path == "native":
+            if not native_ok:
+                gap = self._native_gap(x, lengths, return_gates)
+                raise ConfigError(f"{name}: path='native' cannot run this call: {gap}")
+            return "native"
+        if self.path == "fused":
+            if return_gates or variational:
                 raise ConfigError(
-                    f"{type(self).__name__}: path='fused' cannot record gates or apply "
+                    f"{name}: path='fused' cannot record gates or apply "
                     "input/recurrent dropout; use path='auto' or 'step'."
                 )
-            return True
-        if self.path != "auto":
-            return self.path == "step"
+            return "fused"
+        if self.path == "step" or return_gates or recurrent:
+            return "step"
+        if native_ok:
+            return "native"
+        if variational:
+            return "step"
         records_graph = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         )
-        return lengths is not None and x.device.type == "cpu" and records_graph and not _exporting()
+        on_cpu_training = x.device.type == "cpu" and records_graph and not exporting
+        return "step" if lengths is not None and on_cpu_training else "fused"
+
+    def _native_gap(self, x: Tensor, lengths: Tensor | None, return_gates: bool) -> str:
+        """Why the native path cannot run this call (one clause)."""
+        if return_gates:
+            return "it does not record gates; use path='step'."
+        if self.training and self.recurrent_dropout > 0:
+            return "recurrent_dropout needs path='step' (weight_dropout works natively)."
+        if self.mode == "LSTM" and lengths is not None:
+            return "LSTM with unequal lengths needs path='step' for its final cell state."
+        if _exporting():
+            return "graph export traces the fused path."
+        if x.device.type != "cpu" or x.dtype != torch.float32:
+            return f"it runs float32 on the CPU only, got {x.dtype} on {x.device.type}."
+        return native_status().reason
 
     # ------------------------------------------------------------------- forward
     def _forward(
@@ -281,8 +313,26 @@ class _RecurrentBase(nn.Module):
         if lengths_t is not None and not exporting and bool((lengths_t == steps).all()):
             lengths_t = None  # every sequence is full: packing would change nothing
         gates = None
-        if self._use_step_path(return_gates, x, lengths_t):
+        path = self._choose_path(return_gates, x, lengths_t)
+        if path == "step":
             out, final, gates = self._step_path(x, state, weights, lengths_t, return_gates)
+        elif path == "native":
+            x_tm = x.transpose(0, 1) if self.batch_first else x
+            out, final = native_forward(
+                self.mode,
+                x_tm,
+                state,
+                weights,
+                lengths_t,
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                bidirectional=self.bidirectional,
+                input_dropout=self.input_dropout,
+                dropout=self.dropout,
+                training=self.training,
+            )
+            if self.batch_first:
+                out = out.transpose(0, 1)
         elif lengths_t is not None and exporting:
             x_bf = x if self.batch_first else x.transpose(0, 1)
             out, final = padded_per_layer(

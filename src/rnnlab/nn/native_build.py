@@ -1,0 +1,172 @@
+"""Find oneDNN, compile rnnlab's small C++ wrapper over its RNN primitives once, load it.
+
+The native path (:mod:`rnnlab.nn.native`) needs two things a plain ``pip install rnnlab`` does
+not bring: oneDNN's library and headers — the ``rnnlab[fast]`` extra installs them from PyPI
+(``onednn-cpu-gomp`` and ``onednn-devel-cpu-gomp``, GNU OpenMP like PyTorch's CPU build) — and a
+C++ compiler. PyTorch's own copy of oneDNN is linked statically and exports nothing we could
+call. The wrapper (``csrc/onednn_rnn.cpp``, plain C ABI, no PyTorch headers) compiles in about
+two seconds and is cached per source, oneDNN and compiler in ``$RNNLAB_CACHE_DIR`` (default
+``~/.cache/rnnlab``); the build writes to a temporary file and renames it, so concurrent
+processes never load a half-written library.
+
+When anything is missing the native path is simply unavailable: :func:`native_library`
+returns ``None`` and :func:`native_status` says why in one sentence; every layer then runs on
+the pure-PyTorch paths, which compute the same numbers. ``RNNLAB_NATIVE=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["NativeStatus", "native_library", "native_status"]
+
+_SOURCE = Path(__file__).with_name("csrc") / "onednn_rnn.cpp"
+_DISTRIBUTIONS = ("onednn-cpu-gomp", "onednn-devel-cpu-gomp")
+_INSTALL_HINT = 'pip install "rnnlab[fast]"'
+
+
+@dataclass(frozen=True)
+class NativeStatus:
+    """Whether the native path can run here, and if not, why (one sentence)."""
+
+    available: bool
+    reason: str
+    library: Path | None = None
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("RNNLAB_CACHE_DIR")
+    if root:
+        return Path(root)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "rnnlab"
+
+
+def _find_onednn() -> tuple[Path, Path] | None:
+    """(include dir, lib dir) of an installed oneDNN: the PyPI wheels, or $RNNLAB_ONEDNN_ROOT."""
+    root = os.environ.get("RNNLAB_ONEDNN_ROOT")
+    candidates: list[Path] = []
+    if root:
+        candidates.append(Path(root))
+    for name in _DISTRIBUTIONS:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or ():
+            if file.name in ("libdnnl.so", "dnnl.hpp"):
+                located = Path(dist.locate_file(file)).resolve()
+                # …/lib/libdnnl.so or …/include/oneapi/dnnl/dnnl.hpp → the prefix above them
+                for parent in located.parents:
+                    if parent.name in ("lib", "include"):
+                        candidates.append(parent.parent)
+                        break
+    candidates.append(Path(sys.prefix))
+    for prefix in dict.fromkeys(candidates):
+        include, lib = prefix / "include", prefix / "lib"
+        if (include / "oneapi" / "dnnl" / "dnnl.hpp").is_file() and (lib / "libdnnl.so").exists():
+            return include, lib
+    return None
+
+
+def _compiler() -> str | None:
+    name = os.environ.get("RNNLAB_CXX") or os.environ.get("CXX") or "g++"
+    return shutil.which(name)
+
+
+def _build(compiler: str, include: Path, lib: Path) -> Path:
+    """Compile the wrapper into the cache (atomically) unless an identical build is there."""
+    source = _SOURCE.read_bytes()
+    key = hashlib.sha256(
+        source + str(lib.resolve()).encode() + compiler.encode() + platform.machine().encode()
+    ).hexdigest()[:16]
+    cache = _cache_dir()
+    target = cache / f"librnnlab_onednn-{key}.so"
+    if target.exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=cache)
+    os.close(fd)
+    command = [
+        compiler,
+        "-O2",
+        "-std=c++17",
+        "-shared",
+        "-fPIC",
+        "-fopenmp",
+        str(_SOURCE),
+        f"-I{include}",
+        f"-L{lib}",
+        "-ldnnl",
+        f"-Wl,-rpath,{lib}",
+        "-o",
+        tmp_name,
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            first = (result.stderr.strip().splitlines() or ["no output"])[0]
+            raise OSError(f"compiling {_SOURCE.name} failed: {first}")
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return target
+
+
+def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
+    pointer, integer = ctypes.c_void_p, ctypes.c_int
+    library.rnnlab_last_error.restype = ctypes.c_char_p
+    library.rnnlab_workspace_bytes.restype = ctypes.c_longlong
+    library.rnnlab_workspace_bytes.argtypes = [integer] * 5
+    library.rnnlab_set_threads.argtypes = [integer]
+    library.rnnlab_forward.argtypes = [integer] * 6 + [pointer] * 10
+    library.rnnlab_backward.argtypes = [integer] * 5 + [pointer] * 18
+    return library
+
+
+@functools.lru_cache(maxsize=1)
+def _load() -> tuple[ctypes.CDLL | None, NativeStatus]:
+    if os.environ.get("RNNLAB_NATIVE", "1") == "0":
+        return None, NativeStatus(False, "the native path is turned off (RNNLAB_NATIVE=0).")
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return None, NativeStatus(
+            False,
+            f"the native path needs Linux on x86-64, this is {sys.platform} on "
+            f"{platform.machine()}.",
+        )
+    found = _find_onednn()
+    if found is None:
+        return None, NativeStatus(False, f"oneDNN is not installed; `{_INSTALL_HINT}` installs it.")
+    compiler = _compiler()
+    if compiler is None:
+        return None, NativeStatus(
+            False, "no C++ compiler (g++ or $CXX) was found to build the native path."
+        )
+    try:
+        path = _build(compiler, *found)
+        library = _configure(ctypes.CDLL(str(path)))
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, NativeStatus(False, f"the native path could not be built: {error}")
+    return library, NativeStatus(True, f"native path ready ({path}).", path)
+
+
+def native_library() -> ctypes.CDLL | None:
+    """The loaded wrapper library, or ``None`` when the native path cannot run here."""
+    return _load()[0]
+
+
+def native_status() -> NativeStatus:
+    """Whether the native path is available (building it on first call) and why not."""
+    return _load()[1]
