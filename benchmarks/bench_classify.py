@@ -10,7 +10,9 @@ counted). What differs is the engineering:
 
 * ``rnnlab``        length-bucketed batches (reviews up to 400 tokens, padded only to the
                     longest in their batch), ``rnnlab.nn.GRU`` with per-sequence lengths
-                    (the step path with its hand-written backward on the CPU);
+                    on the path it picks itself (the native oneDNN path with ``rnnlab[fast]``);
+* ``rnnlab, pure PyTorch``  the same, with the recurrent layers forced onto the step path
+                    (hand-written backward through time): rnnlab without its native path;
 * ``torch.nn.GRU``  the textbook PyTorch recipe: every review padded/truncated to 400 tokens
                     (padding in front, as Keras' ``pad_sequences``, so that the last state
                     follows the last word), random batches, ``torch.nn.GRU`` on the padded
@@ -25,6 +27,7 @@ the ratio of each baseline's seconds per epoch to rnnlab's.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -35,7 +38,7 @@ from torch import nn
 
 from rnnlab import datasets
 from rnnlab.config import ModelConfig, TrainConfig
-from rnnlab.nn import orthogonal_init_
+from rnnlab.nn import GRU, orthogonal_init_
 from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
 from rnnlab.text.batching import encode_texts
 from rnnlab.text.tokenize import get_tokenizer
@@ -75,8 +78,11 @@ class _EpochLog(Callback):
         self.rows.append((record["seconds"], accuracy))
 
 
-def run_rnnlab(data: dict, epochs: int, seed: int) -> list[tuple[float, float]]:
+def run_rnnlab(data: dict, epochs: int, seed: int, path: str = "auto") -> list[tuple[float, float]]:
     model = RecurrentClassifier(len(data["vocab"]), data["labels"], ModelConfig())
+    for module in model.modules():
+        if isinstance(module, GRU):
+            module.path = path
     train = ClassificationBatches(
         data["train_ids"], data["train_y"], BATCH, shuffle=True, seed=seed
     )
@@ -186,6 +192,7 @@ def main() -> None:
     data = prepare(args.seed)
     contestants: list[tuple[str, Callable]] = [
         ("rnnlab (bucketing, lengths)", run_rnnlab),
+        ("rnnlab, pure PyTorch (step path)", functools.partial(run_rnnlab, path="step")),
         (f"torch.nn.GRU (padded to {MAX_LEN})", run_torch_padded),
         (f"keras (padded to {MAX_LEN}, mask_zero)", run_keras),
     ]

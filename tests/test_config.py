@@ -37,9 +37,8 @@ def test_defaults_are_the_classic_recipe():
     )  # fmt: skip
     assert (c.model.pooling, c.model.bidirectional, c.model.init) == ("last", False, "orthogonal")
     m = c.model
-    assert (m.dropout, m.recurrent_dropout, m.embedding_dropout, m.weight_dropout) == (
-        0.2, 0.2, 0.2, 0.0
-    )  # fmt: skip
+    dropouts = (m.dropout, m.input_dropout, m.recurrent_dropout, m.embedding_dropout)
+    assert (*dropouts, m.weight_dropout) == (0.0, 0.2, 0.0, 0.0, 0.2)
     assert (c.data.tokenizer, c.data.max_vocab, c.data.min_count, c.data.max_len) == (
         "auto", 30000, 2, 400
     )  # fmt: skip

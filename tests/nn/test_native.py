@@ -14,7 +14,7 @@ import torch
 
 import rnnlab.nn as rnn
 from rnnlab.errors import ConfigError
-from rnnlab.nn import native_build
+from rnnlab.nn import native, native_build
 from rnnlab.nn.native_build import native_status
 
 from .conftest import make_pair, torch_reference
@@ -96,6 +96,27 @@ def test_native_matches_torch_forward_and_gradients(
 
 
 @needs_native
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_long_sequences_run_as_a_chain_of_chunks_with_the_same_numbers(kind, monkeypatch):
+    """Sequences longer than a chunk run as consecutive calls; outputs and gradients match."""
+    calls = []
+    original = native._NativeLayer.apply
+
+    def counting(*args):
+        calls.append(args[2].shape[0])
+        return original(*args)
+
+    monkeypatch.setattr(native, "_chunk_steps", lambda batch, hidden: 3)
+    monkeypatch.setattr(native._NativeLayer, "apply", counting)
+    test_native_matches_torch_forward_and_gradients(kind, 2, True, True, None)
+    assert calls == [3, 3, 1] * 4  # 7 steps = 3 + 3 + 1, for 2 layers × 2 directions
+    if kind == "gru":
+        calls.clear()
+        test_native_matches_torch_forward_and_gradients(kind, 2, True, False, MIXED_LENGTHS)
+        assert calls == [3, 3, 1] * 4
+
+
+@needs_native
 def test_native_input_and_weight_dropout_train_and_leave_eval_exact():
     """Input dropout and DropConnect run on the native path; in eval they change nothing."""
     ours, theirs = make_pair(
@@ -125,7 +146,9 @@ def test_auto_chooses_native_on_cpu_float32_and_step_for_what_native_lacks():
     assert gru._choose_path(False, x, None) == "native"
     assert gru._choose_path(True, x, None) == "step"  # gate recording
     assert lstm._choose_path(False, x, lengths) == "step"  # per-sequence c_n
-    assert lstm._choose_path(False, x, None) == "native"
+    assert lstm._choose_path(False, x, None) == "fused"  # torch's LSTM is oneDNN already
+    lstm.input_dropout = 0.2
+    assert lstm.train()._choose_path(False, x, None) == "native"
     gru.recurrent_dropout = 0.2
     assert gru.train()._choose_path(False, x, None) == "step"
     assert gru.eval()._choose_path(False, x, None) == "native"

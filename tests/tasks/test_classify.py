@@ -97,7 +97,13 @@ def test_pool_rejects_an_unknown_method():
 # --------------------------------------------------------------------------- the model
 
 
-NO_DROPOUT = {"dropout": 0.0, "recurrent_dropout": 0.0, "embedding_dropout": 0.0}
+NO_DROPOUT = {
+    "dropout": 0.0,
+    "input_dropout": 0.0,
+    "recurrent_dropout": 0.0,
+    "weight_dropout": 0.0,
+    "embedding_dropout": 0.0,
+}
 
 
 def make_model(vocab: int = 12, labels=("a", "b", "c"), **config) -> RecurrentClassifier:

@@ -12,15 +12,28 @@ names (``weight_ih_l0``, ``bias_hh_l1_reverse``, …), shapes, gate order and in
   direction, shared over time); ``weight_dropout``: DropConnect on W_hh (AWD-LSTM).
 * ``return_gates=True`` also returns the gate activations over time for inspection.
 
-Two paths compute the same function and agree to float precision in outputs and gradients.
-The **step path** (:mod:`rnnlab.nn.recurrence`, hand-written backward through time) runs when
-gates are requested or variational dropout is active in training, and — with ``path="auto"``,
-the default — also for training on the CPU with variable lengths: PyTorch's CPU kernels for
-packed sequences run per-step autograd whose backward re-materialises the whole sequence at
-every step, and measured 2–5× slower than the step path there (2-layer GRU(128), batch 32,
-length 256: 14k vs 62k tokens/s, forward + backward). Everywhere else the **fused path**
-(PyTorch's kernels: oneDNN/MKL on CPU, cuDNN on GPU) runs: on GPUs, for inference and for
-full-length batches. ``path="fused"`` or ``path="step"`` forces one (benchmarks, tests).
+Three paths compute the same function and agree to float precision in outputs and gradients.
+
+* The **native path** (:mod:`rnnlab.nn.native`): oneDNN's RNN/LSTM/GRU primitives through a
+  small compiled wrapper, float32 on the CPU, when ``rnnlab[fast]`` and a C++ compiler are
+  present. With ``path="auto"`` (the default) it runs every CPU float32 call it can: training
+  and inference, variable lengths (not for LSTM, whose per-sequence final cell state it cannot
+  see), bidirectional, input and weight dropout — except full-length LSTM without input
+  dropout, which ``torch.nn.LSTM``'s kernel already runs on oneDNN in one call for all layers.
+  Measured (2-layer GRU(128), batch 32, 2 threads, forward + backward): 2.0× ``torch.nn.GRU``
+  at full length and 3–7× its packed kernels with lengths; ``benchmarks/bench_recurrent.py``
+  prints the current numbers.
+* The **step path** (:mod:`rnnlab.nn.recurrence`, hand-written backward through time) runs
+  when gates are requested or recurrent dropout is active in training, and — when the native
+  path is unavailable — for training on the CPU with variable lengths: PyTorch's CPU kernels
+  for packed sequences run per-step autograd whose backward re-materialises the whole
+  sequence at every step, and measured 2–5× slower than the step path there (14k vs 62k
+  tokens/s at length 256).
+* The **fused path** (PyTorch's kernels: oneDNN/MKL on CPU, cuDNN on GPU) runs everywhere
+  else: on GPUs, for float64, for graph export.
+
+``path="native"``, ``"fused"`` or ``"step"`` forces one (benchmarks, tests); a forced path
+that cannot compute the call raises :class:`~rnnlab.errors.ConfigError` saying why.
 """
 
 from __future__ import annotations
@@ -275,7 +288,10 @@ class _RecurrentBase(nn.Module):
             return "fused"
         if self.path == "step" or return_gates or recurrent:
             return "step"
-        if native_ok:
+        # torch.nn.LSTM already runs oneDNN on the CPU, for all layers in one call: the native
+        # path only adds what that call cannot do (input dropout).
+        lstm_fused_ok = self.mode == "LSTM" and not variational and lengths is None
+        if native_ok and not lstm_fused_ok:
             return "native"
         if variational:
             return "step"
