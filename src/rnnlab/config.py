@@ -224,6 +224,11 @@ class ModelConfig(ConfigSection):
     weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
     embedding_dropout: float = setting(0.0, low=0, below=1)
     pooling: str = setting("last", choices=("last", "mean", "max"), aliases=("pool",))
+    # Pretrained vectors for the embedding layer: a file or directory rnnlab.embeddings.load
+    # reads (rnnlab, word2vec text/binary, GloVe text) or a packaged name ("glove-6b-50d").
+    # Vocabulary words found there start from their vectors, the rest randomly.
+    embeddings: str = setting("", aliases=("pretrained_embeddings", "vectors"))
+    freeze_embeddings: bool = setting(False, aliases=("freeze",))
     # "orthogonal": Glorot input weights, orthogonal recurrent weights, zero biases (LSTM
     # forget bias 1), embedding U(±0.05) — see rnnlab.nn.init; "torch": torch.nn's defaults.
     init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))

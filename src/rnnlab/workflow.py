@@ -13,6 +13,7 @@ The CLI is a thin layer over these functions; Python users can call them directl
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data.labels import check_classes, check_known_labels
 from rnnlab.data.splits import stratified_split
 from rnnlab.data.tables import LabeledTexts, read_table
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.fileio import atomic_write_json, atomic_write_text
 from rnnlab.predictor import Predictor
@@ -126,18 +127,26 @@ def train_classifier(
     splits = load_splits(config.data, config.train.seed)
     config = resolve_tokenizer(config, splits.train.texts)
     _check_resume_config(run_dir, config, resume)
+    created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.toml", config.to_toml())
     start = time.perf_counter()
-    clf = TextClassifier(config).fit(
-        splits.train.texts,
-        splits.train.labels,
-        valid_texts=splits.valid.texts,
-        valid_labels=splits.valid.labels,
-        run_dir=run_dir,
-        resume=resume,
-        callbacks=callbacks,
-    )
+    try:
+        clf = TextClassifier(config).fit(
+            splits.train.texts,
+            splits.train.labels,
+            valid_texts=splits.valid.texts,
+            valid_labels=splits.valid.labels,
+            run_dir=run_dir,
+            resume=resume,
+            callbacks=callbacks,
+        )
+    except RnnlabError:
+        # Bad input found while building the model (e.g. vectors of the wrong size): leave
+        # no half-made run behind. Interruptions keep their checkpoints for --resume.
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     seconds = time.perf_counter() - start
     clf.save(run_dir / MODEL_FILE)
     atomic_write_json(
@@ -153,6 +162,8 @@ def train_classifier(
     metrics = _metrics(clf.predictor_, evaluated, name)
     metrics["train_seconds"] = round(seconds, 2)
     metrics["best_epoch"] = clf.fit_result_.best_epoch
+    if clf.embedding_coverage_ is not None:
+        metrics["embedding_coverage"] = round(clf.embedding_coverage_, 4)
     atomic_write_json(run_dir / "metrics.json", metrics)
     lengths = [len(s) for s in clf.predictor_.encode(splits.train.texts[:5000])]
     return TrainSummary(

@@ -87,10 +87,10 @@ def _compiler() -> str | None:
 
 def _build(compiler: str, include: Path, lib: Path) -> Path:
     """Compile the wrapper into the cache (atomically) unless an identical build is there."""
-    source = _SOURCE.read_bytes()
-    key = hashlib.sha256(
-        source + str(lib.resolve()).encode() + compiler.encode() + platform.machine().encode()
-    ).hexdigest()[:16]
+    library = (lib / "libdnnl.so").resolve()
+    stat = library.stat()  # a reinstalled or upgraded oneDNN gets a fresh build
+    identity = f"{library}|{stat.st_size}|{stat.st_mtime_ns}|{compiler}|{platform.machine()}"
+    key = hashlib.sha256(_SOURCE.read_bytes() + identity.encode()).hexdigest()[:16]
     cache = _cache_dir()
     target = cache / f"librnnlab_onednn-{key}.so"
     if target.exists():

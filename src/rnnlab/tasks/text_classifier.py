@@ -28,6 +28,7 @@ from rnnlab.errors import ConfigError, DataError
 from rnnlab.predictor import Predictor
 from rnnlab.runs import save_model_file
 from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
+from rnnlab.tasks.pretrained import init_embeddings
 from rnnlab.text.batching import encode_texts
 from rnnlab.text.tokenize import get_tokenizer, guess_tokenizer
 from rnnlab.text.vocab import Vocab
@@ -138,6 +139,15 @@ class TextClassifier:
         self.model_ = RecurrentClassifier(
             len(self.vocab_), classes, config.model, pad_id=self.vocab_.pad_id
         )
+        self.embedding_coverage_ = None
+        if config.model.embeddings:
+            self.embedding_coverage_ = init_embeddings(
+                self.model_.encoder.embedding,
+                config.model.embeddings,
+                self.vocab_,
+                freeze=config.model.freeze_embeddings,
+                seed=config.train.seed,
+            )
         trainer = Trainer(
             config.train, run_dir=None if run_dir is None else Path(run_dir), callbacks=callbacks
         )
