@@ -9,7 +9,7 @@ import torch
 
 from rnnlab import embeddings
 from rnnlab.embeddings.vectors import Vectors
-from rnnlab.errors import ShapeError
+from rnnlab.errors import ConfigError, ShapeError
 from rnnlab.tasks.pretrained import init_embeddings
 from rnnlab.tasks.text_classifier import TextClassifier
 from rnnlab.text.vocab import SPECIALS, Vocab
@@ -57,6 +57,11 @@ def test_dimension_mismatch_names_the_setting_to_change():
     with pytest.raises(ShapeError, match=r"the model expects 128-dimensional embeddings, but "
                        r"the vectors have 50 dimensions; set embedding_dim to 50"):  # fmt: skip
         init_embeddings(layer, "glove-6b-50d", vocab, freeze=False)
+
+
+def test_freeze_without_vectors_is_refused():
+    with pytest.raises(ConfigError, match=r"--freeze\) needs pretrained vectors to keep fixed"):
+        TextClassifier(freeze_embeddings=True, epochs=1).fit(["good", "bad"] * 4, ["p", "n"] * 4)
 
 
 @pytest.mark.parametrize("freeze", [True, False])

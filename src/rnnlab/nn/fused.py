@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["fused_forward", "padded_per_layer"]
+__all__ = ["fused_forward", "gather_time", "padded_per_layer", "reverse_index"]
 
 _KERNELS = {
     "GRU": torch._VF.gru,
@@ -134,16 +134,17 @@ def fused_forward(
     return out, state.index_select(1, restore)
 
 
-def _reverse_index(lengths: Tensor, steps: int) -> Tensor:
+def reverse_index(lengths: Tensor, steps: int) -> Tensor:
     """(B, T) index that reverses each sequence within its length and keeps padding in place."""
     t = torch.arange(steps, device=lengths.device).unsqueeze(0)  # (1, T)
     last = (lengths - 1).unsqueeze(1)  # (B, 1)
     return torch.where(t <= last, last - t, t)
 
 
-def _gather_time(x: Tensor, index: Tensor) -> Tensor:
-    """x (B, T, F) gathered along time by index (B, T)."""
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+def gather_time(x: Tensor, index: Tensor, time_dim: int = 1) -> Tensor:
+    """x (B, T, F) — or (T, B, F) with ``time_dim=0`` and a (T, B) index — gathered along
+    time by ``index``."""
+    return x.gather(time_dim, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
 def padded_per_layer(
@@ -161,7 +162,7 @@ def padded_per_layer(
     steps = x.shape[1]
     lengths = lengths.to(x.device)
     valid = (torch.arange(steps, device=x.device).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(-1)
-    reverse_index = _reverse_index(lengths, steps)
+    reverse = reverse_index(lengths, steps)
     last_index = (lengths - 1).view(-1, 1, 1)
     is_lstm = mode == "LSTM"
     if is_lstm:
@@ -179,12 +180,12 @@ def padded_per_layer(
         for direction in range(directions):
             idx = layer * directions + direction
             state = (hx[0][idx : idx + 1], hx[1][idx : idx + 1]) if is_lstm else hx[idx : idx + 1]
-            seq = layer_input if direction == 0 else _gather_time(layer_input, reverse_index)
+            seq = layer_input if direction == 0 else gather_time(layer_input, reverse)
             out, final = _run_kernel(
                 mode, seq, None, state, weights[idx], has_bias, 1, 0.0, False, False, True
             )
             if direction == 1:
-                out = _gather_time(out, reverse_index)
+                out = gather_time(out, reverse)
                 h_last = out[:, 0]
             else:
                 h_last = out.gather(1, last_index.expand(-1, 1, out.shape[-1])).squeeze(1)

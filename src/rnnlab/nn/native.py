@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnlab.nn.fused import gather_time, reverse_index
 from rnnlab.nn.native_build import native_library
 from rnnlab.nn.regularization import variational_mask
 
@@ -168,17 +169,6 @@ def _onednn_weights(
     return layout(w_ih), layout(w_hh), bias
 
 
-def _reverse_index(lengths: Tensor, steps: int) -> Tensor:
-    """(T, B) time index that reverses each sequence within its length, padding in place."""
-    t = torch.arange(steps).unsqueeze(1)
-    last = (lengths - 1).unsqueeze(0)
-    return torch.where(t <= last, last - t, t)
-
-
-def _gather_time(x: Tensor, index: Tensor) -> Tensor:
-    return x.gather(0, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
-
-
 def _chunk_steps(batch: int, hidden: int) -> int:
     """Steps per primitive call: about 2¹⁸ state values (64 steps at batch 32 × 128 units).
 
@@ -235,7 +225,7 @@ def native_forward(
     valid = reverse = last = None
     if lengths is not None:
         valid = (torch.arange(steps).unsqueeze(1) < lengths.unsqueeze(0)).unsqueeze(-1)
-        reverse = _reverse_index(lengths, steps)
+        reverse = reverse_index(lengths, steps).t()  # (T, B)
         last = (lengths - 1).view(1, -1, 1).expand(1, batch, hidden_size)
     h_n: list[Tensor] = []
     c_n: list[Tensor] = []
@@ -250,7 +240,7 @@ def native_forward(
             if training and input_dropout > 0:
                 inp = inp * variational_mask(batch, inp.shape[-1], input_dropout, inp)
             if direction == 1:
-                inp = inp.flip(0) if reverse is None else _gather_time(inp, reverse)
+                inp = inp.flip(0) if reverse is None else gather_time(inp, reverse, time_dim=0)
             packed = _onednn_weights(mode, hidden_size, w_ih, w_hh, b_ih, b_hh)
             initial = (h0[idx], c0[idx] if is_lstm else None)
             record = torch.is_grad_enabled() and any(
@@ -261,7 +251,7 @@ def native_forward(
                 h_t = y.gather(0, last).squeeze(0)
                 y = y * valid
             if direction == 1:
-                y = y.flip(0) if reverse is None else _gather_time(y, reverse)
+                y = y.flip(0) if reverse is None else gather_time(y, reverse, time_dim=0)
             outputs.append(y)
             h_n.append(h_t)
             if is_lstm:

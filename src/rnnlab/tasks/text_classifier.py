@@ -140,6 +140,12 @@ class TextClassifier:
             len(self.vocab_), classes, config.model, pad_id=self.vocab_.pad_id
         )
         self.embedding_coverage_ = None
+        if config.model.freeze_embeddings and not config.model.embeddings:
+            raise ConfigError(
+                "model.freeze_embeddings (--freeze) needs pretrained vectors to keep fixed; "
+                "add model.embeddings (--embeddings PATH or a packaged name such as "
+                "glove-6b-50d)."
+            )
         if config.model.embeddings:
             self.embedding_coverage_ = init_embeddings(
                 self.model_.encoder.embedding,
