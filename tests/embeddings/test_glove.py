@@ -66,3 +66,21 @@ def test_glove_fits_a_low_rank_log_matrix():
     )
     assert model.losses[-1] < 0.05 * model.losses[0]
     assert model.vectors.shape == (30, 8)
+
+
+def test_default_rate_keeps_real_word_vectors_apart(rotten_tomatoes):
+    """On real text the default AdaGrad rate must not let every vector turn one way: with
+    glove.c's per-entry rate 0.05 in batched row updates the mean cosine of the 300 most
+    frequent words was 0.98 here; the default gives 0.36."""
+    from collections import Counter
+
+    from rnnlab.text.tokenize import get_tokenizer
+
+    docs = get_tokenizer("english").tokenize_many(rotten_tomatoes.train.texts)
+    counts = Counter(w for doc in docs for w in doc)
+    words = [w for w, n in counts.most_common() if n >= 5]
+    X = cooccurrence(docs, {w: i for i, w in enumerate(words)}, window=10)
+    top = train_glove(X, vector_size=25, epochs=5, seed=0, workers=1).vectors[:300]
+    top = top / np.linalg.norm(top, axis=1, keepdims=True)
+    cosines = (top @ top.T)[np.triu_indices(300, 1)]
+    assert cosines.mean() < 0.6

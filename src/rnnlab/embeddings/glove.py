@@ -15,7 +15,7 @@ nonzero entries only,
     f(x) = \min\big(1, (x / x_{max})^{\alpha}\big)
 
 with ``x_max = 100`` and ``α = 0.75``. (The ½ is the reference implementation's: it leaves the
-minimiser unchanged and makes its learning rate 0.05 mean the same here.) With
+minimiser unchanged and keeps the gradients the reference's.) With
 ``e_ij = f(X_ij)(w_iᵀw̃_j + b_i + b̃_j − log X_ij)`` the gradients of one entry are
 
 .. math::
@@ -117,7 +117,7 @@ def train_glove(
     X: sp.spmatrix,
     vector_size: int = 100,
     epochs: int = 15,
-    learning_rate: float = 0.05,
+    learning_rate: float = 0.5,
     x_max: float = 100.0,
     alpha: float = 0.75,
     batch_size: int = 4096,
@@ -131,7 +131,11 @@ def train_glove(
         X: co-occurrence counts; only nonzero entries are used.
         vector_size: ``D``.
         epochs: passes over the nonzero entries.
-        learning_rate: AdaGrad's ``η``.
+        learning_rate: AdaGrad's ``η``. 0.5, ten times ``glove.c``'s per-entry 0.05: here a
+            row takes one step per batch however many of the batch's entries it is in, so
+            frequent words get far fewer steps than in per-entry updates. On IMDB (50-d, 3
+            epochs) 0.05 left every word vector pointing one way (neighbour cosines 0.998,
+            WordSim353 ρ 0.02); 0.5 gives ρ 0.13 and analogy accuracy 4.7 % instead of 0.1 %.
         x_max, alpha: the weighting ``f``.
         batch_size: entries updated together.
         seed: initialisation and shuffling seed.

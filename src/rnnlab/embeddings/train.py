@@ -46,7 +46,7 @@ class EmbedConfig:
         min_count: words seen fewer times are dropped.
         max_vocab: keep at most this many (most frequent) words; ``None``: no limit.
         epochs: passes over the corpus (``None``: 5, or 15 for GloVe).
-        learning_rate: initial rate (``None``: 0.025, or 0.05 for GloVe's AdaGrad).
+        learning_rate: initial rate (``None``: 0.025, or 0.5 for GloVe's AdaGrad).
         workers: threads.
         seed: random seed.
         tokenizer: ``english``, ``chinese``, ``char`` or ``auto``.
@@ -122,7 +122,7 @@ class EmbedConfig:
                 out.pop(key)
         out["epochs"] = out["epochs"] if out["epochs"] is not None else (15 if glove else 5)
         if out["learning_rate"] is None:
-            out["learning_rate"] = 0.05 if glove else 0.025
+            out["learning_rate"] = 0.5 if glove else 0.025
         for key in ("vector_size", "window", "min_count", "epochs", "workers"):
             _positive(key, out[key])
         if out["max_vocab"] is not None:
