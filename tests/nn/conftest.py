@@ -44,6 +44,25 @@ def torch_reference(layer, x, hx, lengths, batch_first):
     return out, state
 
 
+def random_problem(
+    kind: str, num_layers: int, bidirectional: bool, batch_first: bool, sizes: tuple
+) -> tuple:
+    """float64 input, initial state and loss weights for one parity case.
+
+    ``sizes`` = (batch, steps, input, hidden). Returns ``(x, hx, out_weight, state_weights)``;
+    the loss is Σ out·out_weight + Σ state·state_weight, so every output and state matters.
+    """
+    batch, steps, inputs, hidden = sizes
+    shape = (batch, steps, inputs) if batch_first else (steps, batch, inputs)
+    x = torch.randn(*shape, dtype=torch.float64)
+    rows = num_layers * (2 if bidirectional else 1)
+    h0 = torch.randn(rows, batch, hidden, dtype=torch.float64)
+    hx = (h0, torch.randn_like(h0)) if kind == "lstm" else h0
+    out_shape = (*shape[:2], hidden * (2 if bidirectional else 1))
+    out_weight = torch.randn(out_shape, dtype=torch.float64)
+    return x, hx, out_weight, [torch.randn_like(h0), torch.randn_like(h0)]
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(1234)

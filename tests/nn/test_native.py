@@ -17,7 +17,7 @@ from rnnlab.errors import ConfigError
 from rnnlab.nn import native, native_build
 from rnnlab.nn.native_build import native_status
 
-from .conftest import make_pair, torch_reference
+from .conftest import make_pair, random_problem, torch_reference
 
 needs_native = pytest.mark.skipif(
     not native_status().available,
@@ -76,17 +76,10 @@ def test_native_matches_torch_forward_and_gradients(
     )
     ours.path = "native"
     theirs.double()
-    shape = (BATCH, STEPS, INPUT) if batch_first else (STEPS, BATCH, INPUT)
-    x = torch.randn(*shape, dtype=torch.float64)
-    rows = num_layers * (2 if bidirectional else 1)
-    h0 = torch.randn(rows, BATCH, HIDDEN, dtype=torch.float64)
-    hx = (h0, torch.randn_like(h0)) if kind == "lstm" else h0
-    out_shape = (*shape[:2], HIDDEN * (2 if bidirectional else 1))
-    weights = [
-        torch.randn(out_shape, dtype=torch.float64),
-        torch.randn_like(h0),
-        torch.randn_like(h0),
-    ]
+    x, hx, out_weight, state_weights = random_problem(
+        kind, num_layers, bidirectional, batch_first, (BATCH, STEPS, INPUT, HIDDEN)
+    )
+    weights = [out_weight, *state_weights]
     hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
     got = _grads_and_outputs(ours, x.float(), hx32, lengths, batch_first, True, weights)
     want = _grads_and_outputs(theirs, x, hx, lengths, batch_first, False, weights)

@@ -12,7 +12,7 @@ import itertools
 import pytest
 import torch
 
-from .conftest import make_pair, torch_reference
+from .conftest import make_pair, random_problem, torch_reference
 
 TOL = 1e-5
 BATCH, STEPS, INPUT, HIDDEN = 4, 7, 5, 6
@@ -58,14 +58,9 @@ def test_forward_and_gradients_match_torch(
         bidirectional=bidirectional,
         batch_first=batch_first,
     )
-    shape = (BATCH, STEPS, INPUT) if batch_first else (STEPS, BATCH, INPUT)
-    x = torch.randn(*shape, dtype=torch.float64)
-    rows = num_layers * (2 if bidirectional else 1)
-    h0 = torch.randn(rows, BATCH, HIDDEN, dtype=torch.float64)
-    hx = (h0, torch.randn_like(h0)) if kind == "lstm" else h0
-    out_shape = (*shape[:2], HIDDEN * (2 if bidirectional else 1))
-    out_weight = torch.randn(out_shape, dtype=torch.float64)
-    state_weights = [torch.randn_like(h0), torch.randn_like(h0)]
+    x, hx, out_weight, state_weights = random_problem(
+        kind, num_layers, bidirectional, batch_first, (BATCH, STEPS, INPUT, HIDDEN)
+    )
 
     results = []
     for layer, is_ours in ((ours, True), (theirs, False)):

@@ -46,7 +46,7 @@ from torch import Tensor, nn
 
 from rnnlab.errors import ConfigError, ShapeError, ValueRangeError
 from rnnlab.nn.fused import fused_forward, padded_per_layer
-from rnnlab.nn.native import native_forward, supports_native
+from rnnlab.nn.native import native_forward
 from rnnlab.nn.native_build import native_status
 from rnnlab.nn.recurrence import gru_recurrence, lstm_recurrence, rnn_recurrence
 from rnnlab.nn.regularization import variational_mask, weight_dropout
@@ -266,18 +266,10 @@ class _RecurrentBase(nn.Module):
         name = type(self).__name__
         recurrent = self.training and self.recurrent_dropout > 0
         variational = recurrent or (self.training and self.input_dropout > 0)
-        exporting = _exporting()
-        native_ok = (
-            not return_gates
-            and not recurrent
-            and not exporting
-            and not (self.mode == "LSTM" and lengths is not None)
-            and supports_native(x)
-        )
+        native_gap = self._native_gap(x, lengths, return_gates)
         if self.path == "native":
-            if not native_ok:
-                gap = self._native_gap(x, lengths, return_gates)
-                raise ConfigError(f"{name}: path='native' cannot run this call: {gap}")
+            if native_gap is not None:
+                raise ConfigError(f"{name}: path='native' cannot run this call: {native_gap}")
             return "native"
         if self.path == "fused":
             if return_gates or variational:
@@ -291,18 +283,18 @@ class _RecurrentBase(nn.Module):
         # torch.nn.LSTM already runs oneDNN on the CPU, for all layers in one call: the native
         # path only adds what that call cannot do (input dropout).
         lstm_fused_ok = self.mode == "LSTM" and not variational and lengths is None
-        if native_ok and not lstm_fused_ok:
+        if native_gap is None and not lstm_fused_ok:
             return "native"
         if variational:
             return "step"
         records_graph = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         )
-        on_cpu_training = x.device.type == "cpu" and records_graph and not exporting
+        on_cpu_training = x.device.type == "cpu" and records_graph and not _exporting()
         return "step" if lengths is not None and on_cpu_training else "fused"
 
-    def _native_gap(self, x: Tensor, lengths: Tensor | None, return_gates: bool) -> str:
-        """Why the native path cannot run this call (one clause)."""
+    def _native_gap(self, x: Tensor, lengths: Tensor | None, return_gates: bool) -> str | None:
+        """Why the native path cannot run this call (one clause), or None when it can."""
         if return_gates:
             return "it does not record gates; use path='step'."
         if self.training and self.recurrent_dropout > 0:
@@ -313,7 +305,8 @@ class _RecurrentBase(nn.Module):
             return "graph export traces the fused path."
         if x.device.type != "cpu" or x.dtype != torch.float32:
             return f"it runs float32 on the CPU only, got {x.dtype} on {x.device.type}."
-        return native_status().reason
+        status = native_status()
+        return None if status.available else status.reason
 
     # ------------------------------------------------------------------- forward
     def _forward(

@@ -35,14 +35,9 @@ from rnnlab.nn.fused import gather_time, reverse_index
 from rnnlab.nn.native_build import native_library
 from rnnlab.nn.regularization import variational_mask
 
-__all__ = ["native_forward", "supports_native"]
+__all__ = ["native_forward"]
 
 _KIND = {"RNN_TANH": 0, "RNN_RELU": 1, "LSTM": 2, "GRU": 3}
-
-
-def supports_native(x: Tensor) -> bool:
-    """True when this input can run on the native path on this machine."""
-    return x.device.type == "cpu" and x.dtype == torch.float32 and native_library() is not None
 
 
 def _ptr(tensor: Tensor | None) -> ctypes.c_void_p:
@@ -98,7 +93,7 @@ class _NativeLayer(torch.autograd.Function):
         workspace = None
         if training:
             nbytes = library.rnnlab_workspace_bytes(kind, steps, batch, inputs, hidden)
-            _check(0 if nbytes >= 0 else 1)
+            _check(int(nbytes < 0))
             workspace = _POOL.take(nbytes)
         library.rnnlab_set_threads(torch.get_num_threads())
         _check(

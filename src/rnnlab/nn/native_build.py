@@ -132,7 +132,7 @@ def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
     library.rnnlab_workspace_bytes.argtypes = [integer] * 5
     library.rnnlab_set_threads.argtypes = [integer]
     library.rnnlab_forward.argtypes = [integer] * 6 + [pointer] * 10
-    library.rnnlab_backward.argtypes = [integer] * 5 + [pointer] * 18
+    library.rnnlab_backward.argtypes = [integer] * 5 + [pointer] * 19
     return library
 
 

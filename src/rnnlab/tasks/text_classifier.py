@@ -104,6 +104,12 @@ class TextClassifier:
         callbacks: Sequence[Any] = (),
     ) -> TextClassifier:
         config = resolve_tokenizer(self.resolved_config(), texts)
+        if config.model.freeze_embeddings and not config.model.embeddings:
+            raise ConfigError(
+                "model.freeze_embeddings (--freeze) needs pretrained vectors to keep fixed; "
+                "add model.embeddings (--embeddings PATH or a packaged name such as "
+                "glove-6b-50d)."
+            )
         labels = [_plain(label) for label in labels]
         if len(texts) != len(labels):
             raise DataError(
@@ -140,12 +146,6 @@ class TextClassifier:
             len(self.vocab_), classes, config.model, pad_id=self.vocab_.pad_id
         )
         self.embedding_coverage_ = None
-        if config.model.freeze_embeddings and not config.model.embeddings:
-            raise ConfigError(
-                "model.freeze_embeddings (--freeze) needs pretrained vectors to keep fixed; "
-                "add model.embeddings (--embeddings PATH or a packaged name such as "
-                "glove-6b-50d)."
-            )
         if config.model.embeddings:
             self.embedding_coverage_ = init_embeddings(
                 self.model_.encoder.embedding,
