@@ -4,8 +4,9 @@ The native path (:mod:`rnnlab.nn.native`) needs two things a plain ``pip install
 not bring: oneDNN's library and headers — the ``rnnlab[fast]`` extra installs them from PyPI
 (``onednn-cpu-gomp`` and ``onednn-devel-cpu-gomp``, GNU OpenMP like PyTorch's CPU build) — and a
 C++ compiler. PyTorch's own copy of oneDNN is linked statically and exports nothing we could
-call. The wrapper (``csrc/onednn_rnn.cpp``, plain C ABI, no PyTorch headers) compiles in about
-two seconds and is cached per source, oneDNN and compiler in ``$RNNLAB_CACHE_DIR`` (default
+call. The wrapper (``csrc/onednn_rnn.cpp``, plain C ABI, no PyTorch headers) and the step
+path's compiled time loops (``csrc/step_loops.cpp``, on oneDNN's sgemm) compile in a few
+seconds and are cached per source, oneDNN and compiler in ``$RNNLAB_CACHE_DIR`` (default
 ``~/.cache/rnnlab``); the build writes to a temporary file and renames it, so concurrent
 processes never load a half-written library.
 
@@ -31,7 +32,9 @@ from pathlib import Path
 
 __all__ = ["NativeStatus", "native_library", "native_status"]
 
-_SOURCE = Path(__file__).with_name("csrc") / "onednn_rnn.cpp"
+_SOURCES = tuple(
+    Path(__file__).with_name("csrc") / name for name in ("onednn_rnn.cpp", "step_loops.cpp")
+)
 _DISTRIBUTIONS = ("onednn-cpu-gomp", "onednn-devel-cpu-gomp")
 _INSTALL_HINT = 'pip install "rnnlab[fast]"'
 
@@ -90,7 +93,8 @@ def _build(compiler: str, include: Path, lib: Path) -> Path:
     library = (lib / "libdnnl.so").resolve()
     stat = library.stat()  # a reinstalled or upgraded oneDNN gets a fresh build
     identity = f"{library}|{stat.st_size}|{stat.st_mtime_ns}|{compiler}|{platform.machine()}"
-    key = hashlib.sha256(_SOURCE.read_bytes() + identity.encode()).hexdigest()[:16]
+    sources = b"".join(source.read_bytes() for source in _SOURCES)
+    key = hashlib.sha256(sources + identity.encode()).hexdigest()[:16]
     cache = _cache_dir()
     target = cache / f"librnnlab_onednn-{key}.so"
     if target.exists():
@@ -100,12 +104,13 @@ def _build(compiler: str, include: Path, lib: Path) -> Path:
     os.close(fd)
     command = [
         compiler,
-        "-O2",
+        "-O3",
+        "-fno-trapping-math",  # lets the gate loops vectorise (floor, selects); no value changes
         "-std=c++17",
         "-shared",
         "-fPIC",
         "-fopenmp",
-        str(_SOURCE),
+        *(str(source) for source in _SOURCES),
         f"-I{include}",
         f"-L{lib}",
         "-ldnnl",
@@ -117,7 +122,7 @@ def _build(compiler: str, include: Path, lib: Path) -> Path:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
             first = (result.stderr.strip().splitlines() or ["no output"])[0]
-            raise OSError(f"compiling {_SOURCE.name} failed: {first}")
+            raise OSError(f"compiling the native path failed: {first}")
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):
@@ -133,6 +138,11 @@ def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
     library.rnnlab_set_threads.argtypes = [integer]
     library.rnnlab_forward.argtypes = [integer] * 6 + [pointer] * 10
     library.rnnlab_backward.argtypes = [integer] * 5 + [pointer] * 19
+    size = ctypes.c_int64
+    library.rnnlab_gru_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 9
+    library.rnnlab_gru_steps_backward.argtypes = [size] * 3 + [integer] + [pointer] * 11
+    library.rnnlab_lstm_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
+    library.rnnlab_lstm_steps_backward.argtypes = [size] * 3 + [integer] + [pointer] * 11
     return library
 
 

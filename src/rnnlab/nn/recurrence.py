@@ -22,15 +22,54 @@ Conventions (all time-major):
 
 Masked steps leave the state untouched, so in reverse the recurrence effectively starts at each
 sequence's own last valid step — what PyTorch's packed sequences compute, without sorting.
+
+Compiled loops: on CPU in float32, where the native library is available
+(:mod:`rnnlab.nn.native_build`), the GRU and LSTM time loops below run in compiled code
+(``csrc/step_loops.cpp``: one sgemm per step and the gate math fused into one pass) over the
+very buffers allocated here; everything else — buffers, the input projections, the weight
+gradients — stays in this file. The PyTorch loops remain the reference (float64, GPU, no
+compiler) and the tests hold the two to each other and to ``torch.nn``.
 """
 
 from __future__ import annotations
+
+import ctypes
 
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnlab.nn.native_build import native_library
+
 __all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
+
+
+def _compiled_loops(*tensors: Tensor | None) -> ctypes.CDLL | None:
+    """The native library when every given tensor is a CPU float32 tensor, else ``None``."""
+    for tensor in tensors:
+        if tensor is not None and (tensor.device.type != "cpu" or tensor.dtype != torch.float32):
+            return None
+    library = native_library()
+    if library is not None:
+        library.rnnlab_set_threads(torch.get_num_threads())
+    return library
+
+
+def _ptr(tensor: Tensor | None) -> ctypes.c_void_p:
+    """Address of a contiguous tensor's data (NULL for ``None``)."""
+    return ctypes.c_void_p(tensor.data_ptr() if tensor is not None else 0)
+
+
+def _loop_inputs(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
+    """The tensors as the compiled loops read them: contiguous, with a (T, B, 1) bool step
+    mask as (T, B) bytes (bool is one byte per element). The caller must keep the returned
+    tensors alive for the duration of the call: a pointer to a freed temporary is garbage."""
+    prepared = []
+    for tensor in tensors:
+        if tensor is not None and tensor.dtype == torch.bool:
+            tensor = tensor.reshape(tensor.shape[:2])
+        prepared.append(None if tensor is None else tensor.contiguous())
+    return tuple(prepared)
 
 
 def _time_steps(length: int, reverse: bool) -> range:
@@ -101,7 +140,15 @@ class _GRURecurrence(torch.autograd.Function):
         states = gx.new_empty(steps + 1, batch, hidden)
         first, slots, _, after = _state_index(steps, reverse)
         states[first] = h0
-        for t in _time_steps(steps, reverse):
+        compiled = _compiled_loops(gx, h0, w_hh, b_hh, rec_mask)
+        if compiled is not None:
+            # every argument bound to a name: a temporary would be freed before the call
+            args = _loop_inputs(gx, w_t, b_hh, step_mask, rec_mask)
+            compiled.rnnlab_gru_steps_forward(
+                steps, batch, hidden, int(reverse), *map(_ptr, args),
+                _ptr(rz), _ptr(n), _ptr(gh), _ptr(states),
+            )  # fmt: skip
+        for t in _time_steps(steps, reverse) if compiled is None else ():
             prev, nxt = slots(t)
             h = states[prev]
             h_in = _hidden_input(h, rec_mask)
@@ -133,6 +180,25 @@ class _GRURecurrence(torch.autograd.Function):
         steps, batch, hidden = n.shape
         _, _, before, _ = _state_index(steps, ctx.reverse)
         h_prev = states[before]
+        compiled = _compiled_loops(rz, grad_out, grad_h_n)
+        if compiled is not None:
+            d_gh = rz.new_empty(steps, batch, 3 * hidden)
+            d_n_hat = rz.new_empty(steps, batch, hidden)
+            grad_h = (
+                rz.new_zeros(batch, hidden)
+                if grad_h_n is None
+                else grad_h_n.clone(memory_format=torch.contiguous_format)
+            )
+            grad_out_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
+                grad_out, w_hh, step_mask, rec_mask
+            )
+            compiled.rnnlab_gru_steps_backward(
+                steps, batch, hidden, int(ctx.reverse), _ptr(grad_out_c),
+                _ptr(rz), _ptr(n), _ptr(gh), _ptr(states), _ptr(w_hh_c),
+                _ptr(step_mask_c), _ptr(rec_mask_c),
+                _ptr(d_gh), _ptr(d_n_hat), _ptr(grad_h),
+            )  # fmt: skip
+            return _GRURecurrence._gradients(ctx, d_gh, d_n_hat, grad_h, h_prev, rec_mask)
         r, z = rz[..., :hidden], rz[..., hidden:]
         rz_slope = rz * (1 - rz)
         # per-step factors: ∂gh = [δn̂, δ, δn̂] ⊙ coef,  δn̂ = δ ⊙ n_slope
@@ -164,6 +230,12 @@ class _GRURecurrence(torch.autograd.Function):
             grad_h = torch.addcmul(through_gates, delta, z[t])
             if step_mask is not None:
                 grad_h = grad_h + carry
+        return _GRURecurrence._gradients(ctx, d_gh, d_n_hat, grad_h, h_prev, rec_mask)
+
+    @staticmethod
+    def _gradients(ctx, d_gh, d_n_hat, grad_h, h_prev, rec_mask):  # type: ignore[no-untyped-def]
+        """∂gx from the loop's buffers, and the weight gradients as one GEMM over all steps."""
+        hidden = d_n_hat.shape[-1]
         d_gx = torch.cat((d_gh[..., : 2 * hidden], d_n_hat), dim=-1)
         h_in = h_prev if rec_mask is None else h_prev * rec_mask
         grad_w, grad_b = _weight_grads(d_gh, h_in, ctx.needs_input_grad[2], ctx.has_bias)
@@ -200,7 +272,14 @@ class _LSTMRecurrence(torch.autograd.Function):
         first, slots, _, after = _state_index(steps, reverse)
         h_states[first] = h0
         c_states[first] = c0
-        for t in _time_steps(steps, reverse):
+        compiled = _compiled_loops(gx, h0, c0, w_hh, b_hh, rec_mask)
+        if compiled is not None:
+            args = _loop_inputs(gx, w_t, b_scaled, step_mask, rec_mask)
+            compiled.rnnlab_lstm_steps_forward(
+                steps, batch, hidden, int(reverse), *map(_ptr, args),
+                _ptr(sig), _ptr(cand), _ptr(tanh_c), _ptr(h_states), _ptr(c_states),
+            )  # fmt: skip
+        for t in _time_steps(steps, reverse) if compiled is None else ():
             prev, nxt = slots(t)
             h, c = h_states[prev], c_states[prev]
             h_in = _hidden_input(h, rec_mask)
@@ -236,9 +315,23 @@ class _LSTMRecurrence(torch.autograd.Function):
         d_pre = sig.new_empty(steps, batch, 4 * hidden)
         grad_h = grad_h_n if grad_h_n is not None else sig.new_zeros(batch, hidden)
         grad_c = grad_c_n if grad_c_n is not None else sig.new_zeros(batch, hidden)
-        if grad_out is None:
+        compiled = _compiled_loops(sig, grad_out, grad_h, grad_c)
+        if compiled is not None:
+            grad_h, grad_c = (  # updated in place
+                g.clone(memory_format=torch.contiguous_format) for g in (grad_h, grad_c)
+            )
+            grad_out_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
+                grad_out, w_hh, step_mask, rec_mask
+            )
+            compiled.rnnlab_lstm_steps_backward(
+                steps, batch, hidden, int(ctx.reverse), _ptr(grad_out_c),
+                _ptr(sig), _ptr(cand), _ptr(tanh_c), _ptr(c_states), _ptr(w_hh_c),
+                _ptr(step_mask_c), _ptr(rec_mask_c),
+                _ptr(d_pre), _ptr(grad_h), _ptr(grad_c),
+            )  # fmt: skip
+        elif grad_out is None:
             grad_out = sig.new_zeros(steps, batch, hidden)
-        for t in _time_steps(steps, not ctx.reverse):
+        for t in _time_steps(steps, not ctx.reverse) if compiled is None else ():
             delta_h = grad_out[t] + grad_h
             delta_c_in = grad_c
             if step_mask is not None:
