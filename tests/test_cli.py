@@ -31,6 +31,8 @@ RUN_FILES = {
     "metrics.json",
     "history.jsonl",
     "checkpoints",
+    "report.html",
+    "analysis",
 }
 
 

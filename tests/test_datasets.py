@@ -106,7 +106,8 @@ def test_imdb_labels_map_to_names():
 
 
 def test_names_and_is_dataset_name():
-    assert datasets.names() == ["chinese_reviews", "imdb", "rotten_tomatoes"]
+    assert datasets.names("classify") == ["chinese_reviews", "imdb", "rotten_tomatoes"]
+    assert set(datasets.names()) == {*datasets.names("classify"), *datasets.names("tag")}
     assert datasets.is_dataset_name("imdb")
     assert datasets.is_dataset_name("Rotten-Tomatoes")
     assert not datasets.is_dataset_name("train.csv")
@@ -116,7 +117,8 @@ def test_unknown_name_lists_known_names():
     with pytest.raises(
         ConfigError,
         match=r"unknown dataset 'imbd'; the built-in datasets are 'chinese_reviews', 'imdb', "
-        r"'rotten_tomatoes'; did you mean 'imdb'\? — or give the path of a table file",
+        r"'peoples_daily_ner', 'peoples_daily_pos', 'rotten_tomatoes', 'wnut16'; did you mean "
+        r"'imdb'\? — or give the path of a table file",
     ):
         datasets.load("imbd")
 

@@ -255,7 +255,9 @@ def test_a_newer_format_version_asks_to_upgrade(model_file, tmp_path):
 def test_a_model_of_another_task_is_refused_by_the_predictor(model_file, tmp_path):
     other = rewrite_metadata(model_file, tmp_path / "tagger.safetensors", task="tag")
     with pytest.raises(DataError, match=r"holds a 'tag' model; Predictor reads 'classify'"):
-        rnnlab.load(other)
+        Predictor.from_file(other)
+    with pytest.raises(DataError, match=r"marked as a 'tag' model but its metadata or weights"):
+        rnnlab.load(other)  # dispatched to the tagger's loader, which cannot read it
 
 
 @pytest.mark.parametrize(

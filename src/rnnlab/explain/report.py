@@ -1,0 +1,285 @@
+"""``RUN/report.html``: one self-contained page about a trained classification run.
+
+Sections (each a ``<section id=…>``): ``summary``, ``metrics`` (with 95 % intervals, the
+baselines and McNemar's test), ``curves`` (loss and validation metrics per epoch),
+``confusion``, ``lengths`` (accuracy by text length), ``examples`` (texts coloured by
+integrated-gradients attribution, each with its gate trace), ``mistakes`` and ``config``.
+
+Everything comes from the run directory (config.toml, metrics.json, history.jsonl,
+analysis/*.csv) except the explained examples, computed here with the predictor. Figures are
+PNGs embedded as base64 data URIs and the style sheet is inline, so the file reads offline
+and can be mailed as it is; nothing on the page loads from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rnnlab.errors import MissingDependencyError
+from rnnlab.explain.charts import confusion_figure, learning_curves_figure, length_buckets_figure
+from rnnlab.explain.plots import figure_bytes, gate_trace_figure, pca_figure
+from rnnlab.fileio import atomic_write_text
+
+__all__ = ["REPORT_FILE", "SECTIONS", "render_report", "write_report"]
+
+REPORT_FILE = "report.html"
+Example = str | tuple[str, str | None]  # a text, or (text, its true label)
+SECTIONS = (
+    "summary",
+    "metrics",
+    "curves",
+    "confusion",
+    "lengths",
+    "examples",
+    "mistakes",
+    "config",
+)
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
+background:#fafafa}
+main{max-width:1080px;margin:0 auto;padding:24px}
+h1{font-size:1.6em;margin:0 0 4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;
+margin-top:36px}
+section{background:#fff;border:1px solid #e4e4e4;border-radius:6px;padding:4px 20px 16px;
+margin-bottom:18px}
+table{border-collapse:collapse;margin:8px 0;font-size:0.92em}
+th,td{border-bottom:1px solid #e6e6e6;padding:4px 10px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%;height:auto}.muted{color:#666;font-size:0.9em}
+.tokens{line-height:2.1;font-size:1.02em}.tok{padding:2px 3px;border-radius:3px;margin:0 1px}
+.example{border-top:1px solid #eee;padding-top:10px;margin-top:14px}
+.legend span{padding:2px 8px;border-radius:3px;margin-right:6px}
+"""
+
+
+def _image(figure: Any, alt: str) -> str:
+    data = base64.b64encode(figure_bytes(figure, "png", dpi=100)).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "–"
+
+
+def _ci(metrics: dict[str, Any], key: str) -> str:
+    low, high = metrics.get(f"{key}_ci_low"), metrics.get(f"{key}_ci_high")
+    if low is None or high is None:
+        return _num(metrics.get(key))
+    return f"{_num(metrics.get(key))} <span class=muted>[{_num(low)}, {_num(high)}]</span>"
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _metrics_section(metrics: dict[str, Any]) -> str:
+    rows = [["model", _ci(metrics, "accuracy"), _ci(metrics, "macro_f1")]]
+    for name, title in (("majority", "majority class"), ("tfidf", "TF-IDF 1–2-grams + LR")):
+        prefix = f"baseline_{name}_"
+        if f"{prefix}accuracy" in metrics:
+            sub = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
+            rows.append([title, _ci(sub, "accuracy"), _ci(sub, "macro_f1")])
+    parts = [
+        f"<p>{metrics.get('num_examples', '?')} texts of the {metrics.get('split', '?')} split; "
+        f"95 % percentile bootstrap intervals over {metrics.get('ci_resamples', 1000)} "
+        "resamples in brackets.</p>",
+        _table(["system", "accuracy [95% CI]", "macro-F1 [95% CI]"], rows),
+    ]
+    if "mcnemar_p" in metrics:
+        parts.append(
+            f"<p>McNemar's test, model vs TF-IDF baseline ({metrics['mcnemar_method']}): "
+            f"only the model right on {metrics['mcnemar_model_only']} texts, only the baseline "
+            f"on {metrics['mcnemar_baseline_only']}; p = {metrics['mcnemar_p']:.4g}.</p>"
+        )
+    if "baselines_skipped" in metrics:
+        parts.append(
+            f"<p class=muted>Baselines skipped: {html.escape(metrics['baselines_skipped'])}</p>"
+        )
+    labels = metrics.get("labels", [])
+    per_class = [
+        [html.escape(str(label)), _num(metrics.get(f"precision_{label}")),
+         _num(metrics.get(f"recall_{label}")), _num(metrics.get(f"f1_{label}")),
+         str(metrics.get(f"support_{label}", "–"))]
+        for label in labels
+    ]  # fmt: skip
+    if per_class:
+        parts.append(_table(["class", "precision", "recall", "F1", "support"], per_class))
+    return "".join(parts)
+
+
+def _token_spans(tokens: Sequence[str], scores: Sequence[float]) -> str:
+    scale = max((abs(s) for s in scores), default=0.0) or 1.0
+    spans = []
+    for token, score in zip(tokens, scores, strict=True):
+        alpha = min(1.0, abs(score) / scale) * 0.85
+        rgb = "34,139,34" if score >= 0 else "214,39,40"
+        spans.append(
+            f'<span class=tok style="background:rgba({rgb},{alpha:.2f})" '
+            f'title="{score:+.4f}">{html.escape(token)}</span>'
+        )
+    return " ".join(spans)
+
+
+def _examples_section(predictor: Any, examples: Sequence[Example], steps: int) -> str:
+    if not examples:
+        return "<p class=muted>No examples to explain.</p>"
+    pairs = [(e, None) if isinstance(e, str) else (e[0], e[1]) for e in examples]
+    texts = [text for text, _ in pairs]
+    try:
+        explanations = predictor.explain(texts, method="ig", steps=steps)
+        method = "integrated gradients (baseline: all padding)"
+    except MissingDependencyError:
+        explanations = predictor.explain(texts, method="occlusion")
+        method = "occlusion (captum is not installed)"
+    parts = [
+        f"<p>Token attributions by {method} towards the predicted label. "
+        "<span class=legend><span style='background:rgba(34,139,34,.6)'>pushes towards it</span>"
+        "<span style='background:rgba(214,39,40,.6)'>pushes away</span></span> "
+        "Hover a token for its value.</p>"
+    ]
+    for i, (explanation, (_, true)) in enumerate(zip(explanations, pairs, strict=True)):
+        probs = ", ".join(f"{k}: {v:.3f}" for k, v in explanation.probabilities.items())
+        verdict = ""
+        if true is not None:
+            right = str(true) == explanation.label
+            verdict = f" — true {html.escape(str(true))}, " + (
+                "correct" if right else "<b>mistake</b>"
+            )
+        gap = explanation.completeness_gap
+        gap_text = "" if gap is None else f"; completeness gap {gap:.2e}"
+        trace = predictor.trace(explanation.text)
+        parts.append(
+            f"<div class=example><p><b>predicted {html.escape(explanation.label)}</b>{verdict} "
+            f"<span class=muted>({probs}; Σ attributions {sum(explanation.attributions):+.4f}"
+            f"{gap_text})</span></p>"
+            f"<div class=tokens>{_token_spans(explanation.tokens, explanation.attributions)}</div>"
+            f"{_image(gate_trace_figure(trace), 'gate trace')}"
+            + (_image(pca_figure(trace), "hidden-state PCA") if i == 0 else "")
+            + "</div>"
+        )
+    return "".join(parts)
+
+
+def _summary_section(predictor: Any, metrics: dict[str, Any], labels: Sequence[str]) -> str:
+    model = predictor.model.config
+    data = f", data {html.escape(str(metrics['data']))}" if "data" in metrics else ""
+    split = html.escape(str(metrics.get("split", "?")))
+    return (
+        f"<p>{model.num_layers}-layer {'bidirectional ' if model.bidirectional else ''}"
+        f"{model.cell.upper()}, hidden size {model.hidden_size}, embeddings "
+        f"{model.embedding_dim}, pooling {model.pooling}; vocabulary {len(predictor.vocab):,}; "
+        f"labels {', '.join(html.escape(str(x)) for x in labels)}.</p>"
+        f"<p>Evaluated on {metrics.get('num_examples', '?')} texts ({split}{data}); "
+        f"best epoch {metrics.get('best_epoch', '?')}, trained in "
+        f"{metrics.get('train_seconds', '?')} s.</p>"
+    )
+
+
+def _lengths_section(buckets: Sequence[dict[str, str]]) -> str:
+    if not buckets:
+        return "<p class=muted>No length analysis in this run.</p>"
+    rows = [
+        [
+            b["bucket"],
+            b["count"],
+            _ci({k: float(v) for k, v in b.items() if "acc" in k}, "accuracy"),
+        ]
+        for b in buckets
+    ]
+    return _image(length_buckets_figure(buckets), "accuracy by length") + _table(
+        ["tokens", "texts", "accuracy [95% CI]"], rows
+    )
+
+
+def _mistakes_section(mistakes: Sequence[dict[str, str]]) -> str:
+    if not mistakes:
+        return "<p class=muted>No mistakes recorded.</p>"
+    rows = []
+    for m in mistakes:
+        text = m["text"][:400] + ("…" if len(m["text"]) > 400 else "")
+        rows.append([html.escape(m["true"]), html.escape(m["predicted"]), m["confidence"],
+                     html.escape(text)])  # fmt: skip
+    return _table(["true", "predicted", "confidence", "text"], rows) + (
+        "<p class=muted>All of them: analysis/mistakes.csv; confusions and length buckets "
+        "beside it.</p>"
+    )
+
+
+def render_report(
+    run_dir: str | Path, predictor: Any, examples: Sequence[Example] = (), *, steps: int = 50
+) -> str:
+    """The report page for ``run_dir`` as an HTML string (see the module docstring)."""
+    run_dir = Path(run_dir)
+    metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    history = _read_jsonl(run_dir / "history.jsonl")
+    buckets = _read_csv(run_dir / "analysis" / "length_buckets.csv")
+    mistakes = _read_csv(run_dir / "analysis" / "mistakes.csv")[:10]
+    config_text = config_path.read_text("utf-8") if config_path.exists() else ""
+    labels = metrics.get("labels") or [str(label) for label in predictor.labels]
+    curves = (
+        _image(learning_curves_figure(history), "learning curves")
+        if history
+        else "<p class=muted>No history.jsonl in this run.</p>"
+    )
+    confusion = (
+        _image(confusion_figure(metrics["confusion_matrix"], labels), "confusion matrix")
+        if "confusion_matrix" in metrics
+        else "<p class=muted>No confusion matrix in metrics.json.</p>"
+    )
+    blocks = {
+        "summary": ("Summary", _summary_section(predictor, metrics, labels)),
+        "metrics": ("Metrics, intervals and baselines", _metrics_section(metrics)),
+        "curves": ("Learning curves", curves),
+        "confusion": ("Confusion matrix", confusion),
+        "lengths": ("Accuracy by text length", _lengths_section(buckets)),
+        "examples": ("Explained examples", _examples_section(predictor, examples, steps)),
+        "mistakes": ("Most confident mistakes", _mistakes_section(mistakes)),
+        "config": ("Configuration", f"<pre>{html.escape(config_text)}</pre>"),
+    }
+    body = "".join(
+        f'<section id="{key}"><h2>{title}</h2>{content}</section>'
+        for key, (title, content) in blocks.items()
+    )
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    name = html.escape(run_dir.resolve().name)
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>rnnlab report: {name}</title><style>{_STYLE}</style></head><body><main>"
+        f"<h1>Run report: {name}</h1><p class=muted>written {stamp} by rnnlab</p>"
+        f"{body}</main></body></html>\n"
+    )
+
+
+def write_report(
+    run_dir: str | Path, predictor: Any, examples: Sequence[Example] = (), *, steps: int = 50
+) -> Path:
+    """Render and write ``run_dir/report.html`` atomically; returns its path."""
+    path = Path(run_dir) / REPORT_FILE
+    atomic_write_text(path, render_report(run_dir, predictor, examples, steps=steps))
+    return path
