@@ -171,6 +171,7 @@ class _GRURecurrence(torch.autograd.Function):
         ctx.has_bias = b_hh is not None
         ctx.reverse = reverse
         ctx.mark_non_differentiable(rz, n)
+        ctx.set_materialize_grads(False)  # no zero tensors for the unused gate outputs
         return out, states[slots(_last_step(steps, reverse))[1]], rz, n
 
     @staticmethod
@@ -304,6 +305,7 @@ class _LSTMRecurrence(torch.autograd.Function):
         ctx.reverse = reverse
         cells = c_states[after]
         ctx.mark_non_differentiable(sig, cand, cells)
+        ctx.set_materialize_grads(False)  # no zero tensors for the unused gate outputs
         return out, h_states[last], c_states[last], sig, cand, cells
 
     @staticmethod
@@ -403,6 +405,7 @@ class _RNNRecurrence(torch.autograd.Function):
         ctx.reverse = reverse
         ctx.relu = relu
         ctx.mark_non_differentiable(states)
+        ctx.set_materialize_grads(False)  # no zero tensors for the unused gate outputs
         return out, h, states
 
     @staticmethod
