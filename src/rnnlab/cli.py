@@ -393,8 +393,11 @@ def predict(
     text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     batch_size: Annotated[int, typer.Option()] = 64,
     chunk_rows: Annotated[
-        int, typer.Option(help="Rows read, predicted and committed at a time (bounds memory).")
-    ] = 5000,
+        int | None,
+        typer.Option(
+            help="Rows read, predicted and committed at a time (bounds memory); default 5000."
+        ),
+    ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted --out job, same settings.")
     ] = False,
@@ -404,12 +407,27 @@ def predict(
     """Label texts: the text, the label and one probability column per label, in input order.
 
     Tables of any size stream in chunks; with --out each chunk is committed as it is done,
-    so an interrupted job continues with --resume.
+    so an interrupted job continues with --resume. A tagging run reads one tokenised
+    sentence per line and writes token TAB tag lines (entity spans for a .jsonl --out).
     """
+    from rnnlab.errors import ConfigError
     from rnnlab.tag_cli import is_tag_run, predict_tag
 
     if is_tag_run(run):  # a tagger: tokenised lines in, token TAB tag (or .jsonl spans) out
-        return predict_tag(run, data, out, batch_size, err_console)
+        table_flags = {
+            "--text-col": text_col is not None,
+            "--chunk-rows": chunk_rows is not None,
+            "--resume": resume,
+            "--skip-empty": skip_empty,
+        }
+        given = [flag for flag, used in table_flags.items() if used]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: not supported for a tagging run, which reads one "
+                "tokenised sentence per line of --data (or stdin) and skips blank lines; "
+                f"drop {'it' if len(given) == 1 else 'them'}."
+            )
+        return predict_tag(run, data, out, batch_size, err_console, engine=engine)
     import rnnlab
     from rnnlab import batch_predict as bp
     from rnnlab.batch_progress import BatchProgressDisplay
@@ -423,7 +441,7 @@ def predict(
         return
     options = {
         "text_col": text_col or bp.default_text_col(run),
-        "chunk_rows": chunk_rows,
+        "chunk_rows": bp.CHUNK_ROWS if chunk_rows is None else chunk_rows,
         "batch_size": batch_size,
         "skip_empty": skip_empty,
     }
@@ -470,18 +488,24 @@ def export_command(
 ) -> None:
     """Export to ONNX: token ids and lengths in, probabilities out, any batch size and length.
 
-    Labels, tokenizer and vocabulary travel in the file's metadata (key "rnnlab") and, with
-    --sidecar, in a JSON file beside it, so any language can tokenise and read the outputs.
+    A tagger's graph also takes the words' characters and returns per-token emission scores
+    and the decoded tags. Labels, tokenizer and vocabulary travel in the file's metadata (key
+    "rnnlab") and, with --sidecar, in a JSON file beside it, so any language can tokenise
+    and read the outputs.
     """
     from rnnlab.export import export_onnx
 
     result = export_onnx(run, onnx, opset=opset, sidecar=sidecar)
     out_console.print(f"wrote {result.path}" + (f" and {result.sidecar}" if result.sidecar else ""))
     batch, steps = result.checked_shape
-    out_console.print(
-        f"onnxruntime vs PyTorch on a padded batch of {batch} texts up to {steps} tokens: "
-        f"max |Δp| = {result.max_abs_diff:.1e}"
-    )
+    if result.outputs == ("probabilities",):
+        compared = f"texts up to {steps} tokens: max |Δp| = {result.max_abs_diff:.1e}"
+    else:
+        compared = (
+            f"sentences up to {steps} tokens: max |Δ| = {result.max_abs_diff:.1e} "
+            f"({', '.join(result.outputs)})"
+        )
+    out_console.print(f"onnxruntime vs PyTorch on a padded batch of {batch} {compared}")
 
 
 @app.command(

@@ -9,6 +9,9 @@ engines see exactly the same batches and return the same numbers to float precis
   ``rnnlab export`` writes), run by onnxruntime on the CPU with as many threads as torch
   uses. No file is written: the graph is built in memory when the predictor loads.
 
+A tagger's engine (:class:`TagOnnxEngine`) has the tagger's batch interface instead:
+``predict_batch(batch)`` → the best tag ids of each sentence, read from the graph's ``tags``.
+
 Example::
 
     >>> from rnnlab.predictor import Predictor
@@ -27,7 +30,7 @@ from torch import nn
 
 from rnnlab.errors import ConfigError, MissingDependencyError
 
-__all__ = ["ENGINES", "BatchEngine", "OnnxEngine", "make_engine"]
+__all__ = ["ENGINES", "BatchEngine", "OnnxEngine", "TagOnnxEngine", "make_engine"]
 
 ENGINES: tuple[str, ...] = ("torch", "onnx")
 
@@ -36,6 +39,20 @@ class BatchEngine(Protocol):
     """Probabilities for batches with ``ids`` (B, T), ``lengths`` (B,) and row ``index``."""
 
     def predict_batches(self, batches: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _session(model_bytes: bytes, threads: int | None) -> Any:
+    """A CPU onnxruntime session with ``threads`` intra-op threads (default: torch's)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise MissingDependencyError(
+            "engine='onnx' needs onnxruntime; install it with pip install 'rnnlab[onnx]'."
+        ) from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 
 class OnnxEngine:
@@ -49,18 +66,7 @@ class OnnxEngine:
     """
 
     def __init__(self, model_bytes: bytes, num_outputs: int, threads: int | None = None) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingDependencyError(
-                "engine='onnx' needs onnxruntime; install it with pip install 'rnnlab[onnx]'."
-            ) from None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            model_bytes, options, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(model_bytes, threads)
         self.num_outputs = num_outputs
 
     def predict_batches(self, batches: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -75,12 +81,37 @@ class OnnxEngine:
         return np.concatenate(probs), np.concatenate(order)
 
 
-def make_engine(name: str, model: nn.Module, task: str) -> BatchEngine:
-    """The engine called ``name`` for ``model`` (``"torch"`` returns the model itself)."""
+class TagOnnxEngine:
+    """A tagger's exported graph on onnxruntime, with the batch interface of the tagger
+    (:meth:`rnnlab.tasks.tag.RecurrentTagger.predict_batch`).
+
+    Args:
+        model_bytes: the serialised graph of :mod:`rnnlab.tasks.tag_export`.
+        threads: intra-op threads; default torch's current setting.
+    """
+
+    def __init__(self, model_bytes: bytes, threads: int | None = None) -> None:
+        self.session = _session(model_bytes, threads)
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.tags_output = [o.name for o in self.session.get_outputs()].index("tags")
+
+    def predict_batch(self, batch: Any) -> list[list[int]]:
+        """Best tag ids of each sentence of a :class:`~rnnlab.tasks.tag_data.TagBatch`."""
+        feeds = {name: getattr(batch, name).cpu().numpy() for name in self.inputs}
+        tags = self.session.run(None, feeds)[self.tags_output]  # (B, T), -1 past each length
+        lengths = batch.lengths.tolist()
+        return [row[:n] for row, n in zip(tags.tolist(), lengths, strict=True)]
+
+
+def make_engine(name: str, model: nn.Module, task: str) -> Any:
+    """The engine called ``name`` for a ``task`` model (``"torch"`` returns the model itself):
+    a :class:`BatchEngine` for a classifier, a :class:`TagOnnxEngine` for a tagger."""
     if name not in ENGINES:
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}.")
     if name == "torch":
-        return model  # type: ignore[return-value]
+        return model
     from rnnlab.export import onnx_model_bytes
 
+    if task == "tag":
+        return TagOnnxEngine(onnx_model_bytes(model, task))
     return OnnxEngine(onnx_model_bytes(model, task), num_outputs=len(model.labels))

@@ -118,7 +118,8 @@ def _print_one(explanation: Any, trace: Any, console: Console) -> None:
     method = "integrated gradients" if explanation.method == "ig" else "occlusion"
     console.print(
         f"{method} towards {explanation.target}: sum {sum(explanation.attributions):+.4f}"
-        + ("" if gap is None else f", completeness gap {gap:.2e}"),
+        + ("" if gap is None else f", completeness gap {gap:.2e}")
+        + (" (large: raise --steps)" if gap is not None and gap > 0.05 else ""),
         highlight=False,
     )
     console.print(_coloured(explanation.tokens, explanation.attributions))

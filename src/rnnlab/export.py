@@ -1,13 +1,16 @@
 """ONNX export: token ids and lengths in, probabilities out, for any batch size and length.
 
-The exported graph::
+The exported graph of a classifier::
 
     ids      int64  (batch, time)   token ids, each row padded with the vocabulary's pad id
     lengths  int64  (batch,)        valid tokens per row, 1 ≤ length ≤ time
         │
         ▼  embedding → recurrent layers → head   (the trained weights)
-    probabilities  float32  (batch, K)          classify: one distribution per text
-                            (batch, time, K)    tag: one distribution per token (emissions)
+    probabilities  float32  (batch, K)          one distribution per text
+
+A tagger's graph (:mod:`rnnlab.tasks.tag_export`) adds the character inputs and returns the
+emission scores (batch, time, K) and the decoded tags (batch, time); :func:`viterbi_decode`
+is the same decoding in a few lines of numpy, for consumers that decode themselves.
 
 PyTorch cannot export packed sequences with dynamic shapes (pytorch#26462): the traced
 ``pack_padded_sequence`` bakes the example's lengths into the graph. While a graph is traced,
@@ -23,9 +26,8 @@ maximum length, truncation side, the graph's inputs and outputs) is stored in th
 file's ``metadata_props`` under the key ``rnnlab`` and written beside it as a sidecar
 ``model.json``, readable without an ONNX library.
 
-Each task registers how its model becomes a graph with :func:`register_graph`; a task whose
-predictor exposes ``task``, ``model``, ``tokenizer``, ``vocab``, ``labels``, ``max_len`` and
-``truncate`` exports with no other change.
+Each task registers how its model becomes a graph, and what its metadata holds, with
+:func:`register_graph`.
 
 Example::
 
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import io
 import json
 import os
@@ -64,8 +67,10 @@ __all__ = [
     "export_onnx",
     "graph_for",
     "onnx_model_bytes",
+    "padded_example",
     "read_onnx_metadata",
     "register_graph",
+    "viterbi_decode",
 ]
 
 METADATA_KEY = "rnnlab"
@@ -74,27 +79,39 @@ OPSET = 17
 TOLERANCE = 1e-4
 
 
+Axes = tuple[str | None, ...]
+
+
 @dataclass(frozen=True)
 class ExportGraph:
-    """A model as an exportable function ``(ids, lengths) → probabilities``.
+    """A model as an exportable function of named inputs to named outputs.
 
     Attributes:
-        module: maps ids (B, T) and lengths (B,) to probabilities.
-        per_token: True when the output is (B, T, K) (tagging), False for (B, K).
+        module: ``forward(*inputs)`` with the inputs in the order of ``inputs``; returns one
+            tensor, or a tuple in the order of ``outputs``.
+        inputs: input name → its axes' names (every input axis varies from call to call).
+        outputs: output name → its axes' names, ``None`` for a fixed axis (the K labels).
+        example: ``example(batch, steps, seed)`` → one padded input batch (a tuple in the
+            order of ``inputs``) whose longest row has ``steps`` tokens; it traces the graph
+            and checks it on other shapes.
     """
 
     module: nn.Module
-    per_token: bool
+    inputs: dict[str, Axes]
+    outputs: dict[str, Axes]
+    example: Callable[[int, int, int], tuple[Tensor, ...]]
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """Where the export went and how closely onnxruntime matched PyTorch on unseen shapes."""
+    """Where the export went and how closely onnxruntime matched PyTorch on unseen shapes
+    (largest difference over the ``outputs`` compared)."""
 
     path: Path
     sidecar: Path | None
     max_abs_diff: float
     checked_shape: tuple[int, int]
+    outputs: tuple[str, ...] = ("probabilities",)
 
 
 class _Probabilities(nn.Module):
@@ -109,31 +126,77 @@ class _Probabilities(nn.Module):
 
 
 def _classifier_graph(model: nn.Module) -> ExportGraph:
-    return ExportGraph(_Probabilities(model).eval(), per_token=False)
+    vocab_size = _vocab_size(model)
+    return ExportGraph(
+        _Probabilities(model).eval(),
+        inputs={"ids": ("batch", "time"), "lengths": ("batch",)},
+        outputs={"probabilities": ("batch", None)},
+        example=lambda batch, steps, seed: padded_example(vocab_size, batch, steps, seed),
+    )
 
 
-_GRAPHS: dict[str, Callable[[nn.Module], ExportGraph]] = {"classify": _classifier_graph}
+def _classifier_metadata(predictor: Any) -> dict[str, Any]:
+    tokenizer = predictor.tokenizer.to_dict()
+    pattern = _tokenizer_pattern(tokenizer)
+    return {
+        "labels": list(predictor.labels),
+        "tokenizer": tokenizer if pattern is None else {**tokenizer, **pattern},
+        "vocab": predictor.vocab.to_dict(),
+        "preprocessing": {
+            "max_len": predictor.max_len,
+            "truncate": predictor.truncate,
+            "pad_id": predictor.vocab.pad_id,
+            "unk_id": predictor.vocab.unk_id,
+            "empty_text": "a text with no known tokens is encoded as [unk_id]",
+        },
+        "inputs": {
+            "ids": "int64 (batch, time): token ids; row i holds lengths[i] ids, then pad_id",
+            "lengths": "int64 (batch,): valid tokens per row, 1 <= length <= time",
+        },
+        "outputs": {
+            "probabilities": "float32 (batch, K): label probabilities, column k is labels[k]"
+        },
+    }
 
 
-def register_graph(task: str, builder: Callable[[nn.Module], ExportGraph]) -> None:
-    """Make ``task``'s models exportable: ``builder(model)`` returns its :class:`ExportGraph`.
+GraphBuilder = Callable[[nn.Module], ExportGraph]
+MetadataBuilder = Callable[[Any], dict[str, Any]]
+_GRAPHS: dict[str, tuple[GraphBuilder, MetadataBuilder]] = {
+    "classify": (_classifier_graph, _classifier_metadata)
+}
+_BUILT_IN = {"tag": "rnnlab.tasks.tag_export"}  # registered when first asked for
 
-    A tagger registers a module that returns per-token probabilities (B, T, K) computed
-    from its emission scores, with ``per_token=True``.
+
+def register_graph(task: str, builder: GraphBuilder, metadata: MetadataBuilder) -> None:
+    """Make ``task``'s models exportable.
+
+    Args:
+        task: the task name of the model file (``"classify"``, ``"tag"``).
+        builder: ``builder(model)`` → the model's :class:`ExportGraph`.
+        metadata: ``metadata(predictor)`` → what a consumer needs beyond the graph (labels,
+            tokenisation, vocabularies, and a description of every input and output);
+            stored in the ONNX file and the sidecar under the common header.
     """
-    _GRAPHS[task] = builder
+    _GRAPHS[task] = (builder, metadata)
+
+
+def _registered(task: str) -> tuple[GraphBuilder, MetadataBuilder]:
+    if task not in _GRAPHS and task in _BUILT_IN:
+        importlib.import_module(_BUILT_IN[task])
+    if task not in _GRAPHS:
+        raise ConfigError(
+            f"ONNX export: a '{task}' model has no exportable graph; export works for "
+            f"{', '.join(sorted({*_GRAPHS, *_BUILT_IN}))} runs."
+        )
+    return _GRAPHS[task]
 
 
 def graph_for(model: nn.Module, task: str) -> ExportGraph:
     """The exportable graph of a ``task`` model (clear error for a task with none)."""
-    if task not in _GRAPHS:
-        raise ConfigError(
-            f"ONNX export: a '{task}' model has no exportable graph; export works for "
-            f"{', '.join(sorted(_GRAPHS))} runs."
-        )
+    builder, _ = _registered(task)
     if any(p.device.type != "cpu" for p in model.parameters()):
         model = copy.deepcopy(model).cpu()  # leave the caller's model on its device
-    graph = _GRAPHS[task](model.eval())
+    graph = builder(model.eval())
     graph.module.eval()  # the exporter restores the wrapper's mode onto the model after tracing
     return graph
 
@@ -157,12 +220,15 @@ def _quiet_tracing() -> Iterator[None]:
         yield
 
 
-def _example(vocab_size: int, batch: int, steps: int, seed: int) -> tuple[Tensor, Tensor]:
-    """A padded batch with distinct lengths (the longest equal to ``steps``), ids ≥ 1."""
+def padded_example(vocab_size: int, batch: int, steps: int, seed: int) -> tuple[Tensor, Tensor]:
+    """ids (batch, steps) and lengths (batch,): a padded batch of random ids ≥ 1 with random
+    lengths, the first row ``steps`` long (the second 3 long at the tracing shape)."""
     generator = torch.Generator().manual_seed(seed)
     lengths = torch.randint(1, steps + 1, (batch,), generator=generator)
     lengths[0] = steps
     ids = torch.randint(1, max(vocab_size, 2), (batch, steps), generator=generator)
+    if batch == 2 and steps == 5:  # the tracing shape: two rows of different lengths
+        lengths[1] = 3
     ids = ids.masked_fill(torch.arange(steps).unsqueeze(0) >= lengths.unsqueeze(1), 0)
     return ids, lengths
 
@@ -171,22 +237,18 @@ def onnx_model_bytes(model: nn.Module, task: str, *, opset: int = OPSET) -> byte
     """The serialised ONNX graph of ``model`` (no metadata), batch and time axes dynamic."""
     _require_onnx()
     graph = graph_for(model, task)
-    vocab_size = _vocab_size(model)
-    ids, lengths = _example(vocab_size, batch=2, steps=5, seed=0)
-    lengths[1] = 3
-    output_axes = {0: "batch", 1: "time"} if graph.per_token else {0: "batch"}
+    axes = {**graph.inputs, **graph.outputs}
     buffer = io.BytesIO()
     with _quiet_tracing(), torch.no_grad():
         torch.onnx.export(
             graph.module,
-            (ids, lengths),
+            graph.example(2, 5, 0),
             buffer,
-            input_names=["ids", "lengths"],
-            output_names=["probabilities"],
+            input_names=list(graph.inputs),
+            output_names=list(graph.outputs),
             dynamic_axes={
-                "ids": {0: "batch", 1: "time"},
-                "lengths": {0: "batch"},
-                "probabilities": output_axes,
+                name: {i: axis for i, axis in enumerate(names) if axis is not None}
+                for name, names in axes.items()
             },
             opset_version=opset,
             dynamo=False,
@@ -203,40 +265,14 @@ def _vocab_size(model: nn.Module) -> int:
 
 def export_metadata(predictor: Any) -> dict[str, Any]:
     """What a consumer in any language needs to tokenise, encode and read the outputs."""
-    tokenizer = predictor.tokenizer.to_dict()
-    per_token = graph_for(predictor.model, predictor.task).per_token
-    meta: dict[str, Any] = {
+    _, metadata = _registered(predictor.task)
+    return {
         "format": METADATA_FORMAT,
         "format_version": 1,
         "rnnlab_version": __version__,
         "task": predictor.task,
-        "labels": list(predictor.labels),
-        "tokenizer": tokenizer,
-        "vocab": predictor.vocab.to_dict(),
-        "preprocessing": {
-            "max_len": predictor.max_len,
-            "truncate": predictor.truncate,
-            "pad_id": predictor.vocab.pad_id,
-            "unk_id": predictor.vocab.unk_id,
-            "empty_text": "a text with no known tokens is encoded as [unk_id]",
-        },
-        "inputs": {
-            "ids": "int64 (batch, time): token ids; row i holds lengths[i] ids, then pad_id",
-            "lengths": "int64 (batch,): valid tokens per row, 1 <= length <= time",
-        },
-        "outputs": {
-            "probabilities": (
-                "float32 (batch, time, K): per-token label probabilities; rows past a "
-                "sequence's length are padding"
-                if per_token
-                else "float32 (batch, K): label probabilities, column k is labels[k]"
-            )
-        },
+        **metadata(predictor),
     }
-    pattern = _tokenizer_pattern(tokenizer)
-    if pattern is not None:
-        meta["tokenizer"] = {**tokenizer, **pattern}
-    return meta
 
 
 def _tokenizer_pattern(tokenizer: dict[str, Any]) -> dict[str, Any] | None:
@@ -285,19 +321,23 @@ def _with_metadata(model_bytes: bytes, metadata: dict[str, Any]) -> bytes:
     return proto.SerializeToString()
 
 
-def check_onnx(
-    model_bytes: bytes, module: nn.Module, vocab_size: int, *, batch: int = 7, steps: int = 13
-) -> float:
-    """Largest |onnxruntime − PyTorch| on a padded batch whose shape and lengths differ
+def check_onnx(model_bytes: bytes, graph: ExportGraph, *, batch: int = 7, steps: int = 13) -> float:
+    """Largest |onnxruntime − PyTorch| over all outputs (an integer output such as decoded
+    tags counts its largest id difference) on a padded batch whose shape and lengths differ
     from the tracing example's."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    ids, lengths = _example(vocab_size, batch, steps, seed=1)
-    (got,) = session.run(None, {"ids": ids.numpy(), "lengths": lengths.numpy()})
+    inputs = graph.example(batch, steps, 1)
+    got = session.run(None, {n: x.numpy() for n, x in zip(graph.inputs, inputs, strict=True)})
     with torch.no_grad():
-        expected = module(ids, lengths).numpy()
-    return float(np.abs(got - expected).max())
+        expected = graph.module(*inputs)
+    if isinstance(expected, Tensor):
+        expected = (expected,)
+    return max(
+        float(np.abs(g.astype(np.float64) - e.numpy().astype(np.float64)).max())
+        for g, e in zip(got, expected, strict=True)
+    )
 
 
 def export_onnx(
@@ -333,12 +373,12 @@ def export_onnx(
     graph = graph_for(model, predictor.task)
     model_bytes = onnx_model_bytes(model, predictor.task, opset=opset)
     batch, steps = 7, 13
-    diff = check_onnx(model_bytes, graph.module, _vocab_size(model), batch=batch, steps=steps)
+    diff = check_onnx(model_bytes, graph, batch=batch, steps=steps)
     if not diff <= tolerance:
         raise DataError(
             f"ONNX export of {source}: onnxruntime differs from PyTorch by {diff:.2e} on a "
-            f"padded check batch (tolerance {tolerance:.0e}); nothing was written. Report this "
-            "with the model's config.toml."
+            f"padded check batch ({', '.join(graph.outputs)}; tolerance {tolerance:.0e}); "
+            "nothing was written. Report this with the model's config.toml."
         )
     metadata = export_metadata(predictor)
     side = path.with_suffix(".json") if sidecar else None
@@ -349,7 +389,7 @@ def export_onnx(
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-    return ExportResult(path, side, diff, (batch, steps))
+    return ExportResult(path, side, diff, (batch, steps), tuple(graph.outputs))
 
 
 def read_onnx_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -363,3 +403,55 @@ def read_onnx_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     raise DataError(
         f"{path}: an ONNX file without rnnlab metadata; export it with rnnlab export RUN --onnx."
     )
+
+
+def viterbi_decode(
+    emissions: np.ndarray,
+    lengths: np.ndarray,
+    transitions: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+) -> list[list[int]]:
+    r"""The best tag path of each sentence under a linear-chain CRF, in plain numpy.
+
+    The same decoding as :meth:`rnnlab.nn.CRF.decode` and as a tagger graph's ``tags``
+    output, for a consumer that decodes the graph's ``emissions`` itself (e.g. to forbid
+    transitions); it needs nothing but numpy and the ``crf`` scores of the export metadata.
+
+    .. math::
+        \delta_1(j) = \pi^{start}_j + E_{1,j},\qquad
+        \delta_t(j) = \max_i\,(\delta_{t-1}(i) + A_{ij}) + E_{t,j},\qquad
+        y_n = \arg\max_j\,(\delta_n(j) + \pi^{end}_j)
+
+    then back through the argmax pointers.
+
+    Args:
+        emissions: (B, T, K) emission scores (the graph's ``emissions`` output).
+        lengths: (B,) valid tokens per sentence, 1 ≤ length ≤ T.
+        transitions: (K, K), ``transitions[i, j]`` scores tag i followed by tag j.
+        start: (K,) scores of the first tag; end: (K,) scores of the last tag.
+
+    Returns:
+        one list of ``lengths[b]`` tag ids per sentence.
+
+    Example::
+
+        >>> crf = meta["crf"]   # the sidecar JSON of a CRF tagger
+        >>> viterbi_decode(emissions, lengths, np.array(crf["transitions"]),
+        ...                np.array(crf["start_transitions"]), np.array(crf["end_transitions"]))
+    """
+    paths = []
+    for scores, n in zip(np.asarray(emissions), np.asarray(lengths).tolist(), strict=True):
+        delta = start + scores[0]  # (K,)
+        pointers = []
+        for t in range(1, n):
+            candidates = delta[:, None] + transitions  # (K_prev, K)
+            pointers.append(candidates.argmax(axis=0))
+            delta = candidates.max(axis=0) + scores[t]
+        tag = int((delta + end).argmax())
+        path = [tag]
+        for back in reversed(pointers):
+            tag = int(back[tag])
+            path.append(tag)
+        paths.append(path[::-1])
+    return paths

@@ -18,7 +18,7 @@ import torch
 
 from rnnlab.config import ModelConfig
 from rnnlab.engines import BatchEngine, make_engine
-from rnnlab.errors import ConfigError, DataError
+from rnnlab.errors import DataError
 from rnnlab.runs import load_model_file
 from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
 from rnnlab.text.batching import encode_texts
@@ -143,12 +143,10 @@ class Predictor:
 def load(path: str | Path, device: str | torch.device = "cpu", engine: str = "torch") -> Predictor:
     """Load a run directory or model file as a :class:`Predictor` (engine: torch or onnx).
 
-    A sequence tagger's file loads as a :class:`~rnnlab.tasks.tagger.TagPredictor` (torch).
+    A sequence tagger's file loads as a :class:`~rnnlab.tasks.tagger.TagPredictor`.
     """
     from rnnlab.tasks.tagger import TagPredictor, model_task
 
     if model_task(path) == "tag":
-        if engine != "torch":
-            raise ConfigError(f"{path} holds a tagger, which runs on engine 'torch' only.")
-        return TagPredictor.from_file(path, device=device)  # type: ignore[return-value]
+        return TagPredictor.from_file(path, device=device, engine=engine)  # type: ignore[return-value]
     return Predictor.from_file(path, device=device, engine=engine)

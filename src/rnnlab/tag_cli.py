@@ -118,14 +118,20 @@ def _sentences(data: str | None) -> list[list[str]]:
 
 
 def predict_tag(
-    run: Path, data: str | None, out: Path | None, batch_size: int, err_console: Console
+    run: Path,
+    data: str | None,
+    out: Path | None,
+    batch_size: int,
+    err_console: Console,
+    engine: str = "torch",
 ) -> None:
     """``rnnlab predict`` for a tagging run: token TAB tag lines (a blank line after each
-    sentence), or entity spans as JSON lines when ``out`` ends in ``.jsonl``."""
+    sentence), or entity spans as JSON lines when ``out`` ends in ``.jsonl``; ``engine``
+    ``"onnx"`` runs the exported graph on onnxruntime."""
     from rnnlab.fileio import atomic_open
     from rnnlab.tasks.tagger import TagPredictor
 
-    predictor = TagPredictor.from_file(run)
+    predictor = TagPredictor.from_file(run, engine=engine)
     sentences = _sentences(data)
     spans = out is not None and out.suffix.lower() == ".jsonl"
     if spans:

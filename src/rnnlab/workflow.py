@@ -6,6 +6,7 @@
       model.safetensors  the one-file model (see rnnlab.runs)
       metrics.json       test metrics, flat keys (accuracy, macro_f1, per class, confusion matrix)
       history.jsonl      one line per epoch
+      report.html        the run on one page; analysis/*.csv the error tables (rnnlab.analysis)
       checkpoints/       last.pt and best.pt, for --resume
 
 The CLI is a thin layer over these functions; Python users can call them directly.

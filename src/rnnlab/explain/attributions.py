@@ -10,7 +10,10 @@ Gauss–Legendre points (captum's ``LayerIntegratedGradients`` on the embedding 
 Completeness — the reason to prefer IG over raw gradients — says the attributions add up to
 the change in prediction: Σ_t IG_t = F(e) − F(e′). The remaining gap
 |Σ_t IG_t − (F(e) − F(e′))| measures the integration error and is reported with every
-explanation; more ``steps`` make it smaller.
+explanation; more ``steps`` make it smaller. It is tiny for most texts (median 2e-7 on
+IMDB test reviews with 50 steps) but not all: over a few hundred tokens a saturated GRU can
+flip its prediction within a narrow stretch of the path (probability 0.003 → 0.997 between
+α = 0.40 and 0.45), which no fixed quadrature follows — a large gap says so.
 
 **Occlusion** (leave one token out): attribution_t = F(x) − F(x without token t), the drop in
 the target probability when token t is deleted from the sequence. Deleting, rather than

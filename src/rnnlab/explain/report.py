@@ -31,6 +31,9 @@ __all__ = ["REPORT_FILE", "SECTIONS", "render_report", "write_report"]
 
 REPORT_FILE = "report.html"
 Example = str | tuple[str, str | None]  # a text, or (text, its true label)
+# A completeness gap above this (in probability) marks attributions as unreliable: the
+# prediction changes too abruptly along the path for the quadrature to follow.
+GAP_WARNING = 0.05
 SECTIONS = (
     "summary",
     "metrics",
@@ -171,6 +174,8 @@ def _examples_section(predictor: Any, examples: Sequence[Example], steps: int) -
             )
         gap = explanation.completeness_gap
         gap_text = "" if gap is None else f"; completeness gap {gap:.2e}"
+        if gap is not None and gap > GAP_WARNING:
+            gap_text += " — <b>large: the integral is inexact here, use more steps</b>"
         trace = predictor.trace(explanation.text)
         parts.append(
             f"<div class=example><p><b>predicted {html.escape(explanation.label)}</b>{verdict} "

@@ -29,6 +29,7 @@ from safetensors.torch import save as safetensors_save
 
 from rnnlab import __version__
 from rnnlab.data.conll import TaggedSentences, repair_tags
+from rnnlab.engines import make_engine
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluate.entities import entity_metrics, token_accuracy
 from rnnlab.fileio import atomic_write_bytes
@@ -78,7 +79,8 @@ class TagPredictor:
 
     Sentences are lists of tokens, or strings of whitespace-separated tokens. They are sorted
     by length into batches for speed and the results returned in input order; an empty
-    sentence gets no tags.
+    sentence gets no tags. ``engine`` runs the batches: the model itself, or its exported
+    graph on onnxruntime (:class:`~rnnlab.engines.TagOnnxEngine`, ``from_file(engine="onnx")``).
     """
 
     task = "tag"
@@ -90,8 +92,10 @@ class TagPredictor:
         *,
         data_scheme: str,
         device: str | torch.device = "cpu",
+        engine: Any = None,
     ) -> None:
         self.model = model.to(device).eval()
+        self.engine = self.model if engine is None else engine
         self.encoder = encoder
         self.scheme = model.scheme
         self.data_scheme = data_scheme
@@ -103,7 +107,10 @@ class TagPredictor:
         return list(self.model.tags)
 
     @classmethod
-    def from_file(cls, path: str | Path, device: str | torch.device = "cpu") -> TagPredictor:
+    def from_file(
+        cls, path: str | Path, device: str | torch.device = "cpu", engine: str = "torch"
+    ) -> TagPredictor:
+        """Load a run directory or model file; ``engine="onnx"`` runs it on onnxruntime."""
         tensors, meta = load_model_file(path)
         if meta["task"] != "tag":
             raise DataError(
@@ -126,7 +133,8 @@ class TagPredictor:
                 f"{path} is marked as a 'tag' model but its metadata or weights do not make "
                 f"a tagger ({reason}); save the tagger again or use an intact copy."
             ) from None
-        return cls(model, encoder, data_scheme=data_scheme, device=device)
+        runner = None if engine == "torch" else make_engine(engine, model.eval(), "tag")
+        return cls(model, encoder, data_scheme=data_scheme, device=device, engine=runner)
 
     def predict(self, sentences: Sentences, batch_size: int = 64) -> list[list[str]]:
         """One tag per token of each sentence."""
@@ -139,7 +147,7 @@ class TagPredictor:
         tags = self.model.tags
         with torch.no_grad():
             for batch in batches.batches():
-                paths = self.model.predict_batch(batch.to(self.device))
+                paths = self.engine.predict_batch(batch.to(self.device))
                 for local, path in zip(batch.index.tolist(), paths, strict=True):
                     results[order[local]] = [tags[k] for k in path]
         return [_recode(r, self.scheme, self.data_scheme) for r in results]
