@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_recurrent.py
 	$(PY) benchmarks/bench_classify.py
 	$(PY) benchmarks/bench_embeddings.py
+	$(PY) benchmarks/bench_serve.py
 
 # The main job: train the default model (embedding 128 → 2-layer GRU 128) on IMDB and
 # evaluate it on the held-out test split; prints the metrics and the run directory.

@@ -102,13 +102,16 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 120.0) -
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"rnnlab serve exited with status {process.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/health")
             if connection.getresponse().status == 200:
                 return
         except OSError:
-            time.sleep(0.2)
+            pass  # not listening yet
+        finally:
+            connection.close()
+        time.sleep(0.2)  # also after a non-200 answer, so the loop never spins
     raise RuntimeError("rnnlab serve did not become healthy")
 
 

@@ -213,3 +213,56 @@ def test_cli_resumes_an_interrupted_job_and_reports_speed(run, texts, table, tmp
     np.testing.assert_allclose(
         [[float(r["p_neg"]), float(r["p_pos"])] for r in rows], expected, atol=2e-6
     )
+
+
+def invoke(*args: str | Path, stdin: str | None = None):
+    from typer.testing import CliRunner
+
+    from rnnlab.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], input=stdin)
+
+
+def test_cli_refuses_table_options_that_would_have_no_effect(run, table, tmp_path):
+    result = invoke("predict", run, "--chunk-rows", "10", "--skip-empty", stdin="Fine.\n")
+    assert result.exit_code == 2
+    assert (
+        "--chunk-rows, --skip-empty: not supported without --data, where every non-blank line "
+        "of stdin is one text; drop them, or pass a table with --data." in result.output
+    )
+    result = invoke("predict", run, "--data", table, "--text-col", "review", "--resume")
+    assert result.exit_code == 2
+    assert "--resume: not supported without --out, as CSV on stdout cannot be resumed" in (
+        result.output
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_cli_writes_stdin_lines_in_the_format_of_out(run, texts, tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    result = invoke("predict", run, "--out", out, stdin="\n".join(texts[:9]) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = read_output(out)
+    assert [r["text"] for r in rows] == texts[:9]
+    expected = rnnlab.load(run).predict_proba(texts[:9])
+    np.testing.assert_allclose([[r["p_neg"], r["p_pos"]] for r in rows], expected, atol=1e-6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_stream_writes_the_header_once_when_a_chunk_is_all_empty(run, texts, tmp_path):
+    import io
+
+    from rnnlab.batch_predict import stream_csv
+
+    data = tmp_path / "in.csv"
+    with open(data, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["review"], [""], [""], *[[t] for t in texts[:5]]])
+    sink = io.StringIO()
+    count = stream_csv(
+        rnnlab.load(run), data, sink, text_col="review", chunk_rows=2, skip_empty=True
+    )
+    assert count == 5
+    lines = list(csv.reader(io.StringIO(sink.getvalue())))
+    assert lines[0] == ["text", "label", "p_neg", "p_pos"]
+    assert [line[0] for line in lines[1:]] == texts[:5]  # no second header

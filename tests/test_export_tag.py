@@ -263,3 +263,11 @@ def test_cli_predict_refuses_table_options_on_a_tag_run(model_file):
         assert result.exit_code == 2 and f"{flags[0]}: not supported" in result.output
     result = invoke("predict", model_file, "--engine", "tensorrt", stdin="a b\n")
     assert result.exit_code == 2 and "engine must be one of torch, onnx" in result.output
+
+
+@pytest.mark.parametrize("command", ["serve", "explain"])
+def test_cli_serve_and_explain_refuse_a_tag_run(model_file, command):
+    result = invoke(command, model_file, *(["--text", "a b"] if command == "explain" else []))
+    assert result.exit_code == 2, result.output
+    assert f"rnnlab {command} {model_file}: the run holds a sequence tagger" in result.output
+    assert "tag sentences with rnnlab predict instead" in result.output

@@ -201,11 +201,14 @@ def refresh_run(
     train: LabeledTexts | None,
     seed: int = 0,
     write: bool = True,
+    probs: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """``metrics`` with the analysis added; with ``write`` also metrics.json, the CSV tables
-    and report.html in ``run_dir`` (as :func:`finish_run`)."""
+    and report.html in ``run_dir`` (as :func:`finish_run`). ``probs`` (N, K), when the
+    caller has them, saves running the model on ``table`` again."""
     if write:
-        return finish_run(run_dir, predictor, table, train=train, seed=seed)[0]
-    probs = predictor.predict_proba(table.texts)
+        return finish_run(run_dir, predictor, table, train=train, seed=seed, probs=probs)[0]
+    if probs is None:
+        probs = predictor.predict_proba(table.texts)
     analysis = analyse_classification(predictor, table, probs, train=train, seed=seed)
     return {**metrics, **analysis.metrics}

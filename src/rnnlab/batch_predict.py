@@ -59,7 +59,7 @@ __all__ = [
     "output_format",
     "parts_dir",
     "predict_file",
-    "predict_texts_csv",
+    "predict_texts",
     "stream_csv",
     "write_csv_rows",
 ]
@@ -400,19 +400,25 @@ def default_text_col(run: str | os.PathLike[str]) -> str:
     return RunConfig.from_toml(config_path).data.text_col
 
 
-def predict_texts_csv(
+def predict_texts(
     predictor: Any, texts: Sequence[str], out: str | os.PathLike[str] | IO[str], batch_size: int
 ) -> int:
-    """Label a small list of texts (lines from standard input) into a CSV file (atomically)
-    or an open text stream; returns the number of rows."""
+    """Label a small list of texts (lines from standard input) into a file, atomically, in
+    the format of its suffix (.csv, .jsonl or .parquet), or as CSV on an open text stream;
+    returns the number of rows."""
+    to_file = isinstance(out, (str, os.PathLike))
+    fmt = output_format(out) if to_file else "csv"  # refuse an unknown suffix before predicting
     probs = predictor.predict_proba(list(texts), batch_size=batch_size)
     labels = list(predictor.labels)
+    if fmt != "csv":
+        _write_part(Path(out), fmt, texts, probs, labels)  # no header in these formats
+        return len(texts)
 
     def write(handle: IO[str]) -> None:
         csv.writer(handle).writerow(_header(labels))
         write_csv_rows(handle, texts, probs, labels)
 
-    if isinstance(out, (str, os.PathLike)):
+    if to_file:
         with atomic_open(out, "w", newline="") as handle:
             write(handle)
     else:
@@ -434,7 +440,7 @@ def stream_csv(
     """Label ``data`` chunk by chunk as CSV on an open stream (standard output); returns the
     number of rows. Nothing to resume: a stream cannot be rewound."""
     labels = list(predictor.labels)
-    rows = 0
+    rows, header = 0, False
     for chunk, probs in iter_predictions(
         predictor,
         data,
@@ -444,8 +450,9 @@ def stream_csv(
         batch_size=batch_size,
         skip_empty=skip_empty,
     ):
-        if rows == 0:
+        if not header:  # once, before the first chunk (which may be empty after skip_empty)
             csv.writer(handle).writerow(_header(labels))
+            header = True
         write_csv_rows(handle, chunk.texts, probs, labels)
         rows += len(chunk)
     handle.flush()

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import ConfigError, RnnlabError
 
 app = typer.Typer(
     name="rnnlab",
@@ -55,6 +55,26 @@ def _clean_errors(command):
 def _overrides(**flags: Any) -> dict[str, Any]:
     """CLI flags that were given, as dotted config keys (flags win over the config file)."""
     return {key.replace("__", "."): value for key, value in flags.items() if value is not None}
+
+
+def _refuse_flags(flags: dict[str, bool], why: str, instead: str = "") -> None:
+    """Stop with one sentence when any of ``flags`` (flag → given) was given where it has
+    no effect: which flags, ``why`` not, and to drop them (``instead``: or what else)."""
+    given = [flag for flag, used in flags.items() if used]
+    if given:
+        them = "it" if len(given) == 1 else "them"
+        raise ConfigError(f"{', '.join(given)}: not supported {why}; drop {them}{instead}.")
+
+
+def _refuse_tag_run(run: Path, command: str) -> None:
+    """Stop with one sentence when ``run`` holds a tagger, which ``command`` cannot take."""
+    from rnnlab.tag_cli import is_tag_run
+
+    if is_tag_run(run):
+        raise ConfigError(
+            f"rnnlab {command} {run}: the run holds a sequence tagger, and {command} works "
+            "with text classifiers only; tag sentences with rnnlab predict instead."
+        )
 
 
 def _metrics_table(metrics: dict[str, Any], title: str) -> Table:
@@ -410,32 +430,41 @@ def predict(
     so an interrupted job continues with --resume. A tagging run reads one tokenised
     sentence per line and writes token TAB tag lines (entity spans for a .jsonl --out).
     """
-    from rnnlab.errors import ConfigError
     from rnnlab.tag_cli import is_tag_run, predict_tag
 
+    table_flags = {
+        "--text-col": text_col is not None,
+        "--chunk-rows": chunk_rows is not None,
+        "--resume": resume,
+        "--skip-empty": skip_empty,
+    }
     if is_tag_run(run):  # a tagger: tokenised lines in, token TAB tag (or .jsonl spans) out
-        table_flags = {
-            "--text-col": text_col is not None,
-            "--chunk-rows": chunk_rows is not None,
-            "--resume": resume,
-            "--skip-empty": skip_empty,
-        }
-        given = [flag for flag, used in table_flags.items() if used]
-        if given:
-            raise ConfigError(
-                f"{', '.join(given)}: not supported for a tagging run, which reads one "
-                "tokenised sentence per line of --data (or stdin) and skips blank lines; "
-                f"drop {'it' if len(given) == 1 else 'them'}."
-            )
+        _refuse_flags(
+            table_flags,
+            "for a tagging run, which reads one tokenised sentence per line of --data (or "
+            "stdin) and skips blank lines",
+        )
         return predict_tag(run, data, out, batch_size, err_console, engine=engine)
     import rnnlab
     from rnnlab import batch_predict as bp
     from rnnlab.batch_progress import BatchProgressDisplay
 
+    if data is None:
+        _refuse_flags(
+            table_flags,
+            "without --data, where every non-blank line of stdin is one text",
+            ", or pass a table with --data",
+        )
+    elif out is None:
+        _refuse_flags(
+            {"--resume": resume},
+            "without --out, as CSV on stdout cannot be resumed",
+            ", or write to a file with --out",
+        )
     predictor = rnnlab.load(run, engine=engine)
     if data is None:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
-        count = bp.predict_texts_csv(predictor, texts, out or sys.stdout, batch_size)
+        count = bp.predict_texts(predictor, texts, out or sys.stdout, batch_size)
         if out is not None:
             err_console.print(f"wrote {count} predictions to {out}")
         return
@@ -537,6 +566,7 @@ def serve(
 ) -> None:
     """Serve the model over HTTP: POST /predict and /explain, GET /health and /model, and a
     web page at / to try it in a browser. The OpenAPI schema is at /openapi.json."""
+    _refuse_tag_run(run, "serve")
     import rnnlab
     from rnnlab.serve import ServeConfig, create_app
     from rnnlab.serve import serve as run_server
@@ -581,6 +611,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
 ) -> None:
     """Token attributions and the gate / hidden-state trace of each text."""
+    _refuse_tag_run(run, "explain")
     from rnnlab.explain_cli import explain_texts
 
     explain_texts(

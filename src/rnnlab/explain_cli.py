@@ -112,6 +112,8 @@ def explain_texts(
 
 
 def _print_one(explanation: Any, trace: Any, console: Console) -> None:
+    from rnnlab.explain.report import GAP_WARNING
+
     probs = "  ".join(f"{k} {v:.3f}" for k, v in explanation.probabilities.items())
     console.print(f"predicted {explanation.label}  ({probs})", highlight=False)
     gap = explanation.completeness_gap
@@ -119,7 +121,7 @@ def _print_one(explanation: Any, trace: Any, console: Console) -> None:
     console.print(
         f"{method} towards {explanation.target}: sum {sum(explanation.attributions):+.4f}"
         + ("" if gap is None else f", completeness gap {gap:.2e}")
-        + (" (large: raise --steps)" if gap is not None and gap > 0.05 else ""),
+        + (" (large: raise --steps)" if gap is not None and gap > GAP_WARNING else ""),
         highlight=False,
     )
     console.print(_coloured(explanation.tokens, explanation.attributions))

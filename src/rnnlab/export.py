@@ -236,7 +236,11 @@ def padded_example(vocab_size: int, batch: int, steps: int, seed: int) -> tuple[
 def onnx_model_bytes(model: nn.Module, task: str, *, opset: int = OPSET) -> bytes:
     """The serialised ONNX graph of ``model`` (no metadata), batch and time axes dynamic."""
     _require_onnx()
-    graph = graph_for(model, task)
+    return _graph_bytes(graph_for(model, task), opset)
+
+
+def _graph_bytes(graph: ExportGraph, opset: int) -> bytes:
+    """``graph`` traced on its example batch and serialised, batch and time axes dynamic."""
     axes = {**graph.inputs, **graph.outputs}
     buffer = io.BytesIO()
     with _quiet_tracing(), torch.no_grad():
@@ -368,10 +372,10 @@ def export_onnx(
             f"--onnx {path}: the file name should end in .onnx (got "
             f"{path.suffix or 'no suffix'!r}); for example --onnx model.onnx."
         )
+    _require_onnx()
     predictor = _load_predictor(source)
-    model = predictor.model
-    graph = graph_for(model, predictor.task)
-    model_bytes = onnx_model_bytes(model, predictor.task, opset=opset)
+    graph = graph_for(predictor.model, predictor.task)
+    model_bytes = _graph_bytes(graph, opset)
     batch, steps = 7, 13
     diff = check_onnx(model_bytes, graph, batch=batch, steps=steps)
     if not diff <= tolerance:

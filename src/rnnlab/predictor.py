@@ -78,7 +78,7 @@ class Predictor:
         vocab = Vocab.from_dict(meta["vocab"])
         model = RecurrentClassifier(len(vocab), meta["labels"], config, pad_id=vocab.pad_id)
         model.load_state_dict(tensors, strict=True)
-        runner = None if engine == "torch" else make_engine(engine, model.eval(), "classify")
+        runner = make_engine(engine, model.eval(), "classify")  # the model itself for torch
         prep = meta["preprocessing"]
         return cls(
             model,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +150,7 @@ def cross_validate(
     splits = load_splits(config.data, seed)
     texts = splits.train.texts + splits.valid.texts
     labels = list(splits.train.labels or []) + list(splits.valid.labels or [])
-    smallest = min(labels.count(label) for label in set(labels))
+    smallest = min(Counter(labels).values())  # the rarest class
     if smallest < folds:
         raise ConfigError(
             f"--folds {folds}: the rarest class has only {smallest} labelled texts, fewer than "

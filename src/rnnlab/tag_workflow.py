@@ -13,7 +13,6 @@ The run directory is the classification one (see :mod:`rnnlab.workflow`)::
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from rnnlab.runs import MODEL_FILE
 from rnnlab.tasks.tag_config import TagDataConfig, TagRunConfig, resolve_monitor
 from rnnlab.tasks.tagger import SequenceTagger, TagPredictor, model_scheme
 from rnnlab.text.tagschemes import detect_scheme
+from rnnlab.workflow import check_resume_config, write_evaluation_metrics
 
 __all__ = ["TagSplits", "TagTrainSummary", "evaluate_tag_run", "load_tag_splits", "train_tagger"]
 
@@ -101,17 +101,6 @@ def load_tag_splits(data: TagDataConfig, seed: int) -> TagSplits:
     return TagSplits(train, valid, test, data.data)
 
 
-def _check_resume_config(run_dir: Path, config: TagRunConfig, resume: bool) -> None:
-    path = run_dir / "config.toml"
-    if resume and path.exists():
-        previous = TagRunConfig.from_toml(path)
-        if previous.to_dict() != config.to_dict():
-            raise ConfigError(
-                f"--resume: the configuration differs from the one in {path}; resume with the "
-                "same settings or train into a new --out directory."
-            )
-
-
 def train_tagger(
     config: TagRunConfig, run_dir: str | Path, *, resume: bool = False, callbacks: tuple = ()
 ) -> TagTrainSummary:
@@ -120,7 +109,7 @@ def train_tagger(
     splits = load_tag_splits(config.data, config.train.seed)
     scheme = model_scheme(config.data.scheme, detect_scheme(splits.train.tags), splits.origin)
     config = resolve_monitor(config, scheme)
-    _check_resume_config(run_dir, config, resume)
+    check_resume_config(run_dir, config, resume)
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.toml", config.to_toml())
@@ -189,12 +178,5 @@ def evaluate_tag_run(
     metrics: dict[str, Any] = {"split": "test", "data": source}
     metrics.update(predictor.evaluate(table))
     if write and run_dir.is_dir():
-        metrics_path = run_dir / "metrics.json"
-        previous = (
-            json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
-        )
-        for key in ("train_seconds", "best_epoch"):
-            if key in previous:
-                metrics[key] = previous[key]
-        atomic_write_json(metrics_path, metrics)
+        write_evaluation_metrics(run_dir, metrics)
     return metrics

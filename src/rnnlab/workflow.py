@@ -14,6 +14,7 @@ The CLI is a thin layer over these functions; Python users can call them directl
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -120,10 +121,12 @@ def _check_classification_dataset(name: str) -> None:
         )
 
 
-def _check_resume_config(run_dir: Path, config: RunConfig, resume: bool) -> None:
+def check_resume_config(run_dir: Path, config: Any, resume: bool) -> None:
+    """With ``resume``, refuse a ``config`` that differs from the run's ``config.toml`` (read
+    as the same config class: :class:`RunConfig`, :class:`TagRunConfig`, …)."""
     path = run_dir / "config.toml"
     if resume and path.exists():
-        previous = RunConfig.from_toml(path)
+        previous = type(config).from_toml(path)
         if previous.to_dict() != config.to_dict():
             raise ConfigError(
                 f"--resume: the configuration differs from the one in {path}; resume with the "
@@ -138,7 +141,7 @@ def train_classifier(
     run_dir = Path(run_dir)
     splits = load_splits(config.data, config.train.seed)
     config = resolve_tokenizer(config, splits.train.texts)
-    _check_resume_config(run_dir, config, resume)
+    check_resume_config(run_dir, config, resume)
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.toml", config.to_toml())
@@ -171,14 +174,14 @@ def train_classifier(
     )
     evaluated = splits.test if splits.test is not None else splits.valid
     name = "test" if splits.test is not None else "valid"
-    metrics = _metrics(clf.predictor_, evaluated, name)
+    metrics, probs = _metrics(clf.predictor_, evaluated, name)
     metrics["train_seconds"] = round(seconds, 2)
     metrics["best_epoch"] = clf.fit_result_.best_epoch
     if clf.embedding_coverage_ is not None:
         metrics["embedding_coverage"] = round(clf.embedding_coverage_, 4)
     atomic_write_json(run_dir / "metrics.json", metrics)
     metrics, report = finish_run(
-        run_dir, clf.predictor_, evaluated, train=splits.train, seed=config.train.seed
+        run_dir, clf.predictor_, evaluated, train=splits.train, seed=config.train.seed, probs=probs
     )
     lengths = [len(s) for s in clf.predictor_.encode(splits.train.texts[:5000])]
     return TrainSummary(
@@ -205,7 +208,11 @@ def _padding_report(lengths: list[int], batch_size: int, seed: int) -> dict[str,
     }
 
 
-def _metrics(predictor: Predictor, table: LabeledTexts, split: str) -> dict[str, Any]:
+def _metrics(
+    predictor: Predictor, table: LabeledTexts, split: str
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Flat metrics of ``table`` and the probabilities (N, K) they came from, which the
+    analysis reuses rather than running the model again."""
     labels = predictor.labels
     check_known_labels(table.labels, labels, table.source, table.row_numbers)
     index = {label: k for k, label in enumerate(labels)}
@@ -219,7 +226,7 @@ def _metrics(predictor: Predictor, table: LabeledTexts, split: str) -> dict[str,
         )
     )
     metrics["labels"] = [str(label) for label in labels]
-    return metrics
+    return metrics, probs
 
 
 def evaluate_run(
@@ -257,19 +264,10 @@ def evaluate_run(
             label_col=label_col or config.data.label_col,
             skip_empty=skip_empty,
         )
-    metrics = _metrics(predictor, table, "test")
+    metrics, probs = _metrics(predictor, table, "test")
     metrics["data"] = source
     if write and run_dir.is_dir():
-        previous = {}
-        metrics_path = run_dir / "metrics.json"
-        if metrics_path.exists():
-            import json
-
-            previous = json.loads(metrics_path.read_text(encoding="utf-8"))
-        for key in ("train_seconds", "best_epoch"):
-            if key in previous:
-                metrics[key] = previous[key]
-        atomic_write_json(metrics_path, metrics)
+        write_evaluation_metrics(run_dir, metrics)
     return refresh_run(
         run_dir,
         predictor,
@@ -278,7 +276,20 @@ def evaluate_run(
         train=_training_split(config),
         seed=config.train.seed,
         write=write and run_dir.is_dir(),
+        probs=probs,
     )
+
+
+def write_evaluation_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
+    """Write ``metrics`` to ``run_dir/metrics.json``, keeping the training-time keys
+    (``train_seconds``, ``best_epoch``) of the file it replaces; adds them to ``metrics``."""
+    metrics_path = run_dir / "metrics.json"
+    if metrics_path.exists():
+        previous = json.loads(metrics_path.read_text(encoding="utf-8"))
+        for key in ("train_seconds", "best_epoch"):
+            if key in previous:
+                metrics[key] = previous[key]
+    atomic_write_json(metrics_path, metrics)
 
 
 def _training_split(config: RunConfig) -> LabeledTexts | None:

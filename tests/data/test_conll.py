@@ -150,5 +150,13 @@ def test_conllu_missing_tag(tmp_path):
 
 
 def test_unknown_format(tmp_path):
-    with pytest.raises(DataError, match=r"format must be one of conll, wordtag, conllu"):
+    with pytest.raises(
+        DataError, match=r"a\.txt: format must be one of conll, wordtag, conllu, got 'iob'"
+    ):
         read_tagged(write(tmp_path, "a.txt", "a O\n"), "iob")
+
+
+def test_unknown_conllu_tag_column(tmp_path):
+    path = write(tmp_path, "ud.conllu", "1\tDo\tdo\tAUX\t_\t_\t0\troot\t_\t_\n")
+    with pytest.raises(DataError, match=r"ud\.conllu: conllu_tags must be 'upos' or 'xpos'"):
+        read_tagged(path, conllu_tags="deprel")

@@ -68,3 +68,10 @@ def test_error_analysis_tables(tmp_path):
         rows = list(csv.DictReader(handle))
     assert rows[0]["text"] == "d d d d" and rows[1]["rank"] == "2"
     assert length_edges([1, 1, 1, 1], 4) == [1]
+
+
+def test_length_buckets_do_not_overlap_when_an_edge_is_zero():
+    probs = np.array([[0.9, 0.1]] * 6)
+    tables = analyse_errors([""] * 6, [0, 0, 0, 1, 0, 0], probs, ["a", "b"], [0, 0, 0, 0, 3, 3])
+    buckets = [(row["bucket"], row["count"]) for row in tables.length_buckets]
+    assert buckets == [("0–0", 4), ("3–3", 2)]

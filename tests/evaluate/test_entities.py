@@ -100,7 +100,7 @@ def test_token_accuracy():
 
 
 def test_misaligned_predictions_are_refused():
-    with pytest.raises(ShapeError, match=r"sentence 0: 2 true tags but 1 predicted"):
+    with pytest.raises(ShapeError, match=r"sentence 1: 2 true tags but 1 predicted"):
         entity_metrics([["O", "O"]], [["O"]])
     with pytest.raises(ShapeError, match=r"same number of sentences, got 1 and 2"):
         token_accuracy([["O"]], [["O"], ["O"]])

@@ -257,9 +257,15 @@ def read_tagged(
     path = Path(path)
     format = format or guess_format(path)
     if format not in FORMATS:
-        raise DataError(f"format must be one of {', '.join(FORMATS)}, got {format!r}.")
+        raise DataError(
+            f"{path}: format must be one of {', '.join(FORMATS)}, got {format!r}; pass one of "
+            "them (--format, data.format) or leave it empty to go by the file name."
+        )
     if format == "conllu" and conllu_tags not in _CONLLU_TAGS:
-        raise DataError(f"conllu_tags must be 'upos' or 'xpos', got {conllu_tags!r}.")
+        raise DataError(
+            f"{path}: conllu_tags must be 'upos' or 'xpos', got {conllu_tags!r}; pass one of "
+            "them (--conllu-tags, data.conllu_tags)."
+        )
     if format == "conll":
         data = _read_conll(path, token_col, tag_col)
     elif format == "wordtag":

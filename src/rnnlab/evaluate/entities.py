@@ -76,7 +76,7 @@ def _check_aligned(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[st
     for i, (gold, pred) in enumerate(zip(y_true, y_pred, strict=True)):
         if len(gold) != len(pred):
             raise ShapeError(
-                f"sentence {i}: {len(gold)} true tags but {len(pred)} predicted; predict one "
+                f"sentence {i + 1}: {len(gold)} true tags but {len(pred)} predicted; predict one "
                 "tag per token."
             )
 

@@ -109,9 +109,9 @@ def analyse_errors(
             )
     correct = (pred == true).astype(np.float64)
     size = np.asarray(lengths)
-    rows, low = [], 0
+    rows, low = [], -1  # bucket = (previous edge, edge]; the first takes every length ≤ edge
     for edge in length_edges(lengths, buckets):
-        members = (size > low) & (size <= edge) if low else size <= edge
+        members = (size > low) & (size <= edge)
         chosen = correct[members]
         if chosen.size:
             ci = bootstrap_ci(chosen, np.mean, seed=seed)

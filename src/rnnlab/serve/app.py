@@ -156,10 +156,11 @@ def _texts_of(body: PredictRequest, config: ServeConfig) -> tuple[list[str], boo
     return texts, False
 
 
-def _prediction(row: np.ndarray, labels: list[Any]) -> dict[str, Any]:
+def _prediction(row: np.ndarray, labels: list[Any], names: list[str]) -> dict[str, Any]:
+    """One text's answer; ``names`` are the labels as JSON keys (``str(label)``)."""
     return {
         "label": labels[int(row.argmax())],
-        "probabilities": {str(label): float(p) for label, p in zip(labels, row, strict=True)},
+        "probabilities": dict(zip(names, row.tolist(), strict=True)),
     }
 
 
@@ -217,6 +218,7 @@ def create_app(
     """
     config = config or ServeConfig()
     labels = list(predictor.labels)
+    names = [str(label) for label in labels]
     batcher = MicroBatcher(
         predictor.predict_proba,
         max_batch=config.max_batch,
@@ -283,7 +285,7 @@ def create_app(
             probs = await batcher.submit(texts)
         except RnnlabError as exc:
             raise ApiError(422, str(exc)) from None
-        predictions = [_prediction(row, labels) for row in probs]
+        predictions = [_prediction(row, labels, names) for row in probs]
         return predictions[0] if single else {"predictions": predictions}
 
     @app.post(
