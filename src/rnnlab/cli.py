@@ -46,7 +46,12 @@ def _clean_errors(command):
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            err_console.print("interrupted; continue a training run with --resume")
+            resumable = command.__name__.startswith("train")
+            err_console.print(
+                "interrupted; continue with the same command and --resume"
+                if resumable
+                else "interrupted"
+            )
             raise typer.Exit(130) from None
 
     return wrapper

@@ -103,3 +103,10 @@ def test_bad_input_is_refused_clearly(ner):
         SequenceTagger().predict([["a"]])
     with pytest.raises(ConfigError, match=r"'model.char_hidden' is 7 but the 'gru'"):
         SequenceTagger(char_encoder="gru", char_hidden=7).resolved_config()
+
+
+def test_tagger_parameters_resolve_to_config_keys_and_unknown_ones_are_named():
+    resolved = SequenceTagger(hidden_size=32, lr=3e-3).resolved_config()
+    assert resolved.model.hidden_size == 32 and resolved.train.lr == 3e-3
+    with pytest.raises(ConfigError, match=r"SequenceTagger: unknown parameter 'hiden_size'"):
+        SequenceTagger(hiden_size=32).resolved_config()

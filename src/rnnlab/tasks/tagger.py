@@ -38,7 +38,7 @@ from rnnlab.tasks.pretrained import init_embeddings
 from rnnlab.tasks.tag import RecurrentTagger, build_tagger
 from rnnlab.tasks.tag_config import TagModelConfig, TagRunConfig, resolve_monitor
 from rnnlab.tasks.tag_data import TagBatches, TagEncoder
-from rnnlab.tasks.text_classifier import _dotted
+from rnnlab.tasks.text_classifier import dotted_params
 from rnnlab.text.tagschemes import convert, detect_scheme, spans
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer, seed_everything
@@ -206,7 +206,9 @@ class SequenceTagger:
 
     def resolved_config(self) -> TagRunConfig:
         base = self.config or TagRunConfig()
-        return base.merge(_dotted(self.params, base)) if self.params else base
+        if not self.params:
+            return base
+        return base.merge(dotted_params(self.params, base, "SequenceTagger"))
 
     def fit(
         self,

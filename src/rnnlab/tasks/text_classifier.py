@@ -39,8 +39,10 @@ __all__ = ["TextClassifier", "resolve_tokenizer"]
 _SECTIONS = ("model", "data", "train")
 
 
-def _dotted(params: dict[str, Any], config: RunConfig) -> dict[str, Any]:
-    """Map bare parameter names to their dotted config key (``lr`` → ``train.lr``)."""
+def dotted_params(params: dict[str, Any], config: Any, owner: str) -> dict[str, Any]:
+    """Map bare parameter names to their dotted config key (``lr`` → ``train.lr``) in a run
+    config with ``model``, ``data`` and ``train`` sections; ``owner`` names the estimator in
+    errors."""
     owners: dict[str, list[str]] = {}
     for section in _SECTIONS:
         for f in fields(getattr(config, section)):
@@ -52,10 +54,10 @@ def _dotted(params: dict[str, Any], config: RunConfig) -> dict[str, Any]:
             continue
         sections = owners.get(key)
         if not sections:
-            raise ConfigError(f"TextClassifier: unknown parameter {key!r}; see rnnlab.config.")
+            raise ConfigError(f"{owner}: unknown parameter {key!r}; see rnnlab.config.")
         if len(sections) > 1:
             raise ConfigError(
-                f"TextClassifier: {key!r} is ambiguous; write one of "
+                f"{owner}: {key!r} is ambiguous; write one of "
                 + ", ".join(f"'{s}.{key}'" for s in sections)
                 + "."
             )
@@ -90,7 +92,9 @@ class TextClassifier:
 
     def resolved_config(self) -> RunConfig:
         base = self.config or RunConfig()
-        return base.merge(_dotted(self.params, base)) if self.params else base
+        if not self.params:
+            return base
+        return base.merge(dotted_params(self.params, base, "TextClassifier"))
 
     def fit(
         self,
