@@ -51,11 +51,19 @@ def _table(metrics: dict[str, Any], title: str) -> Table:
     return table
 
 
+def _with_interval(metrics: dict[str, Any], key: str) -> str:
+    """``0.9620 [0.9581, 0.9657]``: the value and its 95 % bootstrap interval, when known."""
+    low, high = metrics.get(f"{key}_ci_low"), metrics.get(f"{key}_ci_high")
+    interval = f" [{low:.4f}, {high:.4f}]" if low is not None and high is not None else ""
+    return f"{metrics[key]:.4f}{interval}"
+
+
 def _headline(metrics: dict[str, Any]) -> str:
-    entity = f"entity F1 {metrics['f1']:.4f}  " if "f1" in metrics else ""
+    entity = f"entity F1 {_with_interval(metrics, 'f1')}  " if "f1" in metrics else ""
     return (
-        f"{entity}token accuracy {metrics['accuracy']:.4f}  "
-        f"({metrics['num_sentences']} sentences, {metrics['num_tokens']} tokens)"
+        f"{entity}token accuracy {_with_interval(metrics, 'accuracy')}  "
+        f"({metrics['num_sentences']} sentences, {metrics['num_tokens']} tokens; "
+        "95 % bootstrap intervals over sentences)"
     )
 
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import random
 import warnings
 
+import numpy as np
 import pytest
 
 from rnnlab.errors import ShapeError
-from rnnlab.evaluate.entities import entities, entity_metrics, token_accuracy
+from rnnlab.evaluate.entities import (
+    entities,
+    entity_metrics,
+    sentence_counts,
+    tagging_intervals,
+    token_accuracy,
+)
 
 seqeval_metrics = pytest.importorskip("seqeval.metrics")
 from seqeval.metrics.sequence_labeling import get_entities  # noqa: E402
@@ -104,3 +111,37 @@ def test_misaligned_predictions_are_refused():
         entity_metrics([["O", "O"]], [["O"]])
     with pytest.raises(ShapeError, match=r"same number of sentences, got 1 and 2"):
         token_accuracy([["O"]], [["O"], ["O"]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sentence_counts_add_up_to_the_corpus_metrics(seed):
+    rng = random.Random(seed)
+    y_true = random_sentences(rng, 15)
+    y_pred = [[rng.choice(["O", "B-PER", "I-PER", "B-LOC"]) for _ in s] for s in y_true]
+    counts = sentence_counts(y_true, y_pred)
+    overall = entity_metrics(y_true, y_pred)
+    correct, predicted, true, right, tokens = counts.sum(axis=0)
+    assert (int(predicted), int(true)) == (overall["num_predicted"], overall["num_true"])
+    f1 = 2 * correct / (predicted + true) if predicted + true else 0.0
+    assert f1 == pytest.approx(overall["f1"])
+    assert right / tokens == pytest.approx(token_accuracy(y_true, y_pred))
+
+
+def test_tagging_intervals_resample_sentences_like_a_direct_bootstrap():
+    """Reference: resample whole sentences with the same generator, rescore with
+    entity_metrics / token_accuracy on the resampled corpus, take percentiles."""
+    rng = random.Random(3)
+    y_true = random_sentences(rng, 40)
+    y_pred = [[t if rng.random() < 0.8 else "O" for t in s] for s in y_true]
+    got = tagging_intervals(y_true, y_pred, n_resamples=200, seed=5)
+    draws = np.random.default_rng(5).integers(0, len(y_true), (200, len(y_true)))
+    f1s, accs = [], []
+    for row in draws:
+        true = [y_true[i] for i in row]
+        pred = [y_pred[i] for i in row]
+        f1s.append(entity_metrics(true, pred)["f1"])
+        accs.append(token_accuracy(true, pred))
+    for name, values in (("f1", f1s), ("accuracy", accs)):
+        low, high = np.quantile(values, [0.025, 0.975])
+        assert got[name].low == pytest.approx(low) and got[name].high == pytest.approx(high)
+    assert got["f1"].estimate == pytest.approx(entity_metrics(y_true, y_pred)["f1"])

@@ -17,9 +17,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from rnnlab.errors import ShapeError
+import numpy as np
 
-__all__ = ["entities", "entity_metrics", "token_accuracy"]
+from rnnlab.errors import ShapeError
+from rnnlab.evaluate.bootstrap import ConfidenceInterval, bootstrap_ci
+
+__all__ = ["entities", "entity_metrics", "sentence_counts", "tagging_intervals", "token_accuracy"]
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -129,3 +132,46 @@ def token_accuracy(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[st
         for g, p in zip(gold, pred, strict=True)
     )
     return right / total if total else 0.0
+
+
+def sentence_counts(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]]) -> np.ndarray:
+    """Per sentence: (entities found correctly, predicted, true, tokens right, tokens), (n, 5).
+
+    Entities never cross a sentence boundary, so the column sums give exactly
+    :func:`entity_metrics`' overall counts and :func:`token_accuracy`'s; resampling these rows
+    resamples sentences, the unit a tagger's test set is drawn in."""
+    _check_aligned(y_true, y_pred)
+    rows = []
+    for true, pred in zip(y_true, y_pred, strict=True):
+        gold, found = set(entities([true])), set(entities([pred]))
+        right = sum(t == p for t, p in zip(true, pred, strict=True))
+        rows.append((len(gold & found), len(found), len(gold), right, len(true)))
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 5)
+
+
+def _micro_f1(counts: np.ndarray) -> float:
+    correct, predicted, true = counts[:, :3].sum(axis=0)
+    return _prf(int(correct), int(predicted), int(true))[2]
+
+
+def _token_share(counts: np.ndarray) -> float:
+    right, total = counts[:, 3:].sum(axis=0)
+    return float(right / total) if total else 0.0
+
+
+def tagging_intervals(
+    y_true: Sequence[Sequence[str]],
+    y_pred: Sequence[Sequence[str]],
+    *,
+    spans: bool = True,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, ConfidenceInterval]:
+    """Percentile bootstrap intervals over sentences for token ``accuracy`` and, with span
+    tags, entity ``f1`` (see :mod:`rnnlab.evaluate.bootstrap`)."""
+    counts = sentence_counts(y_true, y_pred)
+    metrics = {"accuracy": _token_share, **({"f1": _micro_f1} if spans else {})}
+    return {
+        name: bootstrap_ci(counts, metric, n_resamples=n_resamples, seed=seed)
+        for name, metric in metrics.items()
+    }
