@@ -105,13 +105,14 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 120.0) -
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
             connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass  # not listening yet
+            healthy = connection.getresponse().status == 200
+        except OSError:  # connection refused while uvicorn is still starting: ask again
+            healthy = False
         finally:
             connection.close()
-        time.sleep(0.2)  # also after a non-200 answer, so the loop never spins
+        if healthy:
+            return
+        time.sleep(0.2)  # after a refusal or a non-200 answer alike, so the loop never spins
     raise RuntimeError("rnnlab serve did not become healthy")
 
 

@@ -250,7 +250,7 @@ def test_evaluate_without_test_data_refuses_to_score_the_training_table(trained,
     (copy / "config.toml").write_text(config.replace('test = "test.csv"', 'test = ""'))
     before = (copy / "metrics.json").read_bytes()
     result = cli("evaluate", copy.name, cwd=work)
-    assert_clean_error(result, "trained without --test data", "pass --data")
+    assert_clean_error(result, "trained without --test data", "pass --data with a labelled table")
     assert (copy / "metrics.json").read_bytes() == before
 
 

@@ -28,7 +28,7 @@ from rnnlab.runs import MODEL_FILE
 from rnnlab.tasks.tag_config import TagDataConfig, TagRunConfig, resolve_monitor
 from rnnlab.tasks.tagger import SequenceTagger, TagPredictor, model_scheme
 from rnnlab.text.tagschemes import detect_scheme
-from rnnlab.workflow import check_resume_config, write_evaluation_metrics
+from rnnlab.workflow import check_resume_config, evaluation_source, write_evaluation_metrics
 
 __all__ = ["TagSplits", "TagTrainSummary", "evaluate_tag_run", "load_tag_splits", "train_tagger"]
 
@@ -164,13 +164,7 @@ def evaluate_tag_run(
     predictor = TagPredictor.from_file(run_dir)
     config_path = run_dir / "config.toml"
     config = TagRunConfig.from_toml(config_path) if config_path.exists() else TagRunConfig()
-    trained_on_dataset = datasets.is_dataset_name(config.data.data)
-    source = data or config.data.test or (config.data.data if trained_on_dataset else "")
-    if not source:
-        raise ConfigError(
-            f"{run_dir} was trained without --test data, and scoring its training sentences "
-            "would overstate its accuracy; pass --data with a tagged file."
-        )
+    source = evaluation_source(run_dir, config.data, data, "a tagged file")
     if datasets.is_dataset_name(source):
         table = _tag_dataset(source, config.train.seed).test
     else:

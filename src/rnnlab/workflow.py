@@ -247,13 +247,7 @@ def evaluate_run(
         if (run_dir / "config.toml").exists()
         else RunConfig()
     )
-    trained_on_dataset = datasets.is_dataset_name(config.data.data)
-    source = data or config.data.test or (config.data.data if trained_on_dataset else "")
-    if not source:
-        raise ConfigError(
-            f"{run_dir} was trained without --test data, and scoring its training table "
-            "would overstate its accuracy; pass --data with a labelled table."
-        )
+    source = evaluation_source(run_dir, config.data, data, "a labelled table")
     if datasets.is_dataset_name(source):
         _check_classification_dataset(source)
         table = datasets.load(source, seed=config.train.seed).test
@@ -278,6 +272,20 @@ def evaluate_run(
         write=write and run_dir.is_dir(),
         probs=probs,
     )
+
+
+def evaluation_source(run_dir: Path, data_config: Any, data: str | None, kind: str) -> str:
+    """What ``evaluate`` scores: ``data`` if given, else the run's test data, else the test
+    part of the built-in dataset it was trained on — never its own training data, which
+    would overstate its accuracy (refused, asking for ``--data`` with ``kind``)."""
+    trained_on_dataset = datasets.is_dataset_name(data_config.data)
+    source = data or data_config.test or (data_config.data if trained_on_dataset else "")
+    if not source:
+        raise ConfigError(
+            f"{run_dir} was trained without --test data, and scoring its training data "
+            f"would overstate its accuracy; pass --data with {kind}."
+        )
+    return source
 
 
 def write_evaluation_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:

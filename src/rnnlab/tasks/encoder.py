@@ -11,6 +11,8 @@ bidirectional; each sequence's own last valid step), ``mean`` — the average ov
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -23,27 +25,34 @@ __all__ = ["TextEncoder", "pool"]
 _CELLS = {"gru": rnn.GRU, "lstm": rnn.LSTM, "rnn": rnn.RNN}
 
 
+def recurrent_layer(config: Any, input_size: int) -> nn.Module:
+    """The batch-first stacked recurrent layer a model config describes (``cell``,
+    ``hidden_size``, ``num_layers``, ``bidirectional`` and the four dropouts), shared by the
+    classifier's encoder and the tagger. Dropout between layers only exists with ≥ 2 layers."""
+    if config.cell not in _CELLS:
+        raise ConfigError(f"model.cell must be one of {sorted(_CELLS)}, got {config.cell!r}.")
+    return _CELLS[config.cell](
+        input_size,
+        config.hidden_size,
+        num_layers=config.num_layers,
+        batch_first=True,
+        dropout=config.dropout if config.num_layers > 1 else 0.0,
+        bidirectional=config.bidirectional,
+        input_dropout=config.input_dropout,
+        recurrent_dropout=config.recurrent_dropout,
+        weight_dropout=config.weight_dropout,
+    )
+
+
 class TextEncoder(nn.Module):
     """Embedding (``padding_idx`` = pad id, so padding stays zero) → recurrent encoder."""
 
     def __init__(self, vocab_size: int, config: ModelConfig, pad_id: int = 0) -> None:
         super().__init__()
-        if config.cell not in _CELLS:
-            raise ConfigError(f"model.cell must be one of {sorted(_CELLS)}, got {config.cell!r}.")
         self.config = config
         self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=pad_id)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
-        self.rnn = _CELLS[config.cell](
-            config.embedding_dim,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            bidirectional=config.bidirectional,
-            input_dropout=config.input_dropout,
-            recurrent_dropout=config.recurrent_dropout,
-            weight_dropout=config.weight_dropout,
-        )
+        self.rnn = recurrent_layer(config, config.embedding_dim)
         if config.init == "orthogonal":
             self._init_orthogonal(pad_id)
 

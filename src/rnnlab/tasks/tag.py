@@ -25,12 +25,11 @@ from torch import Tensor, nn
 
 import rnnlab.nn as rnn
 from rnnlab.evaluate.entities import entity_metrics, token_accuracy
+from rnnlab.tasks.encoder import recurrent_layer
 from rnnlab.tasks.tag_config import TagModelConfig
 from rnnlab.tasks.tag_data import TagBatch
 
 __all__ = ["CharCNN", "CharGRU", "RecurrentTagger", "SoftmaxDecoder", "build_tagger"]
-
-_CELLS = {"gru": rnn.GRU, "lstm": rnn.LSTM, "rnn": rnn.RNN}
 
 
 class CharCNN(nn.Module):
@@ -116,17 +115,7 @@ class RecurrentTagger(nn.Module):
         self.embedding = nn.Embedding(num_words, config.embedding_dim, padding_idx=pad_id)
         self.char_encoder = char_encoder
         width = config.embedding_dim + (char_encoder.output_size if char_encoder else 0)
-        self.rnn = _CELLS[config.cell](
-            width,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            bidirectional=config.bidirectional,
-            input_dropout=config.input_dropout,
-            recurrent_dropout=config.recurrent_dropout,
-            weight_dropout=config.weight_dropout,
-        )
+        self.rnn = recurrent_layer(config, width)
         directions = 2 if config.bidirectional else 1
         self.output_dropout = nn.Dropout(config.output_dropout)
         self.emission = nn.Linear(directions * config.hidden_size, len(self.tags))
