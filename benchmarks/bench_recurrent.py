@@ -10,12 +10,13 @@ multiply-adds of the gate GEMMs (2·(I + H)·G·H per token, layer and direction
 forward, input gradient, weight gradient) and is shown as a fraction of the sgemm peak measured
 at the start of the run (2048² float32 matmul, same thread count).
 
-Rows (``auto`` = what rnnlab picks by itself; on a CPU with ``rnnlab[fast]`` that is the native
-oneDNN path, see ``rnnlab.nn.native``):
+Rows (``auto`` = what rnnlab picks by itself; on a CPU with ``rnnlab[fast]`` that is the step
+path's compiled loops, see ``rnnlab.nn.layers``):
 
-* GRU/LSTM training, full length: torch.nn vs rnnlab auto, rnnlab with ``recurrent_dropout``
-  (step path; torch has no equivalent, so the reference is torch without dropout), rnnlab with
-  ``weight_dropout`` (DropConnect, native), bidirectional (vs torch bidirectional);
+* GRU/LSTM training, full length: torch.nn vs rnnlab auto, rnnlab ``path="native"`` (oneDNN's
+  RNN primitives, for comparison), rnnlab with ``recurrent_dropout`` (torch has no equivalent,
+  so the reference is torch without dropout), rnnlab with ``weight_dropout`` (DropConnect),
+  bidirectional (vs torch bidirectional);
 * variable lengths (uniform in [length/2, length], valid tokens counted): torch.nn on
   ``pack_padded_sequence(enforce_sorted=False)`` vs rnnlab ``lengths=``;
 * inference (no grad): torch.nn vs rnnlab auto.
@@ -105,6 +106,17 @@ def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
         True,
     )
     yield "train", "rnnlab auto", training_step(ours, lambda: ours(x)[0]), full, False, True, False
+    if native_status().available:
+        native = OURS[kind](FEATURES, HIDDEN, **common, path="native").train()
+        yield (
+            "train",
+            'rnnlab path="native"',
+            training_step(native, lambda: native(x)[0]),
+            full,
+            False,
+            True,
+            False,
+        )
     for option in ("recurrent_dropout", "weight_dropout"):
         layer = OURS[kind](FEATURES, HIDDEN, **common, **{option: 0.25}).train()
         yield (

@@ -42,7 +42,11 @@ def loop_calls(monkeypatch):
 @needs_compiled
 @pytest.mark.parametrize(
     ("kind", "num_layers", "bidirectional", "lengths"),
-    list(itertools.product(["gru", "lstm"], [1, 2], [False, True], [None, MIXED_LENGTHS])),
+    list(
+        itertools.product(
+            ["gru", "lstm", "rnn_tanh", "rnn_relu"], [1, 2], [False, True], [None, MIXED_LENGTHS]
+        )
+    ),
 )
 def test_compiled_step_loops_match_torch(kind, num_layers, bidirectional, lengths, loop_calls):
     ours, theirs = make_pair(
@@ -87,7 +91,7 @@ def _run(kind: str, lengths, compiled: bool, monkeypatch) -> list[torch.Tensor]:
 
 
 @needs_compiled
-@pytest.mark.parametrize("kind", ["gru", "lstm"])
+@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_tanh"])
 @pytest.mark.parametrize("lengths", [None, MIXED_LENGTHS])
 def test_recurrent_dropout_compiled_equals_the_pytorch_loop(kind, lengths, monkeypatch):
     """Recurrent dropout (no torch.nn twin): the compiled loops give the PyTorch loops'
@@ -122,3 +126,34 @@ def test_gate_saturation_stays_finite():
     got, want = ours(x)[0], theirs(x)[0]
     assert torch.isfinite(got).all()
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+@needs_compiled
+@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_relu"])
+def test_any_split_of_the_batch_over_threads_gives_the_same_numbers(kind):
+    """Each thread runs the time loop for its own block of batch rows: with 1, 2 or 3 threads
+    and batches smaller than, equal to and larger than the team, every output and gradient
+    is the single-thread result."""
+    threads = torch.get_num_threads()
+    try:
+        for batch in (1, 2, 5):
+            ours, _ = make_pair(kind, INPUT, HIDDEN, dtype=torch.float32, num_layers=2)
+            ours.path = "step"
+            x, hx, out_weight, state_weights = random_problem(
+                kind, 2, False, False, (batch, STEPS, INPUT, HIDDEN)
+            )
+            hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
+            lengths = [max(1, STEPS - 2 * i) for i in range(batch)]
+            results = []
+            for count in (1, 2, 3):
+                torch.set_num_threads(count)
+                ours.zero_grad()
+                weights = [out_weight, *state_weights]
+                results.append(
+                    _grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
+                )
+            for other in results[1:]:
+                for a, b in zip(results[0], other, strict=True):
+                    torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+    finally:
+        torch.set_num_threads(threads)

@@ -14,24 +14,25 @@ names (``weight_ih_l0``, ``bias_hh_l1_reverse``, …), shapes, gate order and in
 
 Three paths compute the same function and agree to float precision in outputs and gradients.
 
+* The **step path** (:mod:`rnnlab.nn.recurrence`: one autograd function per layer direction
+  with a hand-written backward through time; the input projections and the weight gradients
+  are single large GEMMs over all steps). On the CPU in float32, with ``rnnlab[fast]`` and a
+  C++ compiler, its time loops run compiled (``csrc/step_loops.cpp``): the batch is split into
+  one block of rows per thread and each thread runs the whole sequence for its rows — one
+  sgemm and one fused pass of gate math per step, no synchronisation between threads. That is
+  what ``path="auto"`` (the default) runs for every CPU float32 call where it is available —
+  plain layers, variable lengths, bidirectional, all dropouts, gate recording, training and
+  inference. Measured (2-layer GRU(128), batch 32, 2 threads, forward + backward): 2.8–3.0×
+  ``torch.nn.GRU``, 1.3× ``torch.nn.LSTM`` (oneDNN's LSTM), 6–12× their packed kernels with
+  lengths, and faster than the native path below in every case benchmarked;
+  ``benchmarks/bench_recurrent.py`` prints the current numbers. Without the compiled loops
+  (float64, GPU, no compiler) the same functions run as PyTorch loops, the reference the tests
+  hold the compiled ones to; ``auto`` then takes it only where it beats torch's kernels:
+  whenever gates or recurrent dropout are asked for, and for CPU training with variable
+  lengths (torch's packed CPU kernels re-materialise the sequence at every step; 2–5× slower).
 * The **native path** (:mod:`rnnlab.nn.native`): oneDNN's RNN/LSTM/GRU primitives through a
-  small compiled wrapper, float32 on the CPU, when ``rnnlab[fast]`` and a C++ compiler are
-  present. With ``path="auto"`` (the default) it runs every CPU float32 call it can: training
-  and inference, variable lengths (not for LSTM, whose per-sequence final cell state it cannot
-  see), bidirectional, input and weight dropout — except full-length LSTM without input
-  dropout, which ``torch.nn.LSTM``'s kernel already runs on oneDNN in one call for all layers.
-  Measured (2-layer GRU(128), batch 32, 2 threads, forward + backward): 2.0× ``torch.nn.GRU``
-  at full length and 3–7× its packed kernels with lengths; ``benchmarks/bench_recurrent.py``
-  prints the current numbers.
-* The **step path** (:mod:`rnnlab.nn.recurrence`, hand-written backward through time) runs
-  when gates are requested or recurrent dropout is active in training, and — when the native
-  path is unavailable — for training on the CPU with variable lengths: PyTorch's CPU kernels
-  for packed sequences run per-step autograd whose backward re-materialises the whole
-  sequence at every step, and measured 2–5× slower than the step path there (14k vs 62k
-  tokens/s at length 256). On the CPU in float32 its GRU and LSTM time loops run compiled
-  (``csrc/step_loops.cpp``, built with the native path), which makes recurrent dropout as fast
-  as the native path: GRU 2.1× ``torch.nn.GRU``, LSTM 0.8–1.0× ``torch.nn.LSTM`` without
-  dropout (which has no recurrent dropout at all).
+  small compiled wrapper, float32 on the CPU; on request (``path="native"``) only, since the
+  compiled step loops overtook it (2-layer GRU(128), batch 32: 187k vs 128k tokens/s training).
 * The **fused path** (PyTorch's kernels: oneDNN/MKL on CPU, cuDNN on GPU) runs everywhere
   else: on GPUs, for float64, for graph export.
 
@@ -269,8 +270,8 @@ class _RecurrentBase(nn.Module):
         name = type(self).__name__
         recurrent = self.training and self.recurrent_dropout > 0
         variational = recurrent or (self.training and self.input_dropout > 0)
-        native_gap = self._native_gap(x, lengths, return_gates)
         if self.path == "native":
+            native_gap = self._native_gap(x, lengths, return_gates)
             if native_gap is not None:
                 raise ConfigError(f"{name}: path='native' cannot run this call: {native_gap}")
             return "native"
@@ -281,20 +282,24 @@ class _RecurrentBase(nn.Module):
                     "input/recurrent dropout; use path='auto' or 'step'."
                 )
             return "fused"
-        if self.path == "step" or return_gates or recurrent:
-            return "step"
-        # torch.nn.LSTM already runs oneDNN on the CPU, for all layers in one call: the native
-        # path only adds what that call cannot do (input dropout).
-        lstm_fused_ok = self.mode == "LSTM" and not variational and lengths is None
-        if native_gap is None and not lstm_fused_ok:
-            return "native"
-        if variational:
+        if self.path == "step" or return_gates or variational or self._compiled_loops_run(x):
             return "step"
         records_graph = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         )
         on_cpu_training = x.device.type == "cpu" and records_graph and not _exporting()
         return "step" if lengths is not None and on_cpu_training else "fused"
+
+    @staticmethod
+    def _compiled_loops_run(x: Tensor) -> bool:
+        """Whether the step path runs its compiled time loops for this input: CPU float32 with
+        the native library built (the same condition as :func:`rnnlab.nn.recurrence`'s)."""
+        return (
+            x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and not _exporting()
+            and native_status().available
+        )
 
     def _native_gap(self, x: Tensor, lengths: Tensor | None, return_gates: bool) -> str | None:
         """Why the native path cannot run this call (one clause), or None when it can."""

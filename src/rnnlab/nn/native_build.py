@@ -143,6 +143,8 @@ def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
     library.rnnlab_gru_steps_backward.argtypes = [size] * 3 + [integer] + [pointer] * 11
     library.rnnlab_lstm_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
     library.rnnlab_lstm_steps_backward.argtypes = [size] * 3 + [integer] + [pointer] * 11
+    library.rnnlab_rnn_steps_forward.argtypes = [size] * 3 + [integer] * 2 + [pointer] * 9
+    library.rnnlab_rnn_steps_backward.argtypes = [size] * 3 + [integer] * 2 + [pointer] * 7
     return library
 
 

@@ -24,11 +24,14 @@ Masked steps leave the state untouched, so in reverse the recurrence effectively
 sequence's own last valid step — what PyTorch's packed sequences compute, without sorting.
 
 Compiled loops: on CPU in float32, where the native library is available
-(:mod:`rnnlab.nn.native_build`), the GRU and LSTM time loops below run in compiled code
-(``csrc/step_loops.cpp``: one sgemm per step and the gate math fused into one pass) over the
-very buffers allocated here; everything else — buffers, the input projections, the weight
-gradients — stays in this file. The PyTorch loops remain the reference (float64, GPU, no
-compiler) and the tests hold the two to each other and to ``torch.nn``.
+(:mod:`rnnlab.nn.native_build`), the GRU, LSTM and Elman time loops below run in compiled code
+(``csrc/step_loops.cpp``: the batch split over threads, one sgemm and one fused pass of gate
+math per step) over the very buffers allocated here; everything else — buffers, the input
+projections, the weight gradients — stays in this file. The PyTorch loops remain the reference
+(float64, GPU, no compiler) and the tests hold the two to each other and to ``torch.nn``.
+Only what the backward needs is kept: for the GRU that is r, z, n, the states and
+W_hn h̃ + b_hn — not the whole W_hh h̃ — and ∂gh's r, z parts are read from ∂gx, of which they
+are a copy.
 """
 
 from __future__ import annotations
@@ -136,18 +139,21 @@ class _GRURecurrence(torch.autograd.Function):
         w_t = w_hh.t()
         rz = gx.new_empty(steps, batch, 2 * hidden)
         n = gx.new_empty(steps, batch, hidden)
-        gh = gx.new_empty(steps, batch, 3 * hidden)
         states = gx.new_empty(steps + 1, batch, hidden)
         first, slots, _, after = _state_index(steps, reverse)
         states[first] = h0
         compiled = _compiled_loops(gx, h0, w_hh, b_hh, rec_mask)
         if compiled is not None:
+            ghn = gx.new_empty(steps, batch, hidden)  # the only part of W_hh h̃ + b_hh kept
             # every argument bound to a name: a temporary would be freed before the call
             args = _loop_inputs(gx, w_t, b_hh, step_mask, rec_mask)
             compiled.rnnlab_gru_steps_forward(
                 steps, batch, hidden, int(reverse), *map(_ptr, args),
-                _ptr(rz), _ptr(n), _ptr(gh), _ptr(states),
+                _ptr(rz), _ptr(n), _ptr(ghn), _ptr(states),
             )  # fmt: skip
+        else:
+            gh = gx.new_empty(steps, batch, 3 * hidden)
+            ghn = gh[..., 2 * hidden :]
         for t in _time_steps(steps, reverse) if compiled is None else ():
             prev, nxt = slots(t)
             h = states[prev]
@@ -167,7 +173,7 @@ class _GRURecurrence(torch.autograd.Function):
                 h_new = torch.lerp(n[t], h, rz[t, :, hidden:])
                 torch.where(step_mask[t], h_new, h, out=states[nxt])
         out = _masked_outputs(states[after], step_mask)
-        ctx.save_for_backward(rz, n, gh, states, w_hh, step_mask, rec_mask)
+        ctx.save_for_backward(rz, n, ghn, states, w_hh, step_mask, rec_mask)
         ctx.has_bias = b_hh is not None
         ctx.reverse = reverse
         ctx.mark_non_differentiable(rz, n)
@@ -177,35 +183,36 @@ class _GRURecurrence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out, grad_h_n, _grad_rz, _grad_n):  # type: ignore[override]
-        rz, n, gh, states, w_hh, step_mask, rec_mask = ctx.saved_tensors
+        rz, n, ghn, states, w_hh, step_mask, rec_mask = ctx.saved_tensors
         steps, batch, hidden = n.shape
         _, _, before, _ = _state_index(steps, ctx.reverse)
         h_prev = states[before]
         compiled = _compiled_loops(rz, grad_out, grad_h_n)
         if compiled is not None:
-            d_gh = rz.new_empty(steps, batch, 3 * hidden)
-            d_n_hat = rz.new_empty(steps, batch, hidden)
+            d_gx = rz.new_empty(steps, batch, 3 * hidden)
+            d_hn = rz.new_empty(steps, batch, hidden)
             grad_h = (
                 rz.new_zeros(batch, hidden)
                 if grad_h_n is None
                 else grad_h_n.clone(memory_format=torch.contiguous_format)
             )
-            grad_out_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
-                grad_out, w_hh, step_mask, rec_mask
+            grad_out_c, ghn_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
+                grad_out, ghn, w_hh, step_mask, rec_mask
             )
             compiled.rnnlab_gru_steps_backward(
                 steps, batch, hidden, int(ctx.reverse), _ptr(grad_out_c),
-                _ptr(rz), _ptr(n), _ptr(gh), _ptr(states), _ptr(w_hh_c),
+                _ptr(rz), _ptr(n), _ptr(ghn_c), _ptr(states), _ptr(w_hh_c),
                 _ptr(step_mask_c), _ptr(rec_mask_c),
-                _ptr(d_gh), _ptr(d_n_hat), _ptr(grad_h),
+                _ptr(d_gx), _ptr(d_hn), _ptr(grad_h),
             )  # fmt: skip
-            return _GRURecurrence._gradients(ctx, d_gh, d_n_hat, grad_h, h_prev, rec_mask)
+            d_rz = d_gx[..., : 2 * hidden]  # ∂gh's r, z parts are ∂gx's
+            return _GRURecurrence._gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask)
         r, z = rz[..., :hidden], rz[..., hidden:]
         rz_slope = rz * (1 - rz)
         # per-step factors: ∂gh = [δn̂, δ, δn̂] ⊙ coef,  δn̂ = δ ⊙ n_slope
         coef = torch.cat(
             (
-                gh[..., 2 * hidden :] * rz_slope[..., :hidden],
+                ghn * rz_slope[..., :hidden],
                 (h_prev - n) * rz_slope[..., hidden:],
                 r,
             ),
@@ -231,15 +238,19 @@ class _GRURecurrence(torch.autograd.Function):
             grad_h = torch.addcmul(through_gates, delta, z[t])
             if step_mask is not None:
                 grad_h = grad_h + carry
-        return _GRURecurrence._gradients(ctx, d_gh, d_n_hat, grad_h, h_prev, rec_mask)
+        d_gx = torch.cat((d_gh[..., : 2 * hidden], d_n_hat), dim=-1)
+        d_rz, d_hn = d_gh[..., : 2 * hidden], d_gh[..., 2 * hidden :]
+        return _GRURecurrence._gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask)
 
     @staticmethod
-    def _gradients(ctx, d_gh, d_n_hat, grad_h, h_prev, rec_mask):  # type: ignore[no-untyped-def]
-        """∂gx from the loop's buffers, and the weight gradients as one GEMM over all steps."""
-        hidden = d_n_hat.shape[-1]
-        d_gx = torch.cat((d_gh[..., : 2 * hidden], d_n_hat), dim=-1)
+    def _gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask):  # type: ignore[no-untyped-def]
+        """W_hh's gradient from ∂gh = [d_rz, d_hn], as GEMMs over all steps after the loop."""
         h_in = h_prev if rec_mask is None else h_prev * rec_mask
-        grad_w, grad_b = _weight_grads(d_gh, h_in, ctx.needs_input_grad[2], ctx.has_bias)
+        need_w, need_b = ctx.needs_input_grad[2], ctx.has_bias
+        w_rz, b_rz = _weight_grads(d_rz, h_in, need_w, need_b)
+        w_n, b_n = _weight_grads(d_hn, h_in, need_w, need_b)
+        grad_w = torch.cat((w_rz, w_n)) if need_w else None
+        grad_b = torch.cat((b_rz, b_n)) if need_b else None
         return d_gx, grad_h, grad_w, grad_b, None, None, None
 
 
@@ -388,7 +399,15 @@ class _RNNRecurrence(torch.autograd.Function):
         )
         activation = torch.relu if relu else torch.tanh
         h = h0
-        for t in _time_steps(steps, reverse):
+        compiled = _compiled_loops(gx, h0, w_hh, b_hh, rec_mask)
+        if compiled is not None:
+            h = h0.clone(memory_format=torch.contiguous_format)  # updated in place to h_n
+            args = _loop_inputs(gx, w_t, b_hh, step_mask, rec_mask)
+            compiled.rnnlab_rnn_steps_forward(
+                steps, batch, hidden, int(reverse), int(relu), *map(_ptr, args),
+                _ptr(states), _ptr(h_prev_all), _ptr(out), _ptr(h),
+            )  # fmt: skip
+        for t in _time_steps(steps, reverse) if compiled is None else ():
             h_prev_all[t] = h
             h_in = _hidden_input(h, rec_mask)
             pre = torch.addmm(b_hh, h_in, w_t) if b_hh is not None else h_in.mm(w_t)
@@ -415,9 +434,20 @@ class _RNNRecurrence(torch.autograd.Function):
         steps, batch, hidden = states.shape
         d_pre = states.new_empty(steps, batch, hidden)
         grad_h = grad_h_n if grad_h_n is not None else states.new_zeros(batch, hidden)
-        if grad_out is None:
+        compiled = _compiled_loops(states, grad_out, grad_h)
+        if compiled is not None:
+            grad_h = grad_h.clone(memory_format=torch.contiguous_format)  # updated in place
+            grad_out_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
+                grad_out, w_hh, step_mask, rec_mask
+            )
+            compiled.rnnlab_rnn_steps_backward(
+                steps, batch, hidden, int(ctx.reverse), int(ctx.relu), _ptr(grad_out_c),
+                _ptr(states), _ptr(w_hh_c), _ptr(step_mask_c), _ptr(rec_mask_c),
+                _ptr(d_pre), _ptr(grad_h),
+            )  # fmt: skip
+        elif grad_out is None:
             grad_out = states.new_zeros(steps, batch, hidden)
-        for t in _time_steps(steps, not ctx.reverse):
+        for t in _time_steps(steps, not ctx.reverse) if compiled is None else ():
             delta = grad_out[t] + grad_h
             if step_mask is not None:
                 valid = step_mask[t]
