@@ -208,8 +208,10 @@ def _gradcheck_inputs(gates: int, steps=4, batch=3, hidden=2):
 def test_recurrences_pass_gradcheck(reverse, masked):
     gx, h0, w, b, mask, rec = _gradcheck_inputs(3)
     mask = mask if masked else None
+    b_ih = torch.randn_like(b, requires_grad=True)
     assert torch.autograd.gradcheck(
-        lambda *a: gru_recurrence(*a, mask, rec, reverse)[:2], (gx, h0, w, b)
+        lambda gx, h0, w, b, b_ih: gru_recurrence(gx, h0, w, b, mask, rec, reverse, b_ih)[:2],
+        (gx, h0, w, b, b_ih),
     )
     gx, h0, w, b, mask, rec = _gradcheck_inputs(4)
     c0 = torch.randn_like(h0, requires_grad=True)

@@ -396,7 +396,8 @@ class _RecurrentBase(nn.Module):
         lengths: Tensor | None,
         return_gates: bool,
     ) -> tuple[Tensor, State, list[dict[str, Tensor]] | None]:
-        x_tm = x.transpose(0, 1) if self.batch_first else x  # (T, B, F)
+        # (T, B, F), contiguous once here rather than inside each direction's projection
+        x_tm = (x.transpose(0, 1) if self.batch_first else x).contiguous()
         steps, batch = x_tm.shape[0], x_tm.shape[1]
         step_mask = None
         if lengths is not None:
@@ -418,26 +419,29 @@ class _RecurrentBase(nn.Module):
                 inp = layer_input
                 if training and self.input_dropout > 0:
                     inp = inp * variational_mask(batch, inp.shape[-1], self.input_dropout, inp)
-                gx = torch.nn.functional.linear(inp, w_ih, b_ih).contiguous()  # (T, B, G·H)
+                # W_ih x for all steps in one GEMM, without b_ih: the recurrences add it (as
+                # b_ih + b_hh where only their sum matters), sparing a (T·B, G·H) broadcast
+                gx = torch.nn.functional.linear(inp, w_ih)  # (T, B, G·H)
                 rec_mask = None
                 if training and self.recurrent_dropout > 0:
                     rec_mask = variational_mask(batch, self.hidden_size, self.recurrent_dropout, gx)
                 reverse = direction == 1
+                summed_bias = b_hh if b_ih is None or self.mode == "GRU" else b_ih + b_hh
                 if is_lstm:
                     out, h, c, g = lstm_recurrence(
-                        gx, h0[idx], c0[idx], w_hh, b_hh, step_mask, rec_mask, reverse
+                        gx, h0[idx], c0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse
                     )
                     c_n.append(c)
                 elif self.mode == "GRU":
                     out, h, g = gru_recurrence(
-                        gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse
+                        gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse, b_ih=b_ih
                     )
                 else:
                     out, h, g = rnn_recurrence(
                         gx,
                         h0[idx],
                         w_hh,
-                        b_hh,
+                        summed_bias,
                         step_mask,
                         rec_mask,
                         reverse,

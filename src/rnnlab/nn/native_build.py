@@ -139,12 +139,18 @@ def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
     library.rnnlab_forward.argtypes = [integer] * 6 + [pointer] * 10
     library.rnnlab_backward.argtypes = [integer] * 5 + [pointer] * 19
     size = ctypes.c_int64
-    library.rnnlab_gru_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 9
-    library.rnnlab_gru_steps_backward.argtypes = [size] * 3 + [integer] + [pointer] * 11
+    library.rnnlab_gru_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
+    library.rnnlab_gru_steps_backward.argtypes = (
+        [size] * 3 + [integer, pointer, size] + [pointer] * 10
+    )
     library.rnnlab_lstm_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
-    library.rnnlab_lstm_steps_backward.argtypes = [size] * 3 + [integer] + [pointer] * 11
+    library.rnnlab_lstm_steps_backward.argtypes = (
+        [size] * 3 + [integer, pointer, size] + [pointer] * 10
+    )
     library.rnnlab_rnn_steps_forward.argtypes = [size] * 3 + [integer] * 2 + [pointer] * 9
-    library.rnnlab_rnn_steps_backward.argtypes = [size] * 3 + [integer] * 2 + [pointer] * 7
+    library.rnnlab_rnn_steps_backward.argtypes = (
+        [size] * 3 + [integer] * 2 + [pointer, size] + [pointer] * 6
+    )
     return library
 
 

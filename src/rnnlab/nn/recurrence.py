@@ -75,6 +75,19 @@ def _loop_inputs(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
     return tuple(prepared)
 
 
+def _output_grad(grad: Tensor | None) -> tuple[Tensor | None, int]:
+    """∂out as the compiled backward loops read it, with the distance between its rows: a
+    column slice of a wider buffer (one direction's half of a bidirectional layer's output
+    gradient) is read in place rather than copied; a null gradient has rows 0 apart."""
+    if grad is None:
+        return None, 0
+    batch, hidden = grad.shape[1], grad.shape[2]
+    row = grad.stride(1)
+    if grad.stride(2) == 1 and row >= hidden and grad.stride(0) == batch * row:
+        return grad, row
+    return grad.contiguous(), hidden
+
+
 def _time_steps(length: int, reverse: bool) -> range:
     return range(length - 1, -1, -1) if reverse else range(length)
 
@@ -133,7 +146,7 @@ class _GRURecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, gx, h0, w_hh, b_hh, step_mask, rec_mask, reverse):  # type: ignore[override]
+    def forward(ctx, gx, h0, w_hh, b_hh, step_mask, rec_mask, reverse, b_ih):  # type: ignore[override]
         steps, batch, three_h = gx.shape
         hidden = three_h // 3
         w_t = w_hh.t()
@@ -142,11 +155,11 @@ class _GRURecurrence(torch.autograd.Function):
         states = gx.new_empty(steps + 1, batch, hidden)
         first, slots, _, after = _state_index(steps, reverse)
         states[first] = h0
-        compiled = _compiled_loops(gx, h0, w_hh, b_hh, rec_mask)
+        compiled = _compiled_loops(gx, h0, w_hh, b_hh, rec_mask, b_ih)
         if compiled is not None:
             ghn = gx.new_empty(steps, batch, hidden)  # the only part of W_hh h̃ + b_hh kept
             # every argument bound to a name: a temporary would be freed before the call
-            args = _loop_inputs(gx, w_t, b_hh, step_mask, rec_mask)
+            args = _loop_inputs(gx, b_ih, w_t, b_hh, step_mask, rec_mask)
             compiled.rnnlab_gru_steps_forward(
                 steps, batch, hidden, int(reverse), *map(_ptr, args),
                 _ptr(rz), _ptr(n), _ptr(ghn), _ptr(states),
@@ -154,6 +167,7 @@ class _GRURecurrence(torch.autograd.Function):
         else:
             gh = gx.new_empty(steps, batch, 3 * hidden)
             ghn = gh[..., 2 * hidden :]
+            gx = gx if b_ih is None else gx + b_ih
         for t in _time_steps(steps, reverse) if compiled is None else ():
             prev, nxt = slots(t)
             h = states[prev]
@@ -196,11 +210,10 @@ class _GRURecurrence(torch.autograd.Function):
                 if grad_h_n is None
                 else grad_h_n.clone(memory_format=torch.contiguous_format)
             )
-            grad_out_c, ghn_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
-                grad_out, ghn, w_hh, step_mask, rec_mask
-            )
+            ghn_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(ghn, w_hh, step_mask, rec_mask)
+            grad_rows, row_stride = _output_grad(grad_out)
             compiled.rnnlab_gru_steps_backward(
-                steps, batch, hidden, int(ctx.reverse), _ptr(grad_out_c),
+                steps, batch, hidden, int(ctx.reverse), _ptr(grad_rows), row_stride,
                 _ptr(rz), _ptr(n), _ptr(ghn_c), _ptr(states), _ptr(w_hh_c),
                 _ptr(step_mask_c), _ptr(rec_mask_c),
                 _ptr(d_gx), _ptr(d_hn), _ptr(grad_h),
@@ -244,14 +257,20 @@ class _GRURecurrence(torch.autograd.Function):
 
     @staticmethod
     def _gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask):  # type: ignore[no-untyped-def]
-        """W_hh's gradient from ∂gh = [d_rz, d_hn], as GEMMs over all steps after the loop."""
+        """W_hh's gradient from ∂gh = [d_rz, d_hn] as GEMMs over all steps after the loop;
+        ∂b_ih = Σ ∂gx, and ∂b_hh = [Σ d_rz, Σ d_hn] whose first part is ∂b_ih's."""
         h_in = h_prev if rec_mask is None else h_prev * rec_mask
-        need_w, need_b = ctx.needs_input_grad[2], ctx.has_bias
-        w_rz, b_rz = _weight_grads(d_rz, h_in, need_w, need_b)
-        w_n, b_n = _weight_grads(d_hn, h_in, need_w, need_b)
-        grad_w = torch.cat((w_rz, w_n)) if need_w else None
-        grad_b = torch.cat((b_rz, b_n)) if need_b else None
-        return d_gx, grad_h, grad_w, grad_b, None, None, None
+        grad_w = None
+        if ctx.needs_input_grad[2]:
+            w_rz, _ = _weight_grads(d_rz, h_in, True, False)
+            w_n, _ = _weight_grads(d_hn, h_in, True, False)
+            grad_w = torch.cat((w_rz, w_n))
+        grad_b_ih = d_gx.sum((0, 1)) if ctx.needs_input_grad[7] else None
+        grad_b = None
+        if ctx.has_bias:
+            rz_sum = d_rz.sum((0, 1)) if grad_b_ih is None else grad_b_ih[: d_rz.shape[-1]]
+            grad_b = torch.cat((rz_sum, d_hn.sum((0, 1))))
+        return d_gx, grad_h, grad_w, grad_b, None, None, None, grad_b_ih
 
 
 class _LSTMRecurrence(torch.autograd.Function):
@@ -333,11 +352,10 @@ class _LSTMRecurrence(torch.autograd.Function):
             grad_h, grad_c = (  # updated in place
                 g.clone(memory_format=torch.contiguous_format) for g in (grad_h, grad_c)
             )
-            grad_out_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
-                grad_out, w_hh, step_mask, rec_mask
-            )
+            w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(w_hh, step_mask, rec_mask)
+            grad_rows, row_stride = _output_grad(grad_out)
             compiled.rnnlab_lstm_steps_backward(
-                steps, batch, hidden, int(ctx.reverse), _ptr(grad_out_c),
+                steps, batch, hidden, int(ctx.reverse), _ptr(grad_rows), row_stride,
                 _ptr(sig), _ptr(cand), _ptr(tanh_c), _ptr(c_states), _ptr(w_hh_c),
                 _ptr(step_mask_c), _ptr(rec_mask_c),
                 _ptr(d_pre), _ptr(grad_h), _ptr(grad_c),
@@ -437,11 +455,10 @@ class _RNNRecurrence(torch.autograd.Function):
         compiled = _compiled_loops(states, grad_out, grad_h)
         if compiled is not None:
             grad_h = grad_h.clone(memory_format=torch.contiguous_format)  # updated in place
-            grad_out_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(
-                grad_out, w_hh, step_mask, rec_mask
-            )
+            w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(w_hh, step_mask, rec_mask)
+            grad_rows, row_stride = _output_grad(grad_out)
             compiled.rnnlab_rnn_steps_backward(
-                steps, batch, hidden, int(ctx.reverse), int(ctx.relu), _ptr(grad_out_c),
+                steps, batch, hidden, int(ctx.reverse), int(ctx.relu), _ptr(grad_rows), row_stride,
                 _ptr(states), _ptr(w_hh_c), _ptr(step_mask_c), _ptr(rec_mask_c),
                 _ptr(d_pre), _ptr(grad_h),
             )  # fmt: skip
@@ -476,9 +493,13 @@ def gru_recurrence(
     step_mask: Tensor | None = None,
     rec_mask: Tensor | None = None,
     reverse: bool = False,
+    b_ih: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """Run a GRU direction over ``gx``; returns (output (T,B,H), h_n (B,H), gates r, z, n)."""
-    out, h_n, rz, n = _GRURecurrence.apply(gx, h0, w_hh, b_hh, step_mask, rec_mask, reverse)
+    """Run a GRU direction over ``gx``; returns (output (T,B,H), h_n (B,H), gates r, z, n).
+
+    ``b_ih``, when given, is added to ``gx`` inside the recurrence (so the caller's input
+    projection can skip the bias: PyTorch's addmm broadcasts it into the whole output first)."""
+    out, h_n, rz, n = _GRURecurrence.apply(gx, h0, w_hh, b_hh, step_mask, rec_mask, reverse, b_ih)
     hidden = n.shape[-1]
     return out, h_n, {"r": rz[..., :hidden], "z": rz[..., hidden:], "n": n}
 
