@@ -10,9 +10,12 @@ counted). What differs is the engineering:
 
 * ``rnnlab``        length-bucketed batches (reviews up to 400 tokens, padded only to the
                     longest in their batch), ``rnnlab.nn.GRU`` with per-sequence lengths
-                    on the path it picks itself (the native oneDNN path with ``rnnlab[fast]``);
-* ``rnnlab, pure PyTorch``  the same, with the recurrent layers forced onto the step path
-                    (hand-written backward through time): rnnlab without its native path;
+                    on the path it picks itself (the step path's compiled loops with
+                    ``rnnlab[fast]``);
+* ``rnnlab, oneDNN primitives``  the same with ``path="native"``: oneDNN's GRU primitive,
+                    the default before the compiled step loops overtook it;
+* ``rnnlab, pure PyTorch``  the same on the step path with its loops in PyTorch (what runs
+                    without ``rnnlab[fast]`` or a compiler);
 * ``torch.nn.GRU``  the textbook PyTorch recipe: every review padded/truncated to 400 tokens
                     (padding in front, as Keras' ``pad_sequences``, so that the last state
                     follows the last word), random batches, ``torch.nn.GRU`` on the padded
@@ -38,7 +41,8 @@ from torch import nn
 
 from rnnlab import datasets
 from rnnlab.config import ModelConfig, TrainConfig
-from rnnlab.nn import GRU, orthogonal_init_
+from rnnlab.nn import GRU, orthogonal_init_, recurrence
+from rnnlab.nn.native_build import native_status
 from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
 from rnnlab.text.batching import encode_texts
 from rnnlab.text.tokenize import get_tokenizer
@@ -78,7 +82,16 @@ class _EpochLog(Callback):
         self.rows.append((record["seconds"], accuracy))
 
 
-def run_rnnlab(data: dict, epochs: int, seed: int, path: str = "auto") -> list[tuple[float, float]]:
+def run_rnnlab(
+    data: dict, epochs: int, seed: int, path: str = "auto", compiled: bool = True
+) -> list[tuple[float, float]]:
+    if not compiled:  # the step path's PyTorch loops, as without rnnlab[fast]
+        original = recurrence._compiled_loops
+        recurrence._compiled_loops = lambda *tensors: None
+        try:
+            return run_rnnlab(data, epochs, seed, path)
+        finally:
+            recurrence._compiled_loops = original
     model = RecurrentClassifier(len(data["vocab"]), data["labels"], ModelConfig())
     for module in model.modules():
         if isinstance(module, GRU):
@@ -190,9 +203,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     data = prepare(args.seed)
-    contestants: list[tuple[str, Callable]] = [
-        ("rnnlab (bucketing, lengths)", run_rnnlab),
-        ("rnnlab, pure PyTorch (step path)", functools.partial(run_rnnlab, path="step")),
+    contestants: list[tuple[str, Callable]] = [("rnnlab (bucketing, lengths)", run_rnnlab)]
+    if native_status().available:
+        contestants += [
+            ("rnnlab, oneDNN primitives", functools.partial(run_rnnlab, path="native")),
+            (
+                "rnnlab, pure PyTorch (step path)",
+                functools.partial(run_rnnlab, path="step", compiled=False),
+            ),
+        ]
+    contestants += [
         (f"torch.nn.GRU (padded to {MAX_LEN})", run_torch_padded),
         (f"keras (padded to {MAX_LEN}, mask_zero)", run_keras),
     ]

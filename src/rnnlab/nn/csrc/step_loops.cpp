@@ -299,18 +299,24 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rnn_delta(int6
     }
 }
 
-// The rows [begin, end) of a batch of B that thread `thread` of `threads` owns.
-struct Rows {
-    int64_t begin, count;
-};
-inline Rows thread_rows(int64_t B, int thread, int threads) {
-    const int64_t begin = B * thread / threads, end = B * (thread + 1) / threads;
-    return {begin, end - begin};
-}
-
-// Threads for a batch of B: the OpenMP team size (rnnlab_set_threads), at most one per row.
-inline int team_size(int64_t B) {
-    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), B)));
+// Runs body(first_row, rows) for a batch of B rows: one block of rows per OpenMP thread (the
+// team size set by rnnlab_set_threads, at most one thread per row), or, when that leaves a
+// single thread, the whole batch on the calling thread — outside a parallel region, so
+// oneDNN's sgemm may use every thread for the (then wide) per-step product. (A team of one is
+// not "in parallel" to OpenMP, and sgemm forking inside it cost ~0.4 ms a step at batch 1.)
+template <class Body>
+void over_batch(int64_t B, Body body) {
+    const int team = static_cast<int>(std::min<int64_t>(omp_get_max_threads(), B));
+    if (team <= 1) {
+        body(0, B);
+        return;
+    }
+#pragma omp parallel num_threads(team)
+    {
+        const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+        const int64_t begin = B * thread / threads, end = B * (thread + 1) / threads;
+        body(begin, end - begin);
+    }
 }
 
 }  // namespace
@@ -334,10 +340,7 @@ int rnnlab_gru_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const
         const float *rec_mask, float *rz, float *n, float *ghn, float *states) {
     const std::vector<float> no_bias(b_ih == nullptr ? 3 * H : 0);
     const float *bias_x = b_ih != nullptr ? b_ih : no_bias.data();
-#pragma omp parallel num_threads(team_size(B))
-    {
-        const Rows rows = thread_rows(B, omp_get_thread_num(), omp_get_num_threads());
-        const int64_t b0 = rows.begin, M = rows.count;
+    over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> masked(rec_mask != nullptr ? M * H : 0), gh(M * 3 * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         for (int64_t s = 0; s < T; ++s) {
@@ -350,7 +353,7 @@ int rnnlab_gru_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const
                     step_mask != nullptr ? step_mask + row : nullptr, rz + row * 2 * H,
                     n + row * H, ghn + row * H, states + slot_after(t, reverse) * B * H + b0 * H);
         }
-    }
+    });
     return 0;
 }
 
@@ -361,10 +364,7 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *rz, const float *n, const float *ghn,
         const float *states, const float *w_hh, const uint8_t *step_mask, const float *rec_mask,
         float *d_gx, float *d_hn, float *grad_h) {
-#pragma omp parallel num_threads(team_size(B))
-    {
-        const Rows rows = thread_rows(B, omp_get_thread_num(), omp_get_num_threads());
-        const int64_t b0 = rows.begin, M = rows.count;
+    over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> d_gh(M * 3 * H), through(M * H), direct(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H;
@@ -381,7 +381,7 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
             gemm(M, H, 3 * H, d_gh.data(), 3 * H, w_hh, H, nullptr, through.data(), H);
             combine_grad_h(M, H, through.data(), direct.data(), mask, valid, dh);
         }
-    }
+    });
     return 0;
 }
 
@@ -391,10 +391,7 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
 int rnnlab_lstm_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const float *gx,
         const float *w_t, const float *b_hh, const uint8_t *step_mask, const float *rec_mask,
         float *sig, float *cand, float *tanh_c, float *h_states, float *c_states) {
-#pragma omp parallel num_threads(team_size(B))
-    {
-        const Rows rows = thread_rows(B, omp_get_thread_num(), omp_get_num_threads());
-        const int64_t b0 = rows.begin, M = rows.count;
+    over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * 4 * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         for (int64_t s = 0; s < T; ++s) {
@@ -409,7 +406,7 @@ int rnnlab_lstm_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, cons
                     step_mask != nullptr ? step_mask + row : nullptr, sig + row * 4 * H,
                     cand + row * H, tanh_c + row * H, h_states + after * H, c_states + after * H);
         }
-    }
+    });
     return 0;
 }
 
@@ -420,10 +417,7 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *tanh_c,
         const float *c_states, const float *w_hh, const uint8_t *step_mask,
         const float *rec_mask, float *d_pre, float *grad_h, float *grad_c) {
-#pragma omp parallel num_threads(team_size(B))
-    {
-        const Rows rows = thread_rows(B, omp_get_thread_num(), omp_get_num_threads());
-        const int64_t b0 = rows.begin, M = rows.count;
+    over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> through(M * H), next_c(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H, *dc = grad_c + b0 * H;
@@ -442,7 +436,7 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
             recurrent_grad_h(M, H, through.data(), mask, valid, dh);
             std::memcpy(dc, next_c.data(), M * H * sizeof(float));
         }
-    }
+    });
     return 0;
 }
 
@@ -452,10 +446,7 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
 int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *gx, const float *w_t, const float *b_hh, const uint8_t *step_mask,
         const float *rec_mask, float *states, float *h_prev, float *out, float *h) {
-#pragma omp parallel num_threads(team_size(B))
-    {
-        const Rows rows = thread_rows(B, omp_get_thread_num(), omp_get_num_threads());
-        const int64_t b0 = rows.begin, M = rows.count;
+    over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *hb = h + b0 * H;
@@ -469,7 +460,7 @@ int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int r
                     step_mask != nullptr ? step_mask + row : nullptr, relu, states + row * H,
                     out + row * H, hb);
         }
-    }
+    });
     return 0;
 }
 
@@ -479,10 +470,7 @@ int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int 
         const float *grad_out, int64_t ldo, const float *states, const float *w_hh,
         const uint8_t *step_mask,
         const float *rec_mask, float *d_pre, float *grad_h) {
-#pragma omp parallel num_threads(team_size(B))
-    {
-        const Rows rows = thread_rows(B, omp_get_thread_num(), omp_get_num_threads());
-        const int64_t b0 = rows.begin, M = rows.count;
+    over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> through(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H;
@@ -497,7 +485,7 @@ int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int 
             gemm(M, H, H, d_pre + row * H, H, w_hh, H, nullptr, through.data(), H);
             recurrent_grad_h(M, H, through.data(), mask, valid, dh);
         }
-    }
+    });
     return 0;
 }
 
