@@ -92,6 +92,7 @@ def run_rnnlab(
             return run_rnnlab(data, epochs, seed, path)
         finally:
             recurrence._compiled_loops = original
+    torch.manual_seed(seed)  # the initial weights too, as in the other contestants
     model = RecurrentClassifier(len(data["vocab"]), data["labels"], ModelConfig())
     for module in model.modules():
         if isinstance(module, GRU):

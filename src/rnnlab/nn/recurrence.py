@@ -142,7 +142,8 @@ class _GRURecurrence(torch.autograd.Function):
         ∂gx = [δr̂, δẑ, δn̂],  ∂gh = [δr̂, δẑ, δn̂ ⊙ r]
         ∂h_{t−1} = δ ⊙ z + (∂gh W_hh) ⊙ m
     The step-independent factors are computed for all steps at once before the loop, leaving
-    six small ops and one GEMM per step.
+    six small ops and one GEMM per step. ``gx`` is W_i x + b_i, or W_i x with ``b_ih`` given
+    separately and added here (∂b_ih = Σ ∂gx).
     """
 
     @staticmethod

@@ -45,6 +45,7 @@ from rnnlab.train.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
+from rnnlab.train.memory import keep_freed_memory
 from rnnlab.train.optim import build_optimizer, build_scheduler
 from rnnlab.train.protocols import BatchSource, TrainableModel
 from rnnlab.train.steps import evaluate, resolve_device, seed_everything, train_step
@@ -108,6 +109,7 @@ class Trainer:
                 "Trainer.fit(resume=True) needs a run_dir holding checkpoints/last.pt; "
                 "pass run_dir= to Trainer."
             )
+        keep_freed_memory()  # the same tensors come back every step (rnnlab.train.memory)
         with torch_threads(self.config.num_threads):
             run = _Run(self, model, train, valid)
             if not (resume and run.load_last()):
