@@ -22,17 +22,17 @@ Three paths compute the same function and agree to float precision in outputs an
   sgemm and one fused pass of gate math per step, no synchronisation between threads. That is
   what ``path="auto"`` (the default) runs for every CPU float32 call where it is available —
   plain layers, variable lengths, bidirectional, all dropouts, gate recording, training and
-  inference. Measured (2-layer GRU(128), batch 32, 2 threads, forward + backward): 2.8–3.0×
-  ``torch.nn.GRU``, 1.3× ``torch.nn.LSTM`` (oneDNN's LSTM), 6–12× their packed kernels with
-  lengths, and faster than the native path below in every case benchmarked;
+  inference. Measured (2-layer GRU(128), batch 32, lengths 64 and 256, 2 threads, forward +
+  backward): 2.8–3.0× ``torch.nn.GRU``, 1.1–1.5× ``torch.nn.LSTM`` (oneDNN's LSTM), 4–10× their
+  packed kernels with lengths, and faster than the native path below in every case benchmarked;
   ``benchmarks/bench_recurrent.py`` prints the current numbers. Without the compiled loops
   (float64, GPU, no compiler) the same functions run as PyTorch loops, the reference the tests
-  hold the compiled ones to; ``auto`` then takes it only where it beats torch's kernels:
-  whenever gates or recurrent dropout are asked for, and for CPU training with variable
-  lengths (torch's packed CPU kernels re-materialise the sequence at every step; 2–5× slower).
+  hold the compiled ones to; ``auto`` then takes it only where torch's kernels cannot do the
+  call (gates, input or recurrent dropout) or are slower: CPU training with variable lengths
+  (torch's packed CPU kernels re-materialise the sequence at every step; 2–5× slower).
 * The **native path** (:mod:`rnnlab.nn.native`): oneDNN's RNN/LSTM/GRU primitives through a
   small compiled wrapper, float32 on the CPU; on request (``path="native"``) only, since the
-  compiled step loops overtook it (2-layer GRU(128), batch 32: 187k vs 128k tokens/s training).
+  compiled step loops overtook it (2-layer GRU(128), batch 32: 186k vs 126k tokens/s training).
 * The **fused path** (PyTorch's kernels: oneDNN/MKL on CPU, cuDNN on GPU) runs everywhere
   else: on GPUs, for float64, for graph export.
 

@@ -414,8 +414,7 @@ int rnnlab_lstm_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, cons
 // on entry and ∂h_0, ∂c_0 on return. w_hh is the unscaled (4H, H) matrix.
 int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *sig, const float *cand,
-        const float *tanh_c,
-        const float *c_states, const float *w_hh, const uint8_t *step_mask,
+        const float *tanh_c, const float *c_states, const float *w_hh, const uint8_t *step_mask,
         const float *rec_mask, float *d_pre, float *grad_h, float *grad_c) {
     over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> through(M * H), next_c(M * H);
@@ -428,10 +427,9 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
             const int64_t row = t * B + b0;
             const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
             float *dpt = d_pre + row * 4 * H;
-            lstm_delta(M, H, go + row * ldo, ldo, dh, dc,
-                    sig + row * 4 * H, cand + row * H, tanh_c + row * H,
-                    c_states + slot_before(t, reverse) * B * H + b0 * H, valid, dpt,
-                    next_c.data());
+            lstm_delta(M, H, go + row * ldo, ldo, dh, dc, sig + row * 4 * H, cand + row * H,
+                    tanh_c + row * H, c_states + slot_before(t, reverse) * B * H + b0 * H,
+                    valid, dpt, next_c.data());
             gemm(M, H, 4 * H, dpt, 4 * H, w_hh, H, nullptr, through.data(), H);
             recurrent_grad_h(M, H, through.data(), mask, valid, dh);
             std::memcpy(dc, next_c.data(), M * H * sizeof(float));
@@ -468,8 +466,7 @@ int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int r
 // ∂h_0 on return; padded steps pass it through unchanged. grad_out may be null.
 int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *grad_out, int64_t ldo, const float *states, const float *w_hh,
-        const uint8_t *step_mask,
-        const float *rec_mask, float *d_pre, float *grad_h) {
+        const uint8_t *step_mask, const float *rec_mask, float *d_pre, float *grad_h) {
     over_batch(B, [&](int64_t b0, int64_t M) {
         std::vector<float> through(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
@@ -480,8 +477,8 @@ int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int 
             const int64_t t = reverse ? s : T - 1 - s;
             const int64_t row = t * B + b0;
             const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
-            rnn_delta(M, H, go + row * ldo, ldo, dh,
-                    states + row * H, valid, relu, d_pre + row * H);
+            rnn_delta(M, H, go + row * ldo, ldo, dh, states + row * H, valid, relu,
+                    d_pre + row * H);
             gemm(M, H, H, d_pre + row * H, H, w_hh, H, nullptr, through.data(), H);
             recurrent_grad_h(M, H, through.data(), mask, valid, dh);
         }
