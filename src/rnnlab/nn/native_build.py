@@ -141,7 +141,7 @@ def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
     size = ctypes.c_int64
     library.rnnlab_gru_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
     library.rnnlab_gru_steps_backward.argtypes = (
-        [size] * 3 + [integer, pointer, size] + [pointer] * 10
+        [size] * 3 + [integer, pointer, size] + [pointer] * 11
     )
     library.rnnlab_lstm_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
     library.rnnlab_lstm_steps_backward.argtypes = (

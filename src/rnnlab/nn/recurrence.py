@@ -213,14 +213,18 @@ class _GRURecurrence(torch.autograd.Function):
             )
             ghn_c, w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(ghn, w_hh, step_mask, rec_mask)
             grad_rows, row_stride = _output_grad(grad_out)
+            wants_bias = ctx.has_bias or ctx.needs_input_grad[7]
+            bias_grads = rz.new_empty(6 * hidden) if wants_bias else None  # [∂b_ih, ∂b_hh]
             compiled.rnnlab_gru_steps_backward(
                 steps, batch, hidden, int(ctx.reverse), _ptr(grad_rows), row_stride,
                 _ptr(rz), _ptr(n), _ptr(ghn_c), _ptr(states), _ptr(w_hh_c),
                 _ptr(step_mask_c), _ptr(rec_mask_c),
-                _ptr(d_gx), _ptr(d_hn), _ptr(grad_h),
+                _ptr(d_gx), _ptr(d_hn), _ptr(grad_h), _ptr(bias_grads),
             )  # fmt: skip
             d_rz = d_gx[..., : 2 * hidden]  # ∂gh's r, z parts are ∂gx's
-            return _GRURecurrence._gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask)
+            return _GRURecurrence._gradients(
+                ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask, bias_grads
+            )
         r, z = rz[..., :hidden], rz[..., hidden:]
         rz_slope = rz * (1 - rz)
         # per-step factors: ∂gh = [δn̂, δ, δn̂] ⊙ coef,  δn̂ = δ ⊙ n_slope
@@ -257,21 +261,34 @@ class _GRURecurrence(torch.autograd.Function):
         return _GRURecurrence._gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask)
 
     @staticmethod
-    def _gradients(ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask):  # type: ignore[no-untyped-def]
+    def _gradients(  # type: ignore[no-untyped-def]
+        ctx, d_gx, d_rz, d_hn, grad_h, h_prev, rec_mask, bias_grads=None
+    ):
         """W_hh's gradient from ∂gh = [d_rz, d_hn] as GEMMs over all steps after the loop;
-        ∂b_ih = Σ ∂gx, and ∂b_hh = [Σ d_rz, Σ d_hn] whose first part is ∂b_ih's."""
+        ∂b_ih = Σ ∂gx, and ∂b_hh = [Σ d_rz, Σ d_hn] whose first part is ∂b_ih's — or both
+        from ``bias_grads`` = [∂b_ih, ∂b_hh], summed by the compiled loop as it went."""
         h_in = h_prev if rec_mask is None else h_prev * rec_mask
         grad_w = None
         if ctx.needs_input_grad[2]:
             w_rz, _ = _weight_grads(d_rz, h_in, True, False)
             w_n, _ = _weight_grads(d_hn, h_in, True, False)
             grad_w = torch.cat((w_rz, w_n))
-        grad_b_ih = d_gx.sum((0, 1)) if ctx.needs_input_grad[7] else None
-        grad_b = None
-        if ctx.has_bias:
-            rz_sum = d_rz.sum((0, 1)) if grad_b_ih is None else grad_b_ih[: d_rz.shape[-1]]
-            grad_b = torch.cat((rz_sum, d_hn.sum((0, 1))))
-        return d_gx, grad_h, grad_w, grad_b, None, None, None, grad_b_ih
+        three_h = d_gx.shape[-1]
+        if bias_grads is not None:
+            grad_b_ih, grad_b = bias_grads[:three_h], bias_grads[three_h:]
+        else:
+            grad_b_ih = d_gx.sum((0, 1))
+            grad_b = torch.cat((grad_b_ih[: d_rz.shape[-1]], d_hn.sum((0, 1))))
+        return (
+            d_gx,
+            grad_h,
+            grad_w,
+            grad_b if ctx.has_bias else None,
+            None,
+            None,
+            None,
+            grad_b_ih if ctx.needs_input_grad[7] else None,
+        )
 
 
 class _LSTMRecurrence(torch.autograd.Function):

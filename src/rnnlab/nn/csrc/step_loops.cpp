@@ -108,12 +108,13 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void gru_gates(int6
 // δn̂ = δ ⊙ (1−z)(1−n²), δr̂ = δn̂ ⊙ ghn ⊙ r(1−r), δẑ = δ ⊙ (h−n) ⊙ z(1−z);
 // ∂gx = [δr̂, δẑ, δn̂], ∂gh = [δr̂, δẑ, δn̂ ⊙ r] (d_gh, this step's rows only; its last third is
 // also kept in d_hn for W_hn's gradient); the direct part of ∂h_{t−1}: δ ⊙ z at valid steps,
-// the incoming ∂h unchanged at padded ones.
+// the incoming ∂h unchanged at padded ones. sums (4H doubles, may be null) accumulates Σ ∂gx and
+// Σ d_hn for the bias gradients.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void gru_delta(int64_t B,
         int64_t H, const float *grad_out, int64_t ldo, const float *grad_h, const float *rz,
         const float *n,
         const float *ghn, const float *h_prev, const uint8_t *valid, float *d_gh, float *d_gx,
-        float *d_hn, float *direct) {
+        float *d_hn, float *direct, double *sums) {
     for (int64_t b = 0; b < B; ++b) {
         const float *rzb = rz + b * 2 * H, *nb = n + b * H, *ghnb = ghn + b * H;
         const float *hb = h_prev + b * H, *gb = grad_h + b * H;
@@ -143,6 +144,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void gru_delta(int6
             dgx[2 * H + j] = dn;
             db[j] = delta * z;
         }
+        if (sums == nullptr) continue;
+#pragma omp simd
+        for (int64_t j = 0; j < 3 * H; ++j) sums[j] += dgx[j];
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) sums[3 * H + j] += dhn[j];
     }
 }
 
@@ -299,23 +305,29 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rnn_delta(int6
     }
 }
 
-// Runs body(first_row, rows) for a batch of B rows: one block of rows per OpenMP thread (the
+// Runs body(thread, first_row, rows) for a batch of B rows: one block of rows per OpenMP thread (the
 // team size set by rnnlab_set_threads, at most one thread per row), or, when that leaves a
 // single thread, the whole batch on the calling thread — outside a parallel region, so
 // oneDNN's sgemm may use every thread for the (then wide) per-step product. (A team of one is
 // not "in parallel" to OpenMP, and sgemm forking inside it cost ~0.4 ms a step at batch 1.)
+// Threads for a batch of B rows: the OpenMP team size set by rnnlab_set_threads, at most one
+// per row.
+inline int team_size(int64_t B) {
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), B)));
+}
+
 template <class Body>
 void over_batch(int64_t B, Body body) {
-    const int team = static_cast<int>(std::min<int64_t>(omp_get_max_threads(), B));
-    if (team <= 1) {
-        body(0, B);
+    const int team = team_size(B);
+    if (team == 1) {
+        body(0, 0, B);
         return;
     }
 #pragma omp parallel num_threads(team)
     {
         const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
         const int64_t begin = B * thread / threads, end = B * (thread + 1) / threads;
-        body(begin, end - begin);
+        body(thread, begin, end - begin);
     }
 }
 
@@ -340,7 +352,7 @@ int rnnlab_gru_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const
         const float *rec_mask, float *rz, float *n, float *ghn, float *states) {
     const std::vector<float> no_bias(b_ih == nullptr ? 3 * H : 0);
     const float *bias_x = b_ih != nullptr ? b_ih : no_bias.data();
-    over_batch(B, [&](int64_t b0, int64_t M) {
+    over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> masked(rec_mask != nullptr ? M * H : 0), gh(M * 3 * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         for (int64_t s = 0; s < T; ++s) {
@@ -360,11 +372,15 @@ int rnnlab_gru_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const
 // GRU backward over time; writes d_gx (T,B,3H), the gradient of the input projections, and
 // d_hn (T,B,H) = δn̂ ⊙ r, the candidate part of ∂gh (its r, z parts equal d_gx's); grad_h (B,H)
 // holds ∂h_T on entry and ∂h_0 on return. grad_out may be null (no gradient from the outputs).
+// bias_grads (6H, may be null) receives [∂b_ih, ∂b_hh], summed over steps and batch in double.
 int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *rz, const float *n, const float *ghn,
         const float *states, const float *w_hh, const uint8_t *step_mask, const float *rec_mask,
-        float *d_gx, float *d_hn, float *grad_h) {
-    over_batch(B, [&](int64_t b0, int64_t M) {
+        float *d_gx, float *d_hn, float *grad_h, float *bias_grads) {
+    const int team = team_size(B);
+    std::vector<double> sums(bias_grads != nullptr ? team * 4 * H : 0, 0.0);
+    over_batch(B, [&](int thread, int64_t b0, int64_t M) {
+        double *thread_sums = bias_grads != nullptr ? sums.data() + thread * 4 * H : nullptr;
         std::vector<float> d_gh(M * 3 * H), through(M * H), direct(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H;
@@ -377,11 +393,21 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
             gru_delta(M, H, go + row * ldo, ldo, dh,
                     rz + row * 2 * H, n + row * H, ghn + row * H,
                     states + slot_before(t, reverse) * B * H + b0 * H, valid, d_gh.data(),
-                    d_gx + row * 3 * H, d_hn + row * H, direct.data());
+                    d_gx + row * 3 * H, d_hn + row * H, direct.data(), thread_sums);
             gemm(M, H, 3 * H, d_gh.data(), 3 * H, w_hh, H, nullptr, through.data(), H);
             combine_grad_h(M, H, through.data(), direct.data(), mask, valid, dh);
         }
     });
+    if (bias_grads != nullptr) {  // threads' sums added in a fixed order: reproducible
+        for (int64_t j = 0; j < 4 * H; ++j) {
+            double total = 0.0;
+            for (int thread = 0; thread < team; ++thread) total += sums[thread * 4 * H + j];
+            // ∂b_ih = Σ ∂gx (3H); ∂b_hh = [Σ ∂gx_r, Σ ∂gx_z, Σ d_hn]
+            if (j < 3 * H) bias_grads[j] = static_cast<float>(total);
+            if (j < 2 * H) bias_grads[3 * H + j] = static_cast<float>(total);
+            if (j >= 3 * H) bias_grads[2 * H + j] = static_cast<float>(total);
+        }
+    }
     return 0;
 }
 
@@ -391,7 +417,7 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
 int rnnlab_lstm_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const float *gx,
         const float *w_t, const float *b_hh, const uint8_t *step_mask, const float *rec_mask,
         float *sig, float *cand, float *tanh_c, float *h_states, float *c_states) {
-    over_batch(B, [&](int64_t b0, int64_t M) {
+    over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * 4 * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         for (int64_t s = 0; s < T; ++s) {
@@ -416,7 +442,7 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *sig, const float *cand,
         const float *tanh_c, const float *c_states, const float *w_hh, const uint8_t *step_mask,
         const float *rec_mask, float *d_pre, float *grad_h, float *grad_c) {
-    over_batch(B, [&](int64_t b0, int64_t M) {
+    over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> through(M * H), next_c(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H, *dc = grad_c + b0 * H;
@@ -444,7 +470,7 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
 int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *gx, const float *w_t, const float *b_hh, const uint8_t *step_mask,
         const float *rec_mask, float *states, float *h_prev, float *out, float *h) {
-    over_batch(B, [&](int64_t b0, int64_t M) {
+    over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *hb = h + b0 * H;
@@ -467,7 +493,7 @@ int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int r
 int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *grad_out, int64_t ldo, const float *states, const float *w_hh,
         const uint8_t *step_mask, const float *rec_mask, float *d_pre, float *grad_h) {
-    over_batch(B, [&](int64_t b0, int64_t M) {
+    over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> through(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H;
