@@ -157,3 +157,22 @@ def test_any_split_of_the_batch_over_threads_gives_the_same_numbers(kind):
                     torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
     finally:
         torch.set_num_threads(threads)
+
+
+@needs_compiled
+@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_tanh"])
+def test_compiled_step_loops_without_biases_match_torch(kind, loop_calls):
+    """bias=False: no bias is added, and the compiled GRU backward sums no bias gradient."""
+    ours, theirs = make_pair(kind, INPUT, HIDDEN, dtype=torch.float32, bias=False)
+    ours.path = "step"
+    theirs.double()
+    x, hx, out_weight, state_weights = random_problem(
+        kind, 1, False, False, (BATCH, STEPS, INPUT, HIDDEN)
+    )
+    weights = [out_weight, *state_weights]
+    hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
+    got = _grads_and_outputs(ours, x.float(), hx32, MIXED_LENGTHS, False, True, weights)
+    want = _grads_and_outputs(theirs, x, hx, MIXED_LENGTHS, False, False, weights)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g.double(), w, atol=1e-5, rtol=1e-4)
+    assert loop_calls == ["compiled", "compiled"]
