@@ -39,6 +39,26 @@ def loop_calls(monkeypatch):
     return calls
 
 
+def _assert_step_path_matches_torch(kind: str, lengths, **layer_args) -> None:
+    """float32 step path vs float64 torch.nn: outputs, final states and every gradient."""
+    ours, theirs = make_pair(kind, INPUT, HIDDEN, dtype=torch.float32, **layer_args)
+    ours.path = "step"
+    theirs.double()
+    x, hx, out_weight, state_weights = random_problem(
+        kind,
+        layer_args.get("num_layers", 1),
+        layer_args.get("bidirectional", False),
+        False,
+        (BATCH, STEPS, INPUT, HIDDEN),
+    )
+    weights = [out_weight, *state_weights]
+    hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
+    got = _grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
+    want = _grads_and_outputs(theirs, x, hx, lengths, False, False, weights)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g.double(), w, atol=1e-5, rtol=1e-4)
+
+
 @needs_compiled
 @pytest.mark.parametrize(
     ("kind", "num_layers", "bidirectional", "lengths"),
@@ -49,21 +69,9 @@ def loop_calls(monkeypatch):
     ),
 )
 def test_compiled_step_loops_match_torch(kind, num_layers, bidirectional, lengths, loop_calls):
-    ours, theirs = make_pair(
-        kind, INPUT, HIDDEN, dtype=torch.float32, num_layers=num_layers,
-        bidirectional=bidirectional,
-    )  # fmt: skip
-    ours.path = "step"
-    theirs.double()
-    x, hx, out_weight, state_weights = random_problem(
-        kind, num_layers, bidirectional, False, (BATCH, STEPS, INPUT, HIDDEN)
+    _assert_step_path_matches_torch(
+        kind, lengths, num_layers=num_layers, bidirectional=bidirectional
     )
-    weights = [out_weight, *state_weights]
-    hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
-    got = _grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
-    want = _grads_and_outputs(theirs, x, hx, lengths, False, False, weights)
-    for g, w in zip(got, want, strict=True):
-        torch.testing.assert_close(g.double(), w, atol=1e-5, rtol=1e-4)
     directions = num_layers * (2 if bidirectional else 1)
     assert loop_calls == ["compiled"] * (2 * directions)  # forward and backward of each
 
@@ -163,16 +171,25 @@ def test_any_split_of_the_batch_over_threads_gives_the_same_numbers(kind):
 @pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_tanh"])
 def test_compiled_step_loops_without_biases_match_torch(kind, loop_calls):
     """bias=False: no bias is added, and the compiled GRU backward sums no bias gradient."""
-    ours, theirs = make_pair(kind, INPUT, HIDDEN, dtype=torch.float32, bias=False)
+    _assert_step_path_matches_torch(kind, MIXED_LENGTHS, bias=False)
+    assert loop_calls == ["compiled", "compiled"]
+
+
+@needs_compiled
+@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn_relu"])
+def test_compiled_backward_with_a_loss_on_the_final_state_only(kind, loop_calls):
+    """No gradient reaches the outputs (the loss reads h_n alone): the compiled backward reads
+    a row of zeros for ∂out and still matches torch.nn."""
+    ours, theirs = make_pair(kind, INPUT, HIDDEN, dtype=torch.float32, bidirectional=True)
     ours.path = "step"
     theirs.double()
-    x, hx, out_weight, state_weights = random_problem(
-        kind, 1, False, False, (BATCH, STEPS, INPUT, HIDDEN)
-    )
-    weights = [out_weight, *state_weights]
-    hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
-    got = _grads_and_outputs(ours, x.float(), hx32, MIXED_LENGTHS, False, True, weights)
-    want = _grads_and_outputs(theirs, x, hx, MIXED_LENGTHS, False, False, weights)
-    for g, w in zip(got, want, strict=True):
-        torch.testing.assert_close(g.double(), w, atol=1e-5, rtol=1e-4)
-    assert loop_calls == ["compiled", "compiled"]
+    x = torch.randn(STEPS, BATCH, INPUT, dtype=torch.float64)
+    results = []
+    for layer, inputs in ((ours, x.float().requires_grad_()), (theirs, x.requires_grad_())):
+        _, state = layer(inputs)
+        h_n = state[0] if kind == "lstm" else state
+        (h_n * torch.arange(1, h_n.numel() + 1).reshape(h_n.shape)).sum().backward()
+        results.append([inputs.grad, *(p.grad for p in layer.parameters())])
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got.double(), want, atol=1e-5, rtol=1e-4)
+    assert loop_calls == ["compiled"] * 4

@@ -310,6 +310,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rnn_delta(int6
 // single thread, the whole batch on the calling thread — outside a parallel region, so
 // oneDNN's sgemm may use every thread for the (then wide) per-step product. (A team of one is
 // not "in parallel" to OpenMP, and sgemm forking inside it cost ~0.4 ms a step at batch 1.)
+// ∂out's rows for a backward loop: grad_out itself, or — null: no gradient reaches the outputs —
+// one row of zeros that every step reads with ldo = 0.
+struct OutputGrad {
+    std::vector<float> zeros;
+    const float *rows;
+    OutputGrad(const float *grad_out, int64_t H)
+        : zeros(grad_out == nullptr ? H : 0), rows(grad_out != nullptr ? grad_out : zeros.data()) {}
+};
+
 // Threads for a batch of B rows: the OpenMP team size set by rnnlab_set_threads, at most one
 // per row.
 inline int team_size(int64_t B) {
@@ -379,18 +388,17 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         float *d_gx, float *d_hn, float *grad_h, float *bias_grads) {
     const int team = team_size(B);
     std::vector<double> sums(bias_grads != nullptr ? team * 4 * H : 0, 0.0);
+    const OutputGrad outputs(grad_out, H);
     over_batch(B, [&](int thread, int64_t b0, int64_t M) {
         double *thread_sums = bias_grads != nullptr ? sums.data() + thread * 4 * H : nullptr;
         std::vector<float> d_gh(M * 3 * H), through(M * H), direct(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H;
-        const std::vector<float> zeros(grad_out == nullptr ? H : 0);
-        const float *go = grad_out != nullptr ? grad_out : zeros.data();  // ldo 0 with zeros
         for (int64_t s = 0; s < T; ++s) {
             const int64_t t = reverse ? s : T - 1 - s;  // the forward order, walked backwards
             const int64_t row = t * B + b0;
             const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
-            gru_delta(M, H, go + row * ldo, ldo, dh,
+            gru_delta(M, H, outputs.rows + row * ldo, ldo, dh,
                     rz + row * 2 * H, n + row * H, ghn + row * H,
                     states + slot_before(t, reverse) * B * H + b0 * H, valid, d_gh.data(),
                     d_gx + row * 3 * H, d_hn + row * H, direct.data(), thread_sums);
@@ -442,20 +450,20 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *sig, const float *cand,
         const float *tanh_c, const float *c_states, const float *w_hh, const uint8_t *step_mask,
         const float *rec_mask, float *d_pre, float *grad_h, float *grad_c) {
+    const OutputGrad outputs(grad_out, H);
     over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> through(M * H), next_c(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H, *dc = grad_c + b0 * H;
-        const std::vector<float> zeros(grad_out == nullptr ? H : 0);
-        const float *go = grad_out != nullptr ? grad_out : zeros.data();  // ldo 0 with zeros
         for (int64_t s = 0; s < T; ++s) {
             const int64_t t = reverse ? s : T - 1 - s;
             const int64_t row = t * B + b0;
             const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
             float *dpt = d_pre + row * 4 * H;
-            lstm_delta(M, H, go + row * ldo, ldo, dh, dc, sig + row * 4 * H, cand + row * H,
-                    tanh_c + row * H, c_states + slot_before(t, reverse) * B * H + b0 * H,
-                    valid, dpt, next_c.data());
+            lstm_delta(M, H, outputs.rows + row * ldo, ldo, dh, dc, sig + row * 4 * H,
+                    cand + row * H, tanh_c + row * H,
+                    c_states + slot_before(t, reverse) * B * H + b0 * H, valid, dpt,
+                    next_c.data());
             gemm(M, H, 4 * H, dpt, 4 * H, w_hh, H, nullptr, through.data(), H);
             recurrent_grad_h(M, H, through.data(), mask, valid, dh);
             std::memcpy(dc, next_c.data(), M * H * sizeof(float));
@@ -493,17 +501,16 @@ int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int r
 int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *grad_out, int64_t ldo, const float *states, const float *w_hh,
         const uint8_t *step_mask, const float *rec_mask, float *d_pre, float *grad_h) {
+    const OutputGrad outputs(grad_out, H);
     over_batch(B, [&](int, int64_t b0, int64_t M) {
         std::vector<float> through(M * H);
         const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
         float *dh = grad_h + b0 * H;
-        const std::vector<float> zeros(grad_out == nullptr ? H : 0);
-        const float *go = grad_out != nullptr ? grad_out : zeros.data();  // ldo 0 with zeros
         for (int64_t s = 0; s < T; ++s) {
             const int64_t t = reverse ? s : T - 1 - s;
             const int64_t row = t * B + b0;
             const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
-            rnn_delta(M, H, go + row * ldo, ldo, dh, states + row * H, valid, relu,
+            rnn_delta(M, H, outputs.rows + row * ldo, ldo, dh, states + row * H, valid, relu,
                     d_pre + row * H);
             gemm(M, H, H, d_pre + row * H, H, w_hh, H, nullptr, through.data(), H);
             recurrent_grad_h(M, H, through.data(), mask, valid, dh);
