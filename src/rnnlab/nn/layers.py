@@ -419,8 +419,9 @@ class _RecurrentBase(nn.Module):
                 inp = layer_input
                 if training and self.input_dropout > 0:
                     inp = inp * variational_mask(batch, inp.shape[-1], self.input_dropout, inp)
-                # W_ih x for all steps in one GEMM, without b_ih: the recurrences add it (as
-                # b_ih + b_hh where only their sum matters), sparing a (T·B, G·H) broadcast
+                # W_ih x for all steps in one GEMM, without b_ih, sparing a (T·B, G·H) bias
+                # broadcast: the recurrences add it (LSTM and Elman as b_ih + b_hh, where only
+                # the sum matters; the GRU separately, as b_in sits outside r ⊙ (W_hn h + b_hn))
                 gx = torch.nn.functional.linear(inp, w_ih)  # (T, B, G·H)
                 rec_mask = None
                 if training and self.recurrent_dropout > 0:
