@@ -25,6 +25,15 @@ __all__ = ["TextEncoder", "pool"]
 _CELLS = {"gru": rnn.GRU, "lstm": rnn.LSTM, "rnn": rnn.RNN}
 
 
+@torch.no_grad()
+def init_orthogonal(embedding: nn.Embedding, recurrent: nn.Module, pad_id: int) -> None:
+    """Small uniform embeddings (as Keras, U(±0.05), the padding row zero) and orthogonal
+    recurrent weights (``rnnlab.nn.orthogonal_init_``): the ``init = "orthogonal"`` setting."""
+    nn.init.uniform_(embedding.weight, -0.05, 0.05)
+    embedding.weight[pad_id].zero_()
+    rnn.orthogonal_init_(recurrent)
+
+
 def recurrent_layer(config: Any, input_size: int) -> nn.Module:
     """The batch-first stacked recurrent layer a model config describes (``cell``,
     ``hidden_size``, ``num_layers``, ``bidirectional`` and the four dropouts), shared by the
@@ -54,14 +63,7 @@ class TextEncoder(nn.Module):
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.rnn = recurrent_layer(config, config.embedding_dim)
         if config.init == "orthogonal":
-            self._init_orthogonal(pad_id)
-
-    @torch.no_grad()
-    def _init_orthogonal(self, pad_id: int) -> None:
-        """Small uniform embeddings (as Keras, U(±0.05)) and orthogonal recurrent weights."""
-        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
-        self.embedding.weight[pad_id].zero_()
-        rnn.orthogonal_init_(self.rnn)
+            init_orthogonal(self.embedding, self.rnn, pad_id)
 
     @property
     def output_size(self) -> int:

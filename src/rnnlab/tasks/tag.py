@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 import rnnlab.nn as rnn
 from rnnlab.evaluate.entities import entity_metrics, token_accuracy
-from rnnlab.tasks.encoder import recurrent_layer
+from rnnlab.tasks.encoder import init_orthogonal, recurrent_layer
 from rnnlab.tasks.tag_config import TagModelConfig
 from rnnlab.tasks.tag_data import TagBatch
 
@@ -121,13 +121,7 @@ class RecurrentTagger(nn.Module):
         self.emission = nn.Linear(directions * config.hidden_size, len(self.tags))
         self.decoder = decoder
         if config.init == "orthogonal":
-            self._init_orthogonal(pad_id)
-
-    @torch.no_grad()
-    def _init_orthogonal(self, pad_id: int) -> None:
-        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
-        self.embedding.weight[pad_id].zero_()
-        rnn.orthogonal_init_(self.rnn)
+            init_orthogonal(self.embedding, self.rnn, pad_id)
 
     def forward(self, batch: TagBatch) -> Tensor:
         """Emission scores (B, T, K)."""
