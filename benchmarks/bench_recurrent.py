@@ -30,6 +30,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 
@@ -89,66 +90,43 @@ def inference_step(forward: Callable[[], torch.Tensor]) -> Callable[[], None]:
     return run
 
 
+class Row(NamedTuple):
+    group: str
+    variant: str
+    run: Callable[[], None]
+    tokens: int
+    bidirectional: bool = False
+    training: bool = True
+    is_reference: bool = False
+
+
 def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
-    """(group, variant, run, tokens, bidirectional, training, is_reference) per row."""
+    """The benchmark's rows for one layer kind; each reference row precedes its contenders."""
     common = {"num_layers": LAYERS, "batch_first": True}
     full = x.shape[0] * x.shape[1]
     valid = int(lengths.sum())
-    reference = TORCH[kind](FEATURES, HIDDEN, **common).train()
-    ours = OURS[kind](FEATURES, HIDDEN, **common).train()
-    yield (
-        "train",
-        "torch.nn",
-        training_step(reference, lambda: reference(x)[0]),
-        full,
-        False,
-        True,
-        True,
-    )
-    yield "train", "rnnlab auto", training_step(ours, lambda: ours(x)[0]), full, False, True, False
-    if native_status().available:
-        native = OURS[kind](FEATURES, HIDDEN, **common, path="native").train()
-        yield (
-            "train",
-            'rnnlab path="native"',
-            training_step(native, lambda: native(x)[0]),
-            full,
-            False,
-            True,
-            False,
-        )
-    for option in ("recurrent_dropout", "weight_dropout"):
-        layer = OURS[kind](FEATURES, HIDDEN, **common, **{option: 0.25}).train()
-        yield (
-            "train",
-            f"rnnlab {option}=0.25",
-            training_step(layer, lambda layer=layer: layer(x)[0]),
-            full,
-            False,
-            True,
-            False,
-        )
 
-    bi_ref = TORCH[kind](FEATURES, HIDDEN, bidirectional=True, **common).train()
-    bi_ours = OURS[kind](FEATURES, HIDDEN, bidirectional=True, **common).train()
-    yield (
-        "bidirectional",
-        "torch.nn",
-        training_step(bi_ref, lambda: bi_ref(x)[0]),
-        full,
-        True,
-        True,
-        True,
-    )
-    yield (
-        "bidirectional",
-        "rnnlab auto",
-        training_step(bi_ours, lambda: bi_ours(x)[0]),
-        full,
-        True,
-        True,
-        False,
-    )
+    def trained(group: str, variant: str, layer: torch.nn.Module, **extra) -> Row:
+        """A training row over the full-length input."""
+        bidirectional = getattr(layer, "bidirectional", False)
+        step = training_step(layer.train(), lambda: layer(x)[0])
+        return Row(group, variant, step, full, bidirectional, **extra)
+
+    reference = TORCH[kind](FEATURES, HIDDEN, **common)
+    ours = OURS[kind](FEATURES, HIDDEN, **common)
+    yield trained("train", "torch.nn", reference, is_reference=True)
+    yield trained("train", "rnnlab auto", ours)
+    if native_status().available:
+        native = OURS[kind](FEATURES, HIDDEN, **common, path="native")
+        yield trained("train", 'rnnlab path="native"', native)
+    for option in ("recurrent_dropout", "weight_dropout"):
+        layer = OURS[kind](FEATURES, HIDDEN, **common, **{option: 0.25})
+        yield trained("train", f"rnnlab {option}=0.25", layer)
+
+    bi_ref = TORCH[kind](FEATURES, HIDDEN, bidirectional=True, **common)
+    bi_ours = OURS[kind](FEATURES, HIDDEN, bidirectional=True, **common)
+    yield trained("bidirectional", "torch.nn", bi_ref, is_reference=True)
+    yield trained("bidirectional", "rnnlab auto", bi_ours)
 
     def packed() -> torch.Tensor:
         pack = torch.nn.utils.rnn.pack_padded_sequence(
@@ -156,21 +134,16 @@ def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
         )
         return reference(pack)[0].data
 
-    yield "lengths", "torch.nn packed", training_step(reference, packed), valid, False, True, True
-    yield (
-        "lengths",
-        "rnnlab auto",
-        training_step(ours, lambda: ours(x, lengths=lengths)[0]),
-        valid,
-        False,
-        True,
-        False,
-    )
+    packed_step = training_step(reference, packed)
+    yield Row("lengths", "torch.nn packed", packed_step, valid, is_reference=True)
+    ours_lengths = training_step(ours, lambda: ours(x, lengths=lengths)[0])
+    yield Row("lengths", "rnnlab auto", ours_lengths, valid)
 
     reference.eval()
     ours.eval()
-    yield "inference", "torch.nn", inference_step(lambda: reference(x)[0]), full, False, False, True
-    yield "inference", "rnnlab auto", inference_step(lambda: ours(x)[0]), full, False, False, False
+    for variant, layer, is_ref in (("torch.nn", reference, True), ("rnnlab auto", ours, False)):
+        run = inference_step(lambda layer=layer: layer(x)[0])
+        yield Row("inference", variant, run, full, training=False, is_reference=is_ref)
 
 
 def keras_gru_tokens_per_second(batch: int, length: int, repeats: int) -> float | None:
