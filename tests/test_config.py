@@ -8,15 +8,9 @@ from typing import ClassVar
 
 import pytest
 
-from rnnlab.config import (
-    ConfigSection,
-    DataConfig,
-    ModelConfig,
-    RunConfig,
-    TrainConfig,
-    setting,
-)
+from rnnlab.config import ConfigSection, TrainConfig, setting
 from rnnlab.errors import ConfigError, RnnlabFileNotFoundError
+from rnnlab.tasks.classify.config import ClassifyRunConfig, DataConfig, ModelConfig
 
 try:
     import tomllib
@@ -31,7 +25,7 @@ def write(tmp_path, text: str):
 
 
 def test_defaults_are_the_classic_recipe():
-    c = RunConfig()
+    c = ClassifyRunConfig()
     assert (c.model.cell, c.model.embedding_dim, c.model.hidden_size, c.model.num_layers) == (
         "gru", 128, 128, 2
     )  # fmt: skip
@@ -50,12 +44,12 @@ def test_defaults_are_the_classic_recipe():
     assert (t.monitor, t.monitor_mode, t.device, t.checkpoint_every, t.bucketing) == (
         "accuracy", "max", "auto", 200, True
     )  # fmt: skip
-    assert RunConfig().data.tokenizer_options is not c.data.tokenizer_options  # not shared
+    assert ClassifyRunConfig().data.tokenizer_options is not c.data.tokenizer_options  # not shared
 
 
 def test_toml_round_trip_is_exact(tmp_path):
     tricky = 'quote " backslash \\ tab \t newline \n bell \x07 del \x7f 中文 é'
-    config = RunConfig.from_dict(
+    config = ClassifyRunConfig.from_dict(
         {
             "model": {"cell": "lstm", "dropout": 0.1, "bidirectional": True, "pooling": "max"},
             "data": {
@@ -74,15 +68,18 @@ def test_toml_round_trip_is_exact(tmp_path):
     text = config.to_toml()
     assert tomllib.loads(text) == config.to_dict()
     path = config.save(tmp_path / "run" / "config.toml")
-    again = RunConfig.from_toml(path)
+    again = ClassifyRunConfig.from_toml(path)
     assert again == config and again.to_toml() == text
     assert again.data.data == tricky and again.train.weight_decay == 5e-324
-    assert RunConfig.from_toml(RunConfig().save(tmp_path / "d.toml")) == RunConfig()
+    assert (
+        ClassifyRunConfig.from_toml(ClassifyRunConfig().save(tmp_path / "d.toml"))
+        == ClassifyRunConfig()
+    )
 
 
 def test_partial_file_keeps_defaults_and_flags_win(tmp_path):
     path = write(tmp_path, "[train]\nlr = 0.01\nepochs = 5\n\n[model]\ncell = 'lstm'\n")
-    base = RunConfig.from_toml(path)
+    base = ClassifyRunConfig.from_toml(path)
     assert (base.train.lr, base.train.epochs, base.model.cell) == (0.01, 5, "lstm")
     assert base.train.batch_size == 32 and base.data == DataConfig()
     merged = base.merge({"train.lr": 0.05, "model.hidden_size": 64})
@@ -116,7 +113,7 @@ def test_partial_file_keeps_defaults_and_flags_win(tmp_path):
 )  # fmt: skip
 def test_unknown_keys_are_errors_with_a_suggestion(tmp_path, toml, message):
     with pytest.raises(ConfigError, match=message):
-        RunConfig.from_toml(write(tmp_path, toml))
+        ClassifyRunConfig.from_toml(write(tmp_path, toml))
 
 
 @pytest.mark.parametrize(
@@ -135,7 +132,7 @@ def test_unknown_keys_are_errors_with_a_suggestion(tmp_path, toml, message):
 )  # fmt: skip
 def test_wrong_types_name_the_key(tmp_path, toml, message):
     with pytest.raises(ConfigError, match=message):
-        RunConfig.from_toml(write(tmp_path, toml))
+        ClassifyRunConfig.from_toml(write(tmp_path, toml))
 
 
 @pytest.mark.parametrize(
@@ -162,19 +159,19 @@ def test_wrong_types_name_the_key(tmp_path, toml, message):
 )  # fmt: skip
 def test_out_of_range_values_are_errors(key, value, message):
     with pytest.raises(ConfigError, match=message):
-        RunConfig().merge({key: value})
+        ClassifyRunConfig().merge({key: value})
 
 
 def test_rules_across_keys_and_sections_as_keys(tmp_path):
     path = write(tmp_path, "[train]\nmonitor = 'valid_loss'\n")
     with pytest.raises(ConfigError, match=r"set train.monitor_mode = 'min' \(in \S*c.toml\)\.$"):
-        RunConfig.from_toml(path)
+        ClassifyRunConfig.from_toml(path)
     with pytest.raises(
         ConfigError,
         match=r"'train' is a section, not a setting; name one of its "
         r"keys, such as 'train.epochs'\.$",
     ):
-        RunConfig().merge({"train": 3})
+        ClassifyRunConfig().merge({"train": 3})
 
 
 def test_sections_check_themselves_and_are_frozen():
@@ -193,9 +190,9 @@ def test_sections_check_themselves_and_are_frozen():
 
 def test_file_errors(tmp_path):
     with pytest.raises(RnnlabFileNotFoundError, match=r"Config file \S*nope.toml does not exist"):
-        RunConfig.from_toml(tmp_path / "nope.toml")
+        ClassifyRunConfig.from_toml(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match=r"Config file \S*c.toml is not valid TOML: "):
-        RunConfig.from_toml(write(tmp_path, "[train\nlr = 1"))
+        ClassifyRunConfig.from_toml(write(tmp_path, "[train\nlr = 1"))
 
 
 @dataclass(frozen=True)
@@ -206,7 +203,7 @@ class LMConfig(ConfigSection):
 
 
 @dataclass(frozen=True)
-class LMRunConfig(RunConfig):
+class LMRunConfig(ClassifyRunConfig):
     lm: LMConfig = field(default_factory=LMConfig)
 
 
@@ -223,4 +220,4 @@ def test_a_task_adds_its_own_section(tmp_path):
     with pytest.raises(ConfigError, match=r"'data.seq_len'; did you mean 'data.max_len'\?"):
         config.merge({"data.seq_len": 1})
     with pytest.raises(ConfigError, match=r"Unknown config section 'lm'"):
-        RunConfig.from_dict({"lm": {}})
+        ClassifyRunConfig.from_dict({"lm": {}})

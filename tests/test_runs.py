@@ -15,11 +15,11 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import rnnlab
-from rnnlab import datasets
+from rnnlab.data import datasets
 from rnnlab.errors import DataError, RnnlabFileNotFoundError
-from rnnlab.predictor import Predictor
 from rnnlab.runs import FORMAT, FORMAT_VERSION, MODEL_FILE, load_model_file, save_model_file
-from rnnlab.tasks.text_classifier import TextClassifier
+from rnnlab.tasks.classify.estimator import TextClassifier
+from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.threads import torch_threads
 
 TINY = {
@@ -90,7 +90,7 @@ def test_saved_model_loads_as_a_predictor_with_identical_probabilities(
 ):
     texts = english.test.texts
     predictor = rnnlab.load(model_file)
-    assert isinstance(predictor, Predictor)
+    assert isinstance(predictor, TextPredictor)
     np.testing.assert_array_equal(predictor.predict_proba(texts), classifier.predict_proba(texts))
     assert predictor.predict(texts) == classifier.predict(texts)
     assert predictor.labels == classifier.classes_
@@ -163,8 +163,8 @@ def test_save_model_file_is_atomic_and_returns_the_path(classifier, tmp_path):
         classifier.model_.state_dict(),
         task="classify",
         model_config=classifier.config_.model,
-        tokenizer=classifier.tokenizer_,
-        vocab=classifier.vocab_,
+        tokenizer=classifier.tokenizer_.to_dict(),
+        vocab=classifier.vocab_.to_dict(),
         labels=list(classifier.classes_),
         preprocessing={"max_len": 40, "truncate": "tail"},
     )
@@ -254,8 +254,8 @@ def test_a_newer_format_version_asks_to_upgrade(model_file, tmp_path):
 
 def test_a_model_of_another_task_is_refused_by_the_predictor(model_file, tmp_path):
     other = rewrite_metadata(model_file, tmp_path / "tagger.safetensors", task="tag")
-    with pytest.raises(DataError, match=r"holds a 'tag' model; Predictor reads 'classify'"):
-        Predictor.from_file(other)
+    with pytest.raises(DataError, match=r"holds a 'tag' model; TextPredictor reads 'classify'"):
+        TextPredictor.from_file(other)
     with pytest.raises(DataError, match=r"marked as a 'tag' model but its metadata or weights"):
         rnnlab.load(other)  # dispatched to the tagger's loader, which cannot read it
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.runs import MODEL_FILE
-from rnnlab.tasks.text_classifier import TextClassifier
+from rnnlab.tasks.classify.estimator import TextClassifier
 from rnnlab.threads import torch_threads
 
 TINY: dict[str, Any] = {

@@ -1,11 +1,15 @@
 """rnnlab: recurrent sequence models (RNN, LSTM, GRU) for text and time series.
 
 >>> import rnnlab
->>> predictor = rnnlab.load("runs/imdb")
+>>> predictor = rnnlab.load("runs/imdb")          # any task's run directory or model file
 >>> predictor.predict(["What a film!"])
+>>> rnnlab.evaluate("runs/imdb", "other.csv").metrics["accuracy"]
 >>> clf = rnnlab.TextClassifier(epochs=2).fit(texts, labels)
+>>> tagger = rnnlab.SequenceTagger(epochs=3).fit(tokens, tags)
 
 Heavy modules (torch) load on first use, so ``import rnnlab`` and ``rnnlab --help`` stay quick.
+Every function here finds the task of a model file through the task registry
+(:mod:`rnnlab.tasks.base`).
 """
 
 from __future__ import annotations
@@ -14,24 +18,71 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["TextClassifier", "__version__", "load"]
+__all__ = [
+    "Evaluation",
+    "Predictor",
+    "SequenceTagger",
+    "TextClassifier",
+    "__version__",
+    "evaluate",
+    "load",
+    "predict",
+]
+
+# Names loaded on first use: name → the module that defines it.
+_LAZY = {
+    "Evaluation": "rnnlab.tasks.base",
+    "Predictor": "rnnlab.tasks.base",
+    "SequenceTagger": "rnnlab.tasks.tag.estimator",
+    "TextClassifier": "rnnlab.tasks.classify.estimator",
+}
 
 if TYPE_CHECKING:
-    from rnnlab.predictor import Predictor
-    from rnnlab.tasks.text_classifier import TextClassifier
+    from rnnlab.tasks.base import Evaluation, Predictor
+    from rnnlab.tasks.classify.estimator import TextClassifier
+    from rnnlab.tasks.tag.estimator import SequenceTagger
 
 
 def __getattr__(name: str) -> Any:
-    if name == "TextClassifier":
-        from rnnlab.tasks.text_classifier import TextClassifier
+    if name in _LAZY:
+        import importlib
 
-        return TextClassifier
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 def load(path: Any, device: Any = "cpu", engine: str = "torch") -> Predictor:
-    """Load a run directory or model file as a ``Predictor`` (see :mod:`rnnlab.predictor`);
+    """Load a run directory or model file as its task's :class:`Predictor` (a
+    ``TextPredictor`` for a classifier, a ``TagPredictor`` for a tagger, …);
     ``engine="onnx"`` runs the model on onnxruntime."""
-    from rnnlab.predictor import load as _load
+    from rnnlab.deploy.engines import load as _load
 
     return _load(path, device=device, engine=engine)
+
+
+def evaluate(
+    run: Any,
+    data: str | None = None,
+    *,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+    write: bool = True,
+) -> Evaluation:
+    """Evaluate a run on ``data`` (default: its own test data) with its task's evaluation.
+
+    Other data is written to ``RUN/evaluations/<name>/`` and never replaces the run's own
+    ``metrics.json``; ``options`` are data-reading keys of the task (``text_col``,
+    ``format``, ``tag_col``, …)."""
+    from rnnlab.tasks.base import task_of_run
+
+    return task_of_run(run).evaluate(run, data, name=name, options=options, write=write)
+
+
+def predict(run: Any, inputs: Any, *, batch_size: int = 64, engine: str = "torch") -> list:
+    """The predictions of a run's model for ``inputs`` (texts, token lists, … as its task
+    takes them): ``rnnlab.load(run).predict(inputs)``."""
+    return load(run, engine=engine).predict(inputs, batch_size=batch_size)

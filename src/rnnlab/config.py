@@ -1,8 +1,9 @@
 """Typed configuration: one frozen dataclass per concern, filled from TOML files and flags.
 
-A run is described by a :class:`RunConfig` holding one section per concern — ``model``
-(:class:`ModelConfig`), ``data`` (:class:`DataConfig``) and ``train`` (:class:`TrainConfig`).
-TOML files and command-line flags fill it; flags win::
+A run is described by a :class:`RunConfig` holding one section per concern. Each task
+declares its own (``rnnlab.tasks.classify.config.ClassifyRunConfig``: ``model``, ``data`` and
+the shared ``train`` section, :class:`TrainConfig`). TOML files and command-line flags fill
+it; flags win::
 
     config = RunConfig.from_toml("c.toml").merge({"train.lr": 0.01})
     config.save("runs/x/config.toml")           # the resolved configuration, defaults included
@@ -21,6 +22,10 @@ touching this module::
     @dataclass(frozen=True)
     class LMRunConfig(RunConfig):
         lm: LMConfig = field(default_factory=LMConfig)
+        train: TrainConfig = field(default_factory=TrainConfig)
+
+A section that shares fields with another inherits them; :func:`override_defaults` changes
+only their defaults, keeping each field's constraints in one place.
 
 Field constraints live in the field metadata written by :func:`setting` (``choices``, ``low``,
 ``below``, ``pattern``, ``aliases`` — other spellings users try, used for suggestions).
@@ -35,11 +40,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import inspect
 import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
@@ -50,10 +56,9 @@ from rnnlab.fileio import atomic_write_text
 
 __all__ = [
     "ConfigSection",
-    "DataConfig",
-    "ModelConfig",
     "RunConfig",
     "TrainConfig",
+    "override_defaults",
     "setting",
     "toml_dumps",
 ]
@@ -80,6 +85,46 @@ def setting(
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def override_defaults(**defaults: Any) -> Callable[[type], type]:
+    """Class decorator (put it below ``@dataclass``): inherited fields with new defaults.
+
+    The fields keep their constraints and aliases from the base section, so two sections
+    that share fields (the classifier's and the tagger's model) declare them once::
+
+        @dataclass(frozen=True)
+        @override_defaults(num_layers=1, bidirectional=True)
+        class TagModelConfig(EncoderConfig): ...
+    """
+
+    def apply(cls: type) -> type:
+        inherited = {f.name: f for f in fields(cls)}
+        annotations = dict(inspect.get_annotations(cls))
+        for name, value in defaults.items():
+            if name not in inherited:
+                raise TypeError(f"override_defaults: {cls.__name__} inherits no field {name!r}")
+            base = inherited[name]
+            replacement = setting(value, **_constraints(base))
+            setattr(cls, name, replacement)
+            annotations[name] = base.type
+        cls.__annotations__ = annotations
+        return cls
+
+    return apply
+
+
+def _constraints(f: dataclasses.Field) -> dict[str, Any]:
+    return {key: f.metadata.get(key) or default for key, default in _NO_CONSTRAINTS.items()}
+
+
+_NO_CONSTRAINTS: dict[str, Any] = {
+    "choices": (),
+    "low": None,
+    "below": None,
+    "pattern": None,
+    "aliases": (),
+}
 
 
 # --------------------------------------------------------------------------- value checking
@@ -202,61 +247,6 @@ class ConfigSection:
         """Rules that involve several fields; raise ConfigError. The default has none."""
 
 
-@dataclass(frozen=True)
-class ModelConfig(ConfigSection):
-    """The network: embedding → recurrent core → pooling → head."""
-
-    section: ClassVar[str] = "model"
-
-    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type", "cell_type"))
-    embedding_dim: int = setting(128, low=1, aliases=("embed_dim", "embedding_size", "emb_dim"))
-    hidden_size: int = setting(128, low=1, aliases=("hidden_dim", "hidden", "units"))
-    num_layers: int = setting(2, low=1, aliases=("layers", "n_layers"))
-    bidirectional: bool = setting(False, aliases=("bidir",))
-    # The defaults regularise as measured best on IMDB (see the README) and keep the native
-    # CPU path usable: variational dropout 0.2 on every layer's input (one mask per sequence,
-    # embeddings included) and DropConnect 0.2 on W_hh. Element-wise dropout (dropout,
-    # embedding_dropout) is off: torch's CPU mask sampling cost 14 ms a step on IMDB batches;
-    # recurrent_dropout (on h_{t-1}) needs the slower step path.
-    dropout: float = setting(0.0, low=0, below=1, aliases=("layer_dropout",))
-    input_dropout: float = setting(0.2, low=0, below=1)
-    recurrent_dropout: float = setting(0.0, low=0, below=1, aliases=("variational_dropout",))
-    weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
-    embedding_dropout: float = setting(0.0, low=0, below=1)
-    pooling: str = setting("last", choices=("last", "mean", "max"), aliases=("pool",))
-    # Pretrained vectors for the embedding layer: a file or directory rnnlab.embeddings.load
-    # reads (rnnlab, word2vec text/binary, GloVe text) or a packaged name ("glove-6b-50d").
-    # Vocabulary words found there start from their vectors, the rest randomly.
-    embeddings: str = setting("", aliases=("pretrained_embeddings", "vectors"))
-    freeze_embeddings: bool = setting(False, aliases=("freeze",))
-    # "orthogonal": Glorot input weights, orthogonal recurrent weights, zero biases (LSTM
-    # forget bias 1), embedding U(±0.05) — see rnnlab.nn.init; "torch": torch.nn's defaults.
-    init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))
-
-
-@dataclass(frozen=True)
-class DataConfig(ConfigSection):
-    """Where the data lies and how text becomes token ids."""
-
-    section: ClassVar[str] = "data"
-
-    data: str = setting("", aliases=("train", "dataset", "path"))
-    valid: str = setting("", aliases=("validation", "dev"))
-    test: str = setting("")
-    text_col: str = setting("text", aliases=("text_column",))
-    label_col: str = setting("label", aliases=("label_column",))
-    format: str = setting("", choices=("", "csv", "tsv", "jsonl", "parquet"))
-    skip_empty: bool = setting(False)
-    # english | chinese | char | auto (chinese when most letters are CJK ideographs)
-    tokenizer: str = setting("auto", choices=("auto", "english", "chinese", "char"))
-    tokenizer_options: dict[str, Any] = setting({})  # noqa: RUF009 (copied per instance)
-    max_vocab: int = setting(30000, low=1, aliases=("vocab_size", "max_size"))
-    min_count: int = setting(2, low=1, aliases=("min_freq",))
-    oov_buckets: int = setting(0, low=0)
-    max_len: int = setting(400, low=1, aliases=("max_length", "maxlen", "seq_len"))
-    truncate: str = setting("head", choices=("head", "tail"))
-
-
 # Metrics where lower is better; monitoring them with mode "max" would keep the worst epoch.
 _LOWER_IS_BETTER = ("loss", "perplexity", "mae", "mse", "rmse", "mase", "error")
 
@@ -299,11 +289,11 @@ class TrainConfig(ConfigSection):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything a run needs: one field per section; the unit written beside every run."""
+    """Everything a run needs: one field per section; the unit written beside every run.
 
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    The base declares no sections; each task's run config declares its own (fields whose
+    types are :class:`ConfigSection` subclasses), in the order they are written to TOML.
+    """
 
     def __post_init__(self) -> None:
         for name, section_cls in self.sections().items():
@@ -391,6 +381,36 @@ class RunConfig:
         """Write :meth:`to_toml` to ``path`` atomically; return the path."""
         atomic_write_text(path, self.to_toml())
         return Path(path)
+
+    @classmethod
+    def dotted_keys(cls, params: Mapping[str, Any], owner: str) -> dict[str, Any]:
+        """Bare keyword parameters as dotted keys (``lr`` → ``train.lr``); dotted ones pass.
+
+        ``owner`` (an estimator's name) is quoted in errors: an unknown name, or one that
+        several sections share (write it dotted then).
+        """
+        owners: dict[str, list[str]] = {}
+        for name, section in cls.sections().items():
+            for f in fields(section):
+                owners.setdefault(f.name, []).append(name)
+        dotted = {}
+        for key, value in params.items():
+            if "." in key:
+                dotted[key] = value
+                continue
+            sections = owners.get(key)
+            if not sections:
+                close = difflib.get_close_matches(key, list(owners), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else "."
+                raise ConfigError(f"{owner}: unknown parameter {key!r}{hint}")
+            if len(sections) > 1:
+                raise ConfigError(
+                    f"{owner}: {key!r} is ambiguous; write one of "
+                    + ", ".join(f"'{s}.{key}'" for s in sections)
+                    + "."
+                )
+            dotted[f"{sections[0]}.{key}"] = value
+        return dotted
 
     # ---- key resolution
 

@@ -9,6 +9,8 @@ turn any of them into one clear sentence and a non-zero exit.
 
 from __future__ import annotations
 
+import operator
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -17,6 +19,7 @@ __all__ = [
     "RnnlabFileNotFoundError",
     "ShapeError",
     "ValueRangeError",
+    "require_int",
 ]
 
 
@@ -46,3 +49,15 @@ class RnnlabFileNotFoundError(RnnlabError, FileNotFoundError):
 
 class MissingDependencyError(RnnlabError, ImportError):
     """An optional package is needed; the message names the ``pip install`` that fixes it."""
+
+
+def require_int(name: str, value: object, low: int, fix: str) -> int:
+    """``value`` as an ``int`` when it is an integer ≥ ``low`` (NumPy integers included,
+    booleans not); otherwise a :class:`ValueRangeError` naming ``name`` and the ``fix``."""
+    try:
+        number = None if isinstance(value, bool) else operator.index(value)  # type: ignore[arg-type]
+    except TypeError:  # floats, strings, None
+        number = None
+    if number is None or number < low:
+        raise ValueRangeError(f"{name}: expected an integer >= {low}, got {value!r}; {fix}.")
+    return number

@@ -1,4 +1,4 @@
-"""The model file and the run directory: save a trained model as one file, load a Predictor.
+"""The model file and the run directory: save a trained model as one file, read it back.
 
 The model file is a safetensors file: the weights as tensors, and everything else needed to
 use them — task, model configuration, tokenizer settings, vocabulary, label set,
@@ -11,6 +11,10 @@ file from a stranger cannot run code. A run directory holds the model file as
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,24 +23,31 @@ from safetensors import safe_open
 from safetensors.torch import save as safetensors_save
 
 from rnnlab import __version__
-from rnnlab.config import ModelConfig
-from rnnlab.errors import DataError, RnnlabFileNotFoundError
-from rnnlab.fileio import atomic_write_bytes
-from rnnlab.text.tokenize import Tokenizer
-from rnnlab.text.vocab import Vocab
+from rnnlab.config import RunConfig
+from rnnlab.errors import ConfigError, DataError, RnnlabError, RnnlabFileNotFoundError
+from rnnlab.fileio import atomic_write_bytes, atomic_write_text
 
 __all__ = [
+    "CONFIG_FILE",
+    "EVALUATIONS_DIR",
     "FORMAT",
     "FORMAT_VERSION",
     "MODEL_FILE",
+    "evaluation_dir",
+    "evaluation_name",
     "load_model_file",
+    "model_task",
+    "read_run_config",
     "resolve_model_path",
     "save_model_file",
+    "training_run",
 ]
 
 FORMAT = "rnnlab-model"
 FORMAT_VERSION = 1
 MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.toml"
+EVALUATIONS_DIR = "evaluations"
 
 
 def save_model_file(
@@ -44,13 +55,18 @@ def save_model_file(
     state_dict: dict[str, Any],
     *,
     task: str,
-    model_config: ModelConfig,
-    tokenizer: Tokenizer,
-    vocab: Vocab,
+    model_config: Any,
+    tokenizer: dict[str, Any],
+    vocab: dict[str, Any],
     labels: list,
     preprocessing: dict[str, Any],
 ) -> Path:
-    """Write weights and everything needed to use them to one safetensors file, atomically."""
+    """Write weights and everything needed to use them to one safetensors file, atomically.
+
+    ``model_config`` is the task's model config section (a dataclass); ``tokenizer`` and
+    ``vocab`` their ``to_dict()`` forms; ``preprocessing`` whatever else the task's
+    predictor needs (maximum length, character vocabulary, tag schemes, …).
+    """
     tensors = {name: t.detach().cpu().contiguous() for name, t in state_dict.items()}
     metadata = {
         "format": FORMAT,
@@ -58,10 +74,10 @@ def save_model_file(
         "rnnlab_version": __version__,
         "task": task,
         "model_config": json.dumps(asdict(model_config)),
-        "tokenizer": json.dumps(tokenizer.to_dict(), ensure_ascii=False),
-        "vocab": json.dumps(vocab.to_dict(), ensure_ascii=False),
+        "tokenizer": json.dumps(tokenizer, ensure_ascii=False),
+        "vocab": json.dumps(vocab, ensure_ascii=False),
         "labels": json.dumps(labels, ensure_ascii=False),
-        "preprocessing": json.dumps(preprocessing),
+        "preprocessing": json.dumps(preprocessing, ensure_ascii=False),
     }
     path = Path(path)
     atomic_write_bytes(path, safetensors_save(tensors, metadata=metadata))
@@ -76,7 +92,7 @@ def resolve_model_path(path: str | Path) -> Path:
         if not candidate.is_file():
             raise RnnlabFileNotFoundError(
                 f"Run directory {path} has no {MODEL_FILE}; train into it first "
-                f"(rnnlab train classify --out {path}) or pass the model file itself."
+                f"(rnnlab train <task> --out {path}) or pass the model file itself."
             )
         return candidate
     if not path.is_file():
@@ -117,3 +133,84 @@ def load_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
             "save the model again or use an intact copy."
         ) from None
     return tensors, meta
+
+
+def model_task(path: str | Path) -> str | None:
+    """The task (``"classify"``, ``"tag"``, …) a model file or run directory holds, read from
+    its header only; ``None`` when it is not a readable rnnlab model file."""
+    try:
+        with safe_open(str(resolve_model_path(path)), framework="pt") as handle:
+            meta = handle.metadata() or {}
+    except Exception:  # missing or damaged files: load_model_file raises the explanatory error
+        return None
+    return meta.get("task") if meta.get("format") == FORMAT else None
+
+
+def read_run_config(run_dir: str | Path, config_type: type[RunConfig]) -> RunConfig:
+    """The run's ``config.toml`` as ``config_type``; the defaults when there is none (a bare
+    model file, or a run directory copied without it)."""
+    path = Path(run_dir) / CONFIG_FILE
+    return config_type.from_toml(path) if path.is_file() else config_type()
+
+
+@contextmanager
+def training_run(run_dir: str | Path, config: RunConfig, *, resume: bool) -> Iterator[Path]:
+    """Open ``run_dir`` for a training run: the start every task shares.
+
+    With ``resume``, a ``config`` that differs from the run's ``config.toml`` is refused. The
+    directory is created and the resolved configuration written first. Bad input found inside
+    the block (an :class:`~rnnlab.errors.RnnlabError`, e.g. vectors of the wrong size) removes
+    a directory this call created, so no half-made run is left; interruptions keep it, with
+    its checkpoints, for ``--resume``.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / CONFIG_FILE
+    if resume and path.exists():
+        previous = type(config).from_toml(path)
+        if previous.to_dict() != config.to_dict():
+            raise ConfigError(
+                f"--resume: the configuration differs from the one in {path}; resume with the "
+                "same settings or train into a new --out directory."
+            )
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, config.to_toml())
+    try:
+        yield run_dir
+    except RnnlabError:
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+_UNSAFE = re.compile(r"[^\w.+-]+")
+
+
+def evaluation_name(data: str, name: str | None = None) -> str:
+    """The folder name of an evaluation on ``data``: ``name`` when given, else the file's
+    stem or the dataset's name (``reviews/test.csv`` → ``test``), made safe as a path part."""
+    chosen = name if name else Path(data).stem if Path(data).suffix else Path(data).name
+    safe = _UNSAFE.sub("-", chosen).strip(".-")
+    if not safe:
+        raise ConfigError(
+            f"--name {chosen!r}: an evaluation name needs letters or digits; pass another --name."
+        )
+    return safe
+
+
+def evaluation_dir(run_dir: str | Path, data: str, name: str | None = None) -> Path:
+    """``RUN/evaluations/<name>/`` for an evaluation on ``data``, refusing to replace the
+    evaluation of *other* data that already holds that name (``--name`` tells them apart)."""
+    folder = Path(run_dir) / EVALUATIONS_DIR / evaluation_name(data, name)
+    previous = folder / "metrics.json"
+    if previous.is_file():
+        try:
+            recorded = json.loads(previous.read_text(encoding="utf-8")).get("data")
+        except ValueError:
+            recorded = None
+        if recorded is not None and recorded != data:
+            raise ConfigError(
+                f"{folder} already holds the evaluation of {recorded}; pass --name to keep "
+                f"the evaluation of {data} beside it."
+            )
+    return folder

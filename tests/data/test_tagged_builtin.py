@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from rnnlab import datasets
+from rnnlab.data import datasets
 from rnnlab.data.tagged_builtin import TagDatasetSplits
 from rnnlab.errors import MissingDependencyError
 

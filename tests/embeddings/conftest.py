@@ -13,9 +13,9 @@ from rnnlab.embeddings import Vectors
 @pytest.fixture(scope="session")
 def imdb_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 480k tokens of IMDB review text, one review per line."""
-    import rnnlab.datasets
+    import rnnlab.data.datasets
 
-    texts = rnnlab.datasets.load("imdb").train.texts[:2000]
+    texts = rnnlab.data.datasets.load("imdb").train.texts[:2000]
     path = tmp_path_factory.mktemp("corpus") / "imdb.txt"
     path.write_text("\n".join(t.replace("\n", " ") for t in texts) + "\n", encoding="utf-8")
     return path

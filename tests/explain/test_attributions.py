@@ -15,7 +15,7 @@ import torch
 from rnnlab.errors import ConfigError
 from rnnlab.explain import Explanation
 from rnnlab.nn.layers import _RecurrentBase
-from rnnlab.predictor import Predictor
+from rnnlab.tasks.classify.predictor import TextPredictor
 
 pytest.importorskip("captum", reason="integrated gradients need captum")
 
@@ -30,13 +30,15 @@ def short_reviews(imdb, n: int) -> list[str]:
     return [t for t in imdb.test.texts if len(t.split()) <= 120][:n]
 
 
-def probability(predictor: Predictor, ids: list[int], target: int) -> float:
+def probability(predictor: TextPredictor, ids: list[int], target: int) -> float:
     with torch.no_grad():
         logits = predictor.model(torch.tensor([ids]), torch.tensor([len(ids)]))
     return float(torch.softmax(logits, -1)[0, target])
 
 
-def riemann_ig(predictor: Predictor, ids: list[int], target: int, steps: int = 400) -> np.ndarray:
+def riemann_ig(
+    predictor: TextPredictor, ids: list[int], target: int, steps: int = 400
+) -> np.ndarray:
     """IG_t = Σ_d (e − e′)_td · mean_k ∂F(e′ + α_k (e − e′))/∂e_td, α_k at interval midpoints,
     written from the definition with a forward hook on the embedding layer."""
     model = predictor.model
@@ -160,7 +162,7 @@ def test_explain_on_gpu_with_the_cudnn_model(imdb_predictor, imdb):
         RuntimeError, match=r"(?i)cudnn RNN backward can only be called in training"
     ):
         output.sum().backward()
-    gpu = Predictor(
+    gpu = TextPredictor(
         model,
         imdb_predictor.tokenizer,
         imdb_predictor.vocab,

@@ -16,6 +16,7 @@ pytest.importorskip("matplotlib", reason="the report's figures need matplotlib")
 TITLES = {
     "summary": "Summary",
     "metrics": "Metrics, intervals and baselines",
+    "evaluations": "Evaluations on other data",
     "curves": "Learning curves",
     "confusion": "Confusion matrix",
     "lengths": "Accuracy by text length",
@@ -37,7 +38,7 @@ def test_training_writes_metrics_with_intervals_baselines_and_error_tables(tiny_
     assert 0 < metrics["mcnemar_p"] <= 1
     assert metrics["mcnemar_method"] in ("exact binomial", "chi-square with continuity correction")
     tables = {p.name for p in (tiny_run / "analysis").iterdir()}
-    assert tables == {"mistakes.csv", "confusions.csv", "length_buckets.csv"}
+    assert tables == {"mistakes.csv", "confusions.csv", "length_buckets.csv", "examples.json"}
 
 
 def test_report_has_every_section_and_loads_nothing_from_the_network(tiny_run):

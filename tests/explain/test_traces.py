@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from rnnlab.config import ModelConfig
 from rnnlab.errors import ConfigError
 from rnnlab.explain import GateTrace, pca_trajectory
-from rnnlab.predictor import Predictor
-from rnnlab.tasks.classify import RecurrentClassifier
+from rnnlab.tasks.classify.config import ModelConfig
+from rnnlab.tasks.classify.model import RecurrentClassifier
+from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.text.tokenize import get_tokenizer
 from rnnlab.text.vocab import Vocab
 
@@ -20,7 +20,7 @@ TEXT = "An uneven film: a dull start, then a wonderful, moving second half."
 TRACE_KEYS = {"text", "tokens", "cell", "gates", "hidden_norm"}
 
 
-def small_predictor(cell: str, **model: object) -> Predictor:
+def small_predictor(cell: str, **model: object) -> TextPredictor:
     """An untrained classifier of the given cell over the words of TEXT (seeded)."""
     torch.manual_seed(0)
     tokenizer = get_tokenizer("english")
@@ -28,7 +28,7 @@ def small_predictor(cell: str, **model: object) -> Predictor:
     config = ModelConfig(
         **{"cell": cell, "embedding_dim": 8, "hidden_size": 6, "num_layers": 1, **model}
     )
-    return Predictor(
+    return TextPredictor(
         RecurrentClassifier(len(vocab), ["neg", "pos"], config), tokenizer, vocab, max_len=50
     )
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import rnnlab.nn as rnn
-from rnnlab.config import ModelConfig
+from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.encoder import TextEncoder
 
 INPUT, HIDDEN = 7, 6

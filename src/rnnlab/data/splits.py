@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rnnlab.data.labels import sorted_labels
 from rnnlab.errors import ValueRangeError
 
-__all__ = ["Deduplicated", "deduplicate", "fraction_sizes", "stratified_split"]
+__all__ = ["Deduplicated", "deduplicate", "fraction_sizes", "holdout", "stratified_split"]
 
 
 @dataclass(frozen=True)
@@ -116,3 +116,14 @@ def _allocate(counts: dict[Hashable, int], k: int) -> dict[Hashable, int]:
     for c in sorted(counts, key=lambda c: -remainder[c])[:left]:  # stable: keeps label order
         share[c] += 1
     return share
+
+
+def holdout(
+    labels: Sequence[Hashable], fraction: float = 0.1, seed: int = 0
+) -> tuple[list[int], list[int]]:
+    """(kept, held-out) positions, each sorted: a seeded stratified ``fraction`` (at least
+    one item) held out for validation when no validation data is given. Unlabelled items
+    (sentences) pass one label for all."""
+    n_valid = max(1, round(fraction * len(labels)))
+    kept, held, _ = stratified_split(list(labels), n_valid, 0, seed=seed)
+    return sorted(kept), sorted(held)

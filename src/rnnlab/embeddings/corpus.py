@@ -1,7 +1,7 @@
 """Streaming corpora: raw texts in, one line of space-separated tokens per document out.
 
 A corpus is a text file (one document per line, UTF-8) or a built-in dataset name (its train
-split's texts, see :mod:`rnnlab.datasets`). :func:`tokenize_corpus` reads it once, tokenises
+split's texts, see :mod:`rnnlab.data.datasets`). :func:`tokenize_corpus` reads it once, tokenises
 each document with an rnnlab tokenizer and writes the tokens to a work file while counting
 words, so only the counts and one document are in memory at a time. Trainers then re-read
 that file every epoch (:class:`TokenFile`), which is what lets a corpus larger than memory
@@ -36,7 +36,7 @@ class RawTexts:
     """
 
     def __init__(self, source: str | os.PathLike[str]) -> None:
-        from rnnlab.datasets import is_dataset_name
+        from rnnlab.data.datasets import is_dataset_name
 
         self.source = str(source)
         path = Path(source)
@@ -53,9 +53,9 @@ class RawTexts:
 
     def __iter__(self) -> Iterator[str]:
         if self.dataset is not None:
-            import rnnlab.datasets
+            from rnnlab.data import datasets
 
-            yield from rnnlab.datasets.load(self.dataset).train.texts
+            yield from datasets.load(self.dataset).train.texts
             return
         with open(self.path, encoding="utf-8", errors="strict") as handle:
             line_no = 0

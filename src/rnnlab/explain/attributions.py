@@ -179,7 +179,8 @@ def explain_texts(
     target: str | None = None,
     steps: int = 50,
 ) -> list[Explanation]:
-    """Explain each text with a :class:`~rnnlab.predictor.Predictor` (see its ``explain``)."""
+    """Explain each text with a :class:`~rnnlab.tasks.classify.predictor.TextPredictor`
+    (see its ``explain``)."""
     if method not in METHODS:
         raise ConfigError(f"explain: method must be one of {METHODS}, got {method!r}.")
     if isinstance(texts, str):

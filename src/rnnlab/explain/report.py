@@ -1,12 +1,14 @@
 """``RUN/report.html``: one self-contained page about a trained classification run.
 
 Sections (each a ``<section id=…>``): ``summary``, ``metrics`` (with 95 % intervals, the
-baselines and McNemar's test), ``curves`` (loss and validation metrics per epoch),
+baselines and McNemar's test), ``evaluations`` (every later ``rnnlab evaluate RUN --data X``,
+from ``RUN/evaluations/*/metrics.json``), ``curves`` (loss and validation metrics per epoch),
 ``confusion``, ``lengths`` (accuracy by text length), ``examples`` (texts coloured by
 integrated-gradients attribution, each with its gate trace), ``mistakes`` and ``config``.
 
 Everything comes from the run directory (config.toml, metrics.json, history.jsonl,
-analysis/*.csv) except the explained examples, computed here with the predictor. Figures are
+analysis/*.csv, evaluations/) except the explained examples, computed here with the
+predictor from the texts chosen at evaluation time (``analysis/examples.json``). Figures are
 PNGs embedded as base64 data URIs and the style sheet is inline, so the file reads offline
 and can be mailed as it is; nothing on the page loads from the network.
 """
@@ -27,9 +29,10 @@ from rnnlab.explain.charts import confusion_figure, learning_curves_figure, leng
 from rnnlab.explain.plots import figure_bytes, gate_trace_figure, pca_figure
 from rnnlab.fileio import atomic_write_text
 
-__all__ = ["REPORT_FILE", "SECTIONS", "render_report", "write_report"]
+__all__ = ["EXAMPLES_FILE", "REPORT_FILE", "SECTIONS", "render_report", "write_report"]
 
 REPORT_FILE = "report.html"
+EXAMPLES_FILE = "examples.json"  # in analysis/: [[text, true label], …] the report explains
 Example = str | tuple[str, str | None]  # a text, or (text, its true label)
 # A completeness gap above this (in probability) marks attributions as unreliable: the
 # prediction changes too abruptly along the path for the quadrature to follow.
@@ -37,6 +40,7 @@ GAP_WARNING = 0.05
 SECTIONS = (
     "summary",
     "metrics",
+    "evaluations",
     "curves",
     "confusion",
     "lengths",
@@ -132,6 +136,37 @@ def _metrics_section(metrics: dict[str, Any]) -> str:
     if per_class:
         parts.append(_table(["class", "precision", "recall", "F1", "support"], per_class))
     return "".join(parts)
+
+
+def _evaluations_section(run_dir: Path) -> str:
+    rows = []
+    for path in sorted((run_dir / "evaluations").glob("*/metrics.json")):
+        try:
+            m = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        tfidf = {k.removeprefix("baseline_tfidf_"): v for k, v in m.items()}
+        rows.append(
+            [
+                html.escape(path.parent.name),
+                html.escape(str(m.get("data", "?"))),
+                str(m.get("num_examples", "?")),
+                _ci(m, "accuracy"),
+                _ci(m, "macro_f1"),
+                _ci(tfidf, "accuracy") if "baseline_tfidf_accuracy" in m else "–",
+                f"{m['mcnemar_p']:.4g}" if "mcnemar_p" in m else "–",
+            ]
+        )
+    if not rows:
+        return (
+            "<p class=muted>No other evaluations yet; <code>rnnlab evaluate RUN --data X</code> "
+            "adds one under evaluations/.</p>"
+        )
+    return _table(
+        ["name", "data", "texts", "accuracy [95% CI]", "macro-F1 [95% CI]", "TF-IDF accuracy",
+         "McNemar p"],
+        rows,
+    ) + "<p class=muted>Each in evaluations/NAME/ (metrics.json, analysis/).</p>"  # fmt: skip
 
 
 def _token_spans(tokens: Sequence[str], scores: Sequence[float]) -> str:
@@ -234,11 +269,26 @@ def _mistakes_section(mistakes: Sequence[dict[str, str]]) -> str:
     )
 
 
+def _saved_examples(run_dir: Path) -> list[Example]:
+    path = run_dir / "analysis" / EXAMPLES_FILE
+    try:
+        return [(text, label) for text, label in json.loads(path.read_text("utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
 def render_report(
-    run_dir: str | Path, predictor: Any, examples: Sequence[Example] = (), *, steps: int = 50
+    run_dir: str | Path,
+    predictor: Any,
+    examples: Sequence[Example] | None = None,
+    *,
+    steps: int = 50,
 ) -> str:
-    """The report page for ``run_dir`` as an HTML string (see the module docstring)."""
+    """The report page for ``run_dir`` as an HTML string (see the module docstring);
+    ``examples`` default to those saved in ``analysis/examples.json``."""
     run_dir = Path(run_dir)
+    if examples is None:
+        examples = _saved_examples(run_dir)
     metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
     history = _read_jsonl(run_dir / "history.jsonl")
@@ -259,6 +309,7 @@ def render_report(
     blocks = {
         "summary": ("Summary", _summary_section(predictor, metrics, labels)),
         "metrics": ("Metrics, intervals and baselines", _metrics_section(metrics)),
+        "evaluations": ("Evaluations on other data", _evaluations_section(run_dir)),
         "curves": ("Learning curves", curves),
         "confusion": ("Confusion matrix", confusion),
         "lengths": ("Accuracy by text length", _lengths_section(buckets)),
@@ -282,7 +333,11 @@ def render_report(
 
 
 def write_report(
-    run_dir: str | Path, predictor: Any, examples: Sequence[Example] = (), *, steps: int = 50
+    run_dir: str | Path,
+    predictor: Any,
+    examples: Sequence[Example] | None = None,
+    *,
+    steps: int = 50,
 ) -> Path:
     """Render and write ``run_dir/report.html`` atomically; returns its path."""
     path = Path(run_dir) / REPORT_FILE

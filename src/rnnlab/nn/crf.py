@@ -9,19 +9,96 @@ For emissions E (B, T, K) and a tag path y_1..y_n (n = the sequence's length):
 
 ``log Z`` comes from the forward algorithm in log space,
 α_t(j) = logsumexp_i(α_{t−1}(i) + A_{ij}) + E_{t,j}, and the best path from Viterbi (max in
-place of logsumexp, with back-pointers). Padded steps (mask False) leave α unchanged, so
-sequences of different lengths share a batch. Written here rather than taken from a package
-because the available ones (pytorch-crf) are unmaintained and take time-major input only.
+place of logsumexp, with back-pointers): :func:`viterbi_paths`, the one decoder that
+:meth:`CRF.decode`, a tagger's ONNX graph and :func:`viterbi_decode` all run. Padded steps
+(mask False) leave α unchanged, so sequences of different lengths share a batch. Written here
+rather than taken from a package because the available ones (pytorch-crf) are unmaintained
+and take time-major input only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from rnnlab.errors import ShapeError, ValueRangeError
 
-__all__ = ["CRF"]
+__all__ = ["CRF", "viterbi_decode", "viterbi_paths"]
+
+
+def viterbi_paths(
+    emissions: Tensor, lengths: Tensor, start: Tensor, end: Tensor, transitions: Tensor
+) -> Tensor:
+    r"""The best tag path of each sequence under a linear-chain CRF, as one tensor.
+
+    .. math::
+        \delta_1(j) = \pi^{start}_j + E_{1,j},\qquad
+        \delta_t(j) = \max_i\,(\delta_{t-1}(i) + A_{ij}) + E_{t,j},\qquad
+        y_n = \arg\max_j\,(\delta_n(j) + \pi^{end}_j)
+
+    then back through the argmax pointers. Padded steps keep the score and point each tag
+    at itself, so one backward pass over all T steps reads every row's path from its own
+    last token. Plain tensor code, so TorchScript compiles it into an exportable loop.
+
+    Args:
+        emissions: (B, T, K) emission scores.
+        lengths: (B,) int64 valid steps per sequence, 1 ≤ length ≤ T.
+        start, end: (K,) scores of the first and last tag; transitions: (K, K),
+            ``transitions[i, j]`` scores tag i followed by tag j.
+    Returns:
+        (B, T) int64 tag ids, −1 past each sequence's length.
+    """
+    batch, steps, num_tags = emissions.shape[0], emissions.shape[1], emissions.shape[2]
+    positions = torch.arange(steps, dtype=torch.long, device=emissions.device)
+    mask = positions.unsqueeze(0) < lengths.to(emissions.device).unsqueeze(1)  # (B, T)
+    identity = torch.arange(num_tags, dtype=torch.long, device=emissions.device)
+    identity = identity.unsqueeze(0).expand(batch, num_tags)
+    score = start.unsqueeze(0) + emissions[:, 0]  # (B, K)
+    pointers: list[Tensor] = []
+    for t in range(1, steps):
+        best, previous = (score.unsqueeze(2) + transitions.unsqueeze(0)).max(dim=1)  # (B, K)
+        valid = mask[:, t].unsqueeze(1)
+        score = torch.where(valid, best + emissions[:, t], score)
+        pointers.append(torch.where(valid, previous, identity))
+    tag = (score + end.unsqueeze(0)).argmax(dim=1)  # (B,) each row's last tag
+    path: list[Tensor] = [tag]
+    for i in range(steps - 1):
+        tag = pointers[steps - 2 - i].gather(1, tag.unsqueeze(1)).squeeze(1)
+        path.append(tag)
+    tags = torch.stack(path, dim=1).flip(1)  # (B, T)
+    return torch.where(mask, tags, torch.full_like(tags, -1, dtype=torch.long))
+
+
+def _rows(paths: Tensor, lengths: Sequence[int]) -> list[list[int]]:
+    return [row[:n] for row, n in zip(paths.tolist(), lengths, strict=True)]
+
+
+def viterbi_decode(
+    emissions: Any, lengths: Any, transitions: Any, start: Any, end: Any
+) -> list[list[int]]:
+    """:func:`viterbi_paths` for arrays (NumPy or tensors) — for a consumer of an exported
+    tagger that decodes its ``emissions`` output with the ``crf`` scores of the metadata
+    (e.g. to forbid transitions). Returns one list of ``lengths[b]`` tag ids per sequence.
+
+    Example::
+
+        >>> crf = meta["crf"]   # the sidecar JSON of a CRF tagger
+        >>> viterbi_decode(emissions, lengths, np.array(crf["transitions"]),
+        ...                np.array(crf["start_transitions"]), np.array(crf["end_transitions"]))
+    """
+
+    def tensor(value: Any) -> Tensor:
+        return torch.as_tensor(np.asarray(value, dtype=np.float64))
+
+    lengths_t = torch.as_tensor(np.asarray(lengths, dtype=np.int64))
+    paths = viterbi_paths(
+        tensor(emissions), lengths_t, tensor(start), tensor(end), tensor(transitions)
+    )
+    return _rows(paths, lengths_t.tolist())
 
 
 class CRF(nn.Module):
@@ -116,25 +193,10 @@ class CRF(nn.Module):
     def decode(self, emissions: Tensor, mask: Tensor | None = None) -> list[list[int]]:
         """Viterbi: the highest-scoring tag path of each sequence (list of length n_b)."""
         mask = self._check(emissions, None, mask)
-        batch, steps, _ = emissions.shape
-        score = self.start_transitions + emissions[:, 0]
-        pointers = []
-        for t in range(1, steps):
-            candidates = score.unsqueeze(2) + self.transitions  # (B, K_prev, K)
-            best, best_prev = candidates.max(dim=1)
-            step_mask = mask[:, t].unsqueeze(1)
-            score = torch.where(step_mask, best + emissions[:, t], score)
-            pointers.append(best_prev)
-        score = score + self.end_transitions
-        lengths = mask.long().sum(1).tolist()
-        last_tags = score.argmax(dim=1).tolist()
-        paths = []
-        for b in range(batch):
-            tag = last_tags[b]
-            path = [tag]
-            for t in range(lengths[b] - 2, -1, -1):
-                tag = int(pointers[t][b, tag])
-                path.append(tag)
-            path.reverse()
-            paths.append(path)
-        return paths
+        if emissions.shape[1] == 0:
+            return [[] for _ in range(emissions.shape[0])]
+        lengths = mask.long().sum(1)
+        paths = viterbi_paths(
+            emissions, lengths, self.start_transitions, self.end_transitions, self.transitions
+        )
+        return _rows(paths, lengths.tolist())

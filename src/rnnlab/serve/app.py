@@ -175,10 +175,11 @@ def model_info(predictor: Any, run: Path | None, engine: str, config: ServeConfi
     run_dir = run if run is not None and run.is_dir() else None
     configuration: dict[str, Any] = {}
     if run_dir is not None and (run_dir / "config.toml").is_file():
-        from rnnlab.config import RunConfig
+        from rnnlab.tasks.base import get_task
 
+        config_type = get_task(predictor.task).config_type
         with contextlib.suppress(RnnlabError, OSError):
-            configuration = RunConfig.from_toml(run_dir / "config.toml").to_dict()
+            configuration = config_type.from_toml(run_dir / "config.toml").to_dict()
     if not configuration and hasattr(predictor.model, "config"):
         configuration = {"model": asdict(predictor.model.config)}
     return {

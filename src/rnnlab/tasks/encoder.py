@@ -11,16 +11,59 @@ bidirectional; each sequence's own last valid step), ``mean`` — the average ov
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 import rnnlab.nn as rnn
-from rnnlab.config import ModelConfig
+from rnnlab.config import ConfigSection, setting
 from rnnlab.errors import ConfigError
 
-__all__ = ["TextEncoder", "pool"]
+__all__ = ["EncoderConfig", "TextEncoder", "init_orthogonal", "pool", "recurrent_layer"]
+
+
+@dataclass(frozen=True)
+class EncoderConfig(ConfigSection):
+    """The ``[model]`` keys every text task shares: embedding → stacked recurrent layers.
+
+    Each task's model section inherits these fields (with its own defaults, through
+    :func:`rnnlab.config.override_defaults`) and adds its head.
+    """
+
+    section: ClassVar[str] = "model"
+
+    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type", "cell_type"))
+    embedding_dim: int = setting(128, low=1, aliases=("embed_dim", "embedding_size", "emb_dim"))
+    hidden_size: int = setting(128, low=1, aliases=("hidden_dim", "hidden", "units"))
+    num_layers: int = setting(2, low=1, aliases=("layers", "n_layers"))
+    bidirectional: bool = setting(False, aliases=("bidir",))
+    # Element-wise dropout between recurrent layers (only with ≥ 2 layers).
+    dropout: float = setting(0.0, low=0, below=1, aliases=("layer_dropout",))
+    # Variational dropout on each layer's input: one mask per sequence, embeddings included.
+    input_dropout: float = setting(0.2, low=0, below=1)
+    # Variational dropout on h_{t-1}; runs the step path.
+    recurrent_dropout: float = setting(0.0, low=0, below=1, aliases=("variational_dropout",))
+    # DropConnect on the recurrent weights W_hh (one mask per batch).
+    weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
+    # Pretrained vectors for the embedding layer: a file or directory rnnlab.embeddings.load
+    # reads (rnnlab, word2vec text/binary, GloVe text) or a packaged name ("glove-6b-50d").
+    # Vocabulary words found there start from their vectors, the rest randomly.
+    embeddings: str = setting("", aliases=("pretrained_embeddings", "vectors"))
+    freeze_embeddings: bool = setting(False, aliases=("freeze",))
+    # "orthogonal": Glorot input weights, orthogonal recurrent weights, zero biases (LSTM
+    # forget bias 1), embedding U(±0.05) — see rnnlab.nn.init; "torch": torch.nn's defaults.
+    init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))
+
+    def check(self) -> None:
+        if self.freeze_embeddings and not self.embeddings:
+            raise ConfigError(
+                "model.freeze_embeddings (--freeze) needs pretrained vectors to keep fixed; "
+                "add model.embeddings (--embeddings PATH or a packaged name such as "
+                "glove-6b-50d)."
+            )
+
 
 _CELLS = {"gru": rnn.GRU, "lstm": rnn.LSTM, "rnn": rnn.RNN}
 
@@ -56,7 +99,7 @@ def recurrent_layer(config: Any, input_size: int) -> nn.Module:
 class TextEncoder(nn.Module):
     """Embedding (``padding_idx`` = pad id, so padding stays zero) → recurrent encoder."""
 
-    def __init__(self, vocab_size: int, config: ModelConfig, pad_id: int = 0) -> None:
+    def __init__(self, vocab_size: int, config: Any, pad_id: int = 0) -> None:
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=pad_id)

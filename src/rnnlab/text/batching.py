@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from rnnlab.errors import ConfigError, ShapeError, ValueRangeError
+from rnnlab.errors import ConfigError, ShapeError, ValueRangeError, require_int
 
 if TYPE_CHECKING:
     from rnnlab.text.vocab import Vocab
@@ -40,12 +40,6 @@ __all__ = [
 ]
 
 _TRUNCATE = ("head", "tail")
-
-
-def _check_int(name: str, value: object, low: int, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueRangeError(f"{name}: expected an integer >= {low}, got {value!r}; {fix}.")
-    return int(value)
 
 
 def encode_texts(
@@ -68,7 +62,7 @@ def encode_texts(
         sequence has at least one step and a recurrent layer always has a final state.
     """
     if max_len is not None:
-        max_len = _check_int("max_len", max_len, 1, "use None to keep whole texts")
+        max_len = require_int("max_len", max_len, 1, "use None to keep whole texts")
     if truncate not in _TRUNCATE:
         raise ConfigError(
             f"truncate: expected 'head' or 'tail', got {truncate!r}; 'head' keeps the start "
@@ -139,22 +133,22 @@ class BucketBatchSampler(Sampler[list[int]]):
                 "number of tokens of each example."
             )
         self.lengths = lengths_arr.astype(np.int64)
-        self.batch_size = _check_int("batch_size", batch_size, 1, "use e.g. 32")
-        self.chunk_multiplier = _check_int(
+        self.batch_size = require_int("batch_size", batch_size, 1, "use e.g. 32")
+        self.chunk_multiplier = require_int(
             "chunk_multiplier", chunk_multiplier, 1, "use 1 for plain random batches"
         )
-        self.seed = _check_int("seed", seed, 0, "use a non-negative integer")
+        self.seed = require_int("seed", seed, 0, "use a non-negative integer")
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         """Select the order iteration yields: the same ``(seed, epoch)``, the same batches."""
-        self.epoch = _check_int("epoch", epoch, 0, "count epochs from 0")
+        self.epoch = require_int("epoch", epoch, 0, "count epochs from 0")
 
     def epoch_batches(self, epoch: int | None = None) -> list[list[int]]:
         """All batches of ``epoch`` (default: the one set by :meth:`set_epoch`), in order."""
-        epoch = self.epoch if epoch is None else _check_int("epoch", epoch, 0, "count from 0")
+        epoch = self.epoch if epoch is None else require_int("epoch", epoch, 0, "count from 0")
         n, size = len(self.lengths), self.batch_size
         if not self.shuffle:
             order = np.arange(n)

@@ -51,7 +51,7 @@ from typing import Any
 
 from rnnlab.errors import ConfigError, DataError, MissingDependencyError, RnnlabFileNotFoundError
 
-__all__ = ["TOKENIZERS", "Tokenizer", "get_tokenizer", "guess_tokenizer"]
+__all__ = ["TOKENIZERS", "Tokenizer", "english_steps", "get_tokenizer", "guess_tokenizer"]
 
 TokenizeFn = Callable[[str], list[str]]
 
@@ -371,3 +371,27 @@ def guess_tokenizer(texts: Iterable[str], sample: int = 2000, threshold: float =
         letters += sum(ch.isalpha() for ch in text)
         ideographs += len(_CJK.findall(text))
     return "chinese" if letters and ideographs / letters >= threshold else "english"
+
+
+def english_steps(tokenizer: dict[str, Any]) -> dict[str, Any] | None:
+    """For the English tokenizer's settings (``Tokenizer.to_dict()``), the exact steps and
+    regular expression it applies, so another language can reproduce it; None otherwise."""
+    if tokenizer.get("name") != "english":
+        return None
+    options = tokenizer.get("options", {})
+    keep_digits = bool(options.get("keep_digits", False))
+    regex = _english_pattern(keep_digits, bool(options.get("keep_punctuation", False)))
+    return {
+        "steps": [
+            "lowercase",
+            "replace U+2018 and U+2019 with '",
+            f"replace matches of {_BREAK.pattern} (case-insensitive) with a space",
+            *(
+                []
+                if keep_digits
+                else ["replace Unicode numbers that are not decimal digits (e.g. '½') with a space"]
+            ),
+            "tokens = all non-overlapping matches of pattern (Unicode-aware)",
+        ],
+        "pattern": regex.pattern,
+    }

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnlab.errors import DataError, RnnlabFileNotFoundError, ValueRangeError
+from rnnlab.errors import DataError, RnnlabFileNotFoundError, ValueRangeError, require_int
 from rnnlab.fileio import atomic_write_json
 
 __all__ = ["PAD", "SOS", "SPECIALS", "UNK", "Vocab"]
@@ -43,12 +43,6 @@ _HASH = "crc32"
 def _stable_bucket(token: str, buckets: int) -> int:
     """Bucket of ``token`` in ``range(buckets)``; identical in every process and machine."""
     return zlib.crc32(token.encode("utf-8")) % buckets
-
-
-def _check_int(name: str, value: Any, low: int, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueRangeError(f"{name}: expected an integer >= {low}, got {value!r}; {fix}.")
-    return value
 
 
 class Vocab:
@@ -82,7 +76,7 @@ class Vocab:
         counts: Mapping[str, int] | None = None,
         oov_buckets: int = 0,
     ) -> None:
-        self.oov_buckets = _check_int(
+        self.oov_buckets = require_int(
             "oov_buckets", oov_buckets, 0, "use 0 for none or a positive bucket count"
         )
         for i, token in enumerate(tokens):
@@ -121,8 +115,8 @@ class Vocab:
         strings are reserved.
         """
         if max_size is not None:
-            _check_int("max_size", max_size, 1, "use None to keep every token")
-        _check_int("min_count", min_count, 1, "use 1 to keep every token")
+            require_int("max_size", max_size, 1, "use None to keep every token")
+        require_int("min_count", min_count, 1, "use 1 to keep every token")
         counter: Counter[str] = Counter()
         for tokens in token_lists:
             if isinstance(tokens, str):

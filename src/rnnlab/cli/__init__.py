@@ -1,0 +1,43 @@
+"""The ``rnnlab`` command: parses, calls the library, prints. Nothing else lives here.
+
+One module per command group — :mod:`~rnnlab.cli.train`, :mod:`~rnnlab.cli.evaluate`,
+:mod:`~rnnlab.cli.predict`, :mod:`~rnnlab.cli.explain`, :mod:`~rnnlab.cli.export`,
+:mod:`~rnnlab.cli.serve`, :mod:`~rnnlab.cli.embed` — on :mod:`~rnnlab.cli.common` (consoles,
+the error wrapper) and :mod:`~rnnlab.cli.display` (tables). Every command exits non-zero with
+one clear sentence on bad input (no traceback); set ``RNNLAB_DEBUG=1`` to see the traceback
+of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from rnnlab.cli import evaluate, explain, export, predict, serve
+from rnnlab.cli.embed import embed_app
+from rnnlab.cli.train import train_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="rnnlab",
+    help="Recurrent sequence models (RNN, LSTM, GRU) for text: train, evaluate, predict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(train_app, name="train")
+app.command("evaluate", epilog=evaluate.EPILOG)(evaluate.evaluate)
+app.command("predict", epilog=predict.EPILOG)(predict.predict)
+app.command("export", epilog=export.EPILOG)(export.export_command)
+app.command("serve", epilog=serve.EPILOG)(serve.serve)
+app.command("explain", epilog=explain.EPILOG)(explain.explain)
+app.add_typer(embed_app, name="embed")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""How results look on the terminal: metrics tables, baselines, intervals, repeated runs.
+
+One printer per task for a run's metrics (:data:`METRICS_PRINTERS`, by task name); a task
+without one gets the flat table of :func:`print_flat_metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = [
+    "METRICS_PRINTERS",
+    "print_analysis",
+    "print_flat_metrics",
+    "print_metrics",
+    "print_repeats",
+    "tagging_headline",
+]
+
+
+def classification_table(metrics: dict[str, Any], title: str) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("accuracy", "macro_f1", "macro_precision", "macro_recall"):
+        if key in metrics:
+            table.add_row(key, f"{metrics[key]:.4f}")
+    for label in metrics.get("labels", []):
+        table.add_row(f"f1 {label}", f"{metrics[f'f1_{label}']:.4f}")
+    return table
+
+
+def with_interval(metrics: dict[str, Any], key: str) -> str:
+    low, high = metrics.get(f"{key}_ci_low"), metrics.get(f"{key}_ci_high")
+    value = metrics.get(key)
+    if value is None:
+        return "–"
+    if low is None or high is None:
+        return f"{value:.4f}"
+    return f"{value:.4f} [{low:.4f}, {high:.4f}]"
+
+
+def print_analysis(metrics: dict[str, Any], console: Console) -> None:
+    """The model beside its baselines (95 % bootstrap intervals), and McNemar's test."""
+    table = Table(title="model and baselines, same texts (95% bootstrap CI)", show_header=True)
+    for column in ("system", "accuracy", "macro-F1"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    table.add_row("model", with_interval(metrics, "accuracy"), with_interval(metrics, "macro_f1"))
+    for name, title in (("majority", "majority class"), ("tfidf", "TF-IDF 1-2-grams + LR")):
+        prefix = f"baseline_{name}_"
+        if f"{prefix}accuracy" in metrics:
+            sub = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
+            table.add_row(title, with_interval(sub, "accuracy"), with_interval(sub, "macro_f1"))
+    console.print(table)
+    if "mcnemar_p" in metrics:
+        console.print(
+            f"McNemar's test, model vs TF-IDF ({metrics['mcnemar_method']}): only the model "
+            f"right on {metrics['mcnemar_model_only']} texts, only the baseline on "
+            f"{metrics['mcnemar_baseline_only']}; p = {metrics['mcnemar_p']:.4g}"
+        )
+    if "baselines_skipped" in metrics:
+        console.print(f"baselines skipped: {metrics['baselines_skipped']}")
+
+
+def print_repeats(summary: Any, console: Console) -> None:
+    """Mean ± sd and the t-interval of the mean over seeds or folds."""
+    what = "seeds" if summary.kind == "seeds" else "folds"
+    table = Table(title=f"{len(summary.runs)} {what}: mean ± sd [95% CI of the mean]")
+    for column in ("metric", "mean ± sd", "95% CI", "runs"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key, s in summary.scores.items():
+        table.add_row(
+            key.replace("baseline_tfidf_", "TF-IDF "),
+            f"{s['mean']:.4f} ± {s['sd']:.4f}",
+            f"[{s['ci_low']:.4f}, {s['ci_high']:.4f}]",
+            " ".join(f"{v:.4f}" for v in s["values"]),
+        )
+    console.print(table)
+    console.print(f"summary: {summary.path}")
+
+
+def tagging_table(metrics: dict[str, Any], title: str) -> Table:
+    table = Table(title=title, show_header=True)
+    for column in ("", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="right" if column else "left")
+    if "f1" in metrics:
+        table.add_row(
+            "all entities",
+            *(f"{metrics[k]:.4f}" for k in ("precision", "recall", "f1")),
+            str(metrics["num_true"]),
+        )
+        kinds = sorted(k[len("support_") :] for k in metrics if k.startswith("support_"))
+        for kind in kinds:
+            table.add_row(
+                kind,
+                *(f"{metrics[f'{k}_{kind}']:.4f}" for k in ("precision", "recall", "f1")),
+                str(metrics[f"support_{kind}"]),
+            )
+    accuracy = f"{metrics['accuracy']:.4f}"
+    table.add_row("token accuracy", "", "", accuracy, str(metrics["num_tokens"]))
+    return table
+
+
+def tagging_headline(metrics: dict[str, Any]) -> str:
+    entity = f"entity F1 {with_interval(metrics, 'f1')}  " if "f1" in metrics else ""
+    return (
+        f"{entity}token accuracy {with_interval(metrics, 'accuracy')}  "
+        f"({metrics['num_sentences']} sentences, {metrics['num_tokens']} tokens; "
+        "95 % bootstrap intervals over sentences)"
+    )
+
+
+def print_classification(metrics: dict[str, Any], title: str, console: Console) -> None:
+    """A classifier's metrics, then the model beside its baselines."""
+    console.print(classification_table(metrics, title))
+    print_analysis(metrics, console)
+
+
+def print_tagging(metrics: dict[str, Any], title: str, console: Console) -> None:
+    """A tagger's entity and token scores, then the headline with intervals."""
+    console.print(tagging_table(metrics, title))
+    console.print(tagging_headline(metrics))
+
+
+def print_flat_metrics(metrics: dict[str, Any], title: str, console: Console) -> None:
+    """Every number in ``metrics``, one row each: for tasks without a printer of their own."""
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+Printer = Callable[[dict[str, Any], str, Console], None]
+METRICS_PRINTERS: dict[str, Printer] = {"classify": print_classification, "tag": print_tagging}
+
+
+def print_metrics(task: str, metrics: dict[str, Any], title: str, console: Console) -> None:
+    """``metrics`` of a ``task`` run, by its task's printer."""
+    METRICS_PRINTERS.get(task, print_flat_metrics)(metrics, title, console)

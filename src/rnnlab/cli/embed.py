@@ -1,0 +1,294 @@
+"""``rnnlab embed``: train, evaluate, inspect and convert word vectors from the command line.
+
+Thin like the rest of the CLI: parses, calls :mod:`rnnlab.embeddings`, prints. Progress (with
+words/s) goes to standard error, results to standard output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from rnnlab.cli.common import clean_errors, err_console, out_console
+
+embed_app = typer.Typer(
+    help="Word embeddings: train (skipgram, cbow, fasttext, glove), evaluate, inspect, convert.",
+    no_args_is_help=True,
+)
+
+
+class _Progress:
+    """Renders :class:`~rnnlab.embeddings.events.ProgressEvent` as a rich progress bar."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, event: Any) -> None:
+        name = (
+            event.stage if event.stage != "train" else f"train epoch {event.epoch}/{event.epochs}"
+        )
+        key = event.stage
+        info = f"{event.words:,} words  {event.words_per_s:,.0f} words/s"
+        if event.loss is not None:
+            info += f"  loss {event.loss:.4f}"
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(name, total=event.total_words or None, info=info)
+        self.bar.update(
+            self.tasks[key],
+            description=name,
+            completed=event.words,
+            total=event.total_words or None,
+            info=info,
+        )
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.stop()
+
+
+def _split(words: str | None) -> list[str]:
+    return [w.strip() for w in (words or "").split(",") if w.strip()]
+
+
+def _print_scores(scores: dict[str, Any]) -> None:
+    out = out_console
+    analogy = scores["analogy"]
+    answered = sum(n for _, n in analogy.sections.values())
+    out.print(
+        f"analogies: accuracy {analogy.accuracy:.4f} on {answered}"
+        f" of {analogy.questions} questions (searched the {analogy.restrict_vocab:,} most frequent "
+        f"words; {analogy.oov_ratio:.1%} of questions skipped for words outside them)"
+    )
+    table = Table(title="analogy accuracy per section")
+    table.add_column("section")
+    table.add_column("accuracy", justify="right")
+    table.add_column("answered", justify="right")
+    for name, (correct, n) in analogy.sections.items():
+        table.add_row(name, f"{correct / n:.4f}" if n else "-", str(n))
+    out.print(table)
+    for name, res in scores.items():
+        if name != "analogy":
+            out.print(
+                f"{name}: Spearman rho {res.spearman:.4f} on {res.pairs} pairs "
+                f"(OOV {res.oov_ratio:.1%})"
+            )
+
+
+@embed_app.command(
+    "train",
+    epilog=(
+        "Examples:\n\n"
+        "  rnnlab embed train --corpus imdb --method skipgram --out vecs/imdb-sg\n\n"
+        "  rnnlab embed train --corpus corpus.txt --method glove --vector-size 50 --out vecs/g\n\n"
+        "  rnnlab embed train --corpus imdb --seeds 3 --words good,bad,actor --out vecs/s"
+    ),
+)
+def train_cmd(
+    corpus: Annotated[str, typer.Option(help="Text file (one document per line) or dataset name.")],
+    out: Annotated[Path, typer.Option(help="Directory to write the vectors to.")],
+    method: Annotated[str, typer.Option(help="skipgram, cbow, fasttext or glove.")] = "skipgram",
+    tokenizer: Annotated[str, typer.Option(help="english, chinese, char or auto.")] = "auto",
+    vector_size: Annotated[int, typer.Option()] = 100,
+    window: Annotated[int, typer.Option()] = 5,
+    min_count: Annotated[int, typer.Option()] = 5,
+    max_vocab: Annotated[int | None, typer.Option(help="Keep the most frequent words.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Default 5 (15 for glove).")] = None,
+    learning_rate: Annotated[float | None, typer.Option()] = None,
+    negative: Annotated[int | None, typer.Option(help="Negative samples (not glove).")] = None,
+    sample: Annotated[float | None, typer.Option(help="Down-sampling (not glove).")] = None,
+    min_n: Annotated[int | None, typer.Option(help="fasttext: shortest n-gram.")] = None,
+    max_n: Annotated[int | None, typer.Option(help="fasttext: longest n-gram.")] = None,
+    bucket: Annotated[int | None, typer.Option(help="fasttext: n-gram hash buckets.")] = None,
+    x_max: Annotated[float | None, typer.Option(help="glove: weighting cut-off.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="glove: entries per update.")] = None,
+    workers: Annotated[int, typer.Option()] = 3,
+    seed: Annotated[int, typer.Option()] = 0,
+    seeds: Annotated[int, typer.Option(help="Train N times; report mean ± sd.")] = 1,
+    words: Annotated[str | None, typer.Option(help="With --seeds: words for stability.")] = None,
+    top_k: Annotated[int, typer.Option(help="Neighbours compared for stability.")] = 10,
+) -> None:
+    """Train word vectors and save them (rnnlab format) to --out."""
+    clean_errors(_train)(**locals())
+
+
+def _train(**kw: Any) -> None:
+    from rnnlab.embeddings import train, train_seeds
+    from rnnlab.embeddings.formats import write_vectors
+    from rnnlab.embeddings.stability import mean_sd
+
+    opts = {
+        k: kw[k]
+        for k in (
+            "tokenizer",
+            "vector_size",
+            "window",
+            "min_count",
+            "max_vocab",
+            "epochs",
+            "learning_rate",
+            "negative",
+            "sample",
+            "min_n",
+            "max_n",
+            "bucket",
+            "x_max",
+            "batch_size",
+            "workers",
+            "seed",
+        )
+    }
+    with _Progress() as progress:
+        if kw["seeds"] == 1:
+            result = train(kw["corpus"], kw["method"], out=kw["out"], progress=progress, **opts)
+        else:
+            report = train_seeds(
+                kw["corpus"],
+                kw["seeds"],
+                _split(kw["words"]),
+                kw["top_k"],
+                progress,
+                method=kw["method"],
+                **opts,
+            )
+            result = report.runs[0]
+            result.vectors.metadata["seeds"] = {
+                "seeds": report.seeds,
+                "scores": report.scores,
+                "stability": report.stability,
+                "top_k": kw["top_k"],
+            }
+            write_vectors(result.vectors, kw["out"])
+    stats = result.stats
+    out_console.print(
+        f"{kw['method']}: {len(result.vectors):,} words x {result.vectors.dim} dims from "
+        f"{stats['tokens']:,} tokens in {stats['train_seconds']:.1f} s "
+        f"({stats['words_per_s']:,} words/s)"
+    )
+    if kw["seeds"] > 1:
+        table = Table(title=f"{kw['seeds']} seeds")
+        table.add_column("score")
+        table.add_column("mean ± sd", justify="right")
+        for name, values in report.scores.items():
+            mean, sd = mean_sd(values)
+            table.add_row(name, f"{mean:.4f} ± {sd:.4f}")
+        for word, jac in report.stability.items():
+            shown = "not in vocabulary" if jac is None else f"{jac:.3f}"
+            table.add_row(f"top-{kw['top_k']} Jaccard '{word}'", shown)
+        out_console.print(table)
+    out_console.print(f"vectors: {kw['out']}")
+
+
+@embed_app.command(
+    "eval",
+    epilog="Examples:\n\n  rnnlab embed eval vecs/imdb-sg\n\n"
+    "  rnnlab embed eval glove-6b-50d --similarity my_pairs.tsv",
+)
+def eval_cmd(
+    vectors: Annotated[str, typer.Argument(help="Vectors directory, file or packaged name.")],
+    analogies: Annotated[Path | None, typer.Option(help="Analogy file (default: Google).")] = None,
+    similarity: Annotated[
+        list[Path] | None, typer.Option(help="Word-pair file(s) (default: WordSim353, SimLex).")
+    ] = None,
+    restrict_vocab: Annotated[
+        int, typer.Option(help="Analogies: most frequent words searched.")
+    ] = 30_000,
+    format: Annotated[str | None, typer.Option(help="Vectors format (default: detected).")] = None,
+) -> None:
+    """Analogy accuracy (3CosAdd, per section) and word-similarity Spearman rho."""
+
+    def run() -> None:
+        from rnnlab.embeddings import evaluate_all, load
+
+        vecs = load(vectors, format)
+        _print_scores(evaluate_all(vecs, analogies, similarity or None, restrict_vocab))
+
+    clean_errors(run)()
+
+
+@embed_app.command("neighbors", epilog="Example:\n\n  rnnlab embed neighbors vecs/imdb-sg good")
+def neighbors_cmd(
+    vectors: Annotated[str, typer.Argument(help="Vectors directory, file or packaged name.")],
+    word: Annotated[str, typer.Argument()],
+    topn: Annotated[int, typer.Option("--top", help="How many neighbours.")] = 10,
+) -> None:
+    """The nearest neighbours of WORD by cosine similarity."""
+
+    def run() -> None:
+        from rnnlab.embeddings import load
+        from rnnlab.errors import DataError
+
+        vecs = load(vectors)
+        if not vecs.has_vector(word):
+            raise DataError(f"word {word!r} is not in the vectors ({len(vecs):,} words).")
+        for other, score in vecs.most_similar(word, topn=topn):
+            out_console.print(f"{other}\t{score:.4f}", highlight=False)
+
+    clean_errors(run)()
+
+
+@embed_app.command(
+    "weat",
+    epilog="Example:\n\n  rnnlab embed weat glove-6b-50d --x rose,tulip --y ant,wasp "
+    "--a love,peace --b hate,war",
+)
+def weat_cmd(
+    vectors: Annotated[str, typer.Argument(help="Vectors directory, file or packaged name.")],
+    x: Annotated[str, typer.Option("--x", help="Target words X, comma separated.")],
+    y: Annotated[str, typer.Option("--y", help="Target words Y.")],
+    a: Annotated[str, typer.Option("--a", help="Attribute words A.")],
+    b: Annotated[str, typer.Option("--b", help="Attribute words B.")],
+    permutations: Annotated[int, typer.Option()] = 100_000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """WEAT effect size d and one-sided permutation p-value (Caliskan et al., 2017)."""
+
+    def run() -> None:
+        from rnnlab.embeddings import load, weat
+
+        res = weat(load(vectors), _split(x), _split(y), _split(a), _split(b), permutations, seed)
+        kind = "exact" if res.exact else "sampled"
+        out_console.print(
+            f"WEAT effect size d = {res.effect_size:.4f}, p = {res.p_value:.4g} "
+            f"({res.permutations:,} {kind} partitions)"
+        )
+        if res.missing:
+            out_console.print(f"words without vectors (dropped): {', '.join(res.missing)}")
+
+    clean_errors(run)()
+
+
+@embed_app.command(
+    "convert",
+    epilog="Example:\n\n  rnnlab embed convert vecs/imdb-sg --to word2vec-binary --out imdb.bin",
+)
+def convert_cmd(
+    vectors: Annotated[str, typer.Argument(help="Vectors directory, file or packaged name.")],
+    to: Annotated[str, typer.Option(help="rnnlab, word2vec, word2vec-binary or glove.")],
+    out: Annotated[Path, typer.Option(help="File (or directory for rnnlab) to write.")],
+) -> None:
+    """Export vectors to another format."""
+
+    def run() -> None:
+        from rnnlab.embeddings import load, save
+
+        vecs = load(vectors)
+        save(vecs, out, to)
+        out_console.print(f"wrote {len(vecs):,} vectors to {out} ({to})")
+
+    clean_errors(run)()

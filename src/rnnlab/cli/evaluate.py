@@ -1,0 +1,86 @@
+"""``rnnlab evaluate``: score a run on labelled data, with its task's evaluation.
+
+The run's own test data refreshes ``RUN/metrics.json``; other data (``--data``) is written to
+``RUN/evaluations/<name>/`` and never replaces the run's own record. Every data-reading flag
+of ``rnnlab train <task>`` is accepted for that task's runs; one of another task is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnlab.cli.common import clean_errors, given_options, out_console
+from rnnlab.cli.display import print_metrics
+
+__all__ = ["EPILOG", "evaluate"]
+
+EPILOG = (
+    "Examples:\n\n  rnnlab evaluate runs/imdb\n\n"
+    "  rnnlab evaluate runs/x --data test.csv --text-col review\n\n"
+    "  rnnlab evaluate runs/ner --data test.conllu --format conllu --name ud-test"
+)
+
+
+@clean_errors
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Labelled table, tagged file or dataset name (default: the run's test data)."
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Name of this evaluation under RUN/evaluations/ (default: from --data)."),
+    ] = None,
+    text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            help="Tables: csv, tsv, jsonl or parquet; tagged files: conll, wordtag or conllu "
+            "(default: from the suffix)."
+        ),
+    ] = None,
+    skip_empty: Annotated[
+        bool | None, typer.Option("--skip-empty", help="Drop rows with empty text.")
+    ] = None,
+    token_col: Annotated[int | None, typer.Option(help="CoNLL column of the tokens.")] = None,
+    tag_col: Annotated[int | None, typer.Option(help="CoNLL column of the tags.")] = None,
+    conllu_tags: Annotated[str | None, typer.Option(help="upos or xpos.")] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(help="Scheme of the file's tags: auto (detected), bio, bioes or plain."),
+    ] = None,
+) -> None:
+    """Evaluate a trained model on labelled data; writes RUN/metrics.json for its own test
+    data, RUN/evaluations/NAME/metrics.json for other data."""
+    from rnnlab.tasks.base import refuse_options, task_of_run
+
+    task = task_of_run(run)
+    options = given_options(
+        text_col=text_col,
+        label_col=label_col,
+        format=format,
+        skip_empty=skip_empty,
+        token_col=token_col,
+        tag_col=tag_col,
+        conllu_tags=conllu_tags,
+        scheme=scheme,
+    )
+    refuse_options(task, list(options), task.read_options, "evaluate")
+    result = task.evaluate(run, data, name=name, options=options)
+    metrics = result.metrics
+    print_metrics(task.name, metrics, f"metrics on {metrics['data']}", out_console)
+    if result.directory is None:
+        return
+    out_console.print(f"wrote {result.directory / 'metrics.json'}")
+    analysis = f"{result.directory / 'analysis'}/*.csv"
+    if result.report is not None:
+        out_console.print(f"wrote {result.report} and {analysis}")
+    elif (result.directory / "analysis").is_dir():
+        out_console.print(f"wrote {analysis}")

@@ -1,0 +1,282 @@
+"""``rnnlab predict``: label new inputs with a run's model, in input order.
+
+Each task reads and writes its own kind of input (:data:`WRITERS`, by task name): a
+classifier streams tables of any size in resumable chunks (:mod:`rnnlab.deploy.batch_predict`),
+a tagger reads one tokenised sentence per line (or a CoNLL / CoNLL-U file with ``--format``)
+and writes token TAB tag lines or entity spans. A task without a writer of its own gets one
+input per line and one ``input TAB prediction`` line back. The data-reading flags of
+``rnnlab train <task>`` that apply to unlabelled input are accepted for its runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rnnlab.cli.common import clean_errors, err_console, given_options, refuse_flags
+from rnnlab.errors import RnnlabFileNotFoundError
+
+__all__ = ["EPILOG", "WRITERS", "predict"]
+
+EPILOG = (
+    "Examples:\n\n  rnnlab predict runs/imdb --data reviews.csv --out labelled.csv\n\n"
+    "  rnnlab predict runs/imdb --data big.parquet --out labelled.parquet --resume\n\n"
+    "  echo 'A triumph.' | rnnlab predict runs/imdb\n\n"
+    "  rnnlab predict runs/ner --data test.conllu --format conllu --out entities.jsonl"
+)
+
+
+class Request:
+    """What ``rnnlab predict`` was asked: the run, its task, input, output and settings."""
+
+    def __init__(self, run: Path, task: Any, data: str | None, out: Path | None, **settings: Any):
+        self.run, self.task, self.data, self.out = run, task, data, out
+        self.settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.settings[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _lines(data: str | None, what: str) -> list[str]:
+    """Non-blank lines of ``data`` (or standard input), without their line ends."""
+    if data is None:
+        lines: Iterable[str] = sys.stdin
+    else:
+        path = Path(data)
+        if not path.is_file():
+            raise RnnlabFileNotFoundError(f"{path} does not exist; pass a text file with {what}.")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.rstrip("\n") for line in lines if line.strip()]
+
+
+def _write(out: Path | None, text: str, what: str) -> None:
+    from rnnlab.fileio import atomic_open
+
+    if out is None:
+        sys.stdout.write(text)
+        return
+    with atomic_open(out, "w") as handle:
+        handle.write(text)
+    err_console.print(f"wrote {what} to {out}")
+
+
+def predict_table(request: Request) -> None:
+    """A classifier: a table streamed in chunks (``--out``: committed, resumable), or the
+    lines of standard input; text, label and one probability column per label."""
+    import rnnlab
+    from rnnlab.cli.progress import BatchProgressDisplay
+    from rnnlab.deploy import batch_predict as bp
+
+    data, out, options = request.data, request.out, request.options
+    table_flags = {
+        "--text-col": "text_col" in options,
+        "--format": "format" in options,
+        "--chunk-rows": request.chunk_rows is not None,
+        "--resume": request.resume,
+        "--skip-empty": bool(options.get("skip_empty")),
+    }
+    if data is None:
+        refuse_flags(
+            table_flags,
+            "without --data, where every non-blank line of stdin is one text",
+            ", or pass a table with --data",
+        )
+    elif out is None:
+        refuse_flags(
+            {"--resume": request.resume},
+            "without --out, as CSV on stdout cannot be resumed",
+            ", or write to a file with --out",
+        )
+    predictor = rnnlab.load(request.run, engine=request.engine)
+    if data is None:
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        count = bp.predict_texts(predictor, texts, out or sys.stdout, request.batch_size)
+        if out is not None:
+            err_console.print(f"wrote {count} predictions to {out}")
+        return
+    settings = {
+        "text_col": options.get("text_col") or bp.default_text_col(request.run),
+        "format": options.get("format"),
+        "chunk_rows": bp.CHUNK_ROWS if request.chunk_rows is None else request.chunk_rows,
+        "batch_size": request.batch_size,
+        "skip_empty": bool(options.get("skip_empty")),
+    }
+    if out is None:
+        bp.stream_csv(predictor, data, sys.stdout, **settings)
+        return
+    display = BatchProgressDisplay(err_console)
+    try:
+        summary = bp.predict_file(
+            predictor, data, out, resume=request.resume, on_progress=display.update, **settings
+        )
+    except KeyboardInterrupt:
+        display.stop()
+        err_console.print(
+            f"interrupted; the finished chunks are kept in {bp.parts_dir(out)}: run the same "
+            "command with --resume to continue",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        display.stop()
+    dropped = f", {summary.dropped_empty} empty rows dropped" if summary.dropped_empty else ""
+    err_console.print(
+        f"wrote {summary.rows} predictions to {out} ({summary.rows_per_s:,.0f} rows/s{dropped})",
+        soft_wrap=True,
+    )
+
+
+def _sentences(request: Request) -> list[list[str]]:
+    """Tokenised sentences: one per non-blank line, or the tokens of a tagged file read
+    like training data when ``--format`` is given (its tags are not used)."""
+    options = request.options
+    if "format" not in options:
+        refuse_flags(
+            {f"--{k.replace('_', '-')}": k in options for k in ("token_col", "tag_col")}
+            | {"--conllu-tags": "conllu_tags" in options},
+            "without --format, where every non-blank line is one tokenised sentence",
+            ", or read a tagged file with --format conll or conllu",
+        )
+        return [line.split() for line in _lines(request.data, "one tokenised sentence per line")]
+    if request.data is None:
+        refuse_flags({"--format": True}, "without --data", ", or pass the file with --data")
+    from rnnlab.runs import read_run_config
+    from rnnlab.tasks.base import with_read_options
+    from rnnlab.tasks.tag.data import read_tagged_file
+
+    reading = {k: v for k, v in options.items() if k != "scheme"}
+    config = with_read_options(read_run_config(request.run, request.task.config_type), reading)
+    return read_tagged_file(request.data, config.data).tokens
+
+
+def predict_tags(request: Request) -> None:
+    """A tagger: token TAB tag lines (a blank line after each sentence), or entity spans as
+    JSON lines when ``--out`` ends in ``.jsonl``; tags in ``--scheme`` (default: the
+    training data's)."""
+    import rnnlab
+
+    refuse_flags(
+        {
+            "--chunk-rows": request.chunk_rows is not None,
+            "--resume": request.resume,
+            "--skip-empty": bool(request.options.get("skip_empty")),
+        },
+        "for a tagging run, which reads its sentences whole and skips blank lines",
+    )
+    predictor = rnnlab.load(request.run, engine=request.engine)
+    sentences = _sentences(request)
+    scheme = request.options.get("scheme")
+    out = request.out
+    if out is not None and out.suffix.lower() == ".jsonl":
+        rows = predictor.predict_entities(sentences, batch_size=request.batch_size)
+        text = "".join(
+            json.dumps({"tokens": tokens, "entities": found}, ensure_ascii=False) + "\n"
+            for tokens, found in zip(sentences, rows, strict=True)
+        )
+        _write(out, text, f"entities of {len(sentences)} sentences")
+        return
+    tags = predictor.predict(sentences, batch_size=request.batch_size, scheme=scheme)
+    text = "".join(
+        "".join(f"{token}\t{tag}\n" for token, tag in zip(toks, tgs, strict=True)) + "\n"
+        for toks, tgs in zip(sentences, tags, strict=True)
+    )
+    _write(out, text, f"tags of {len(sentences)} sentences")
+
+
+def predict_lines(request: Request) -> None:
+    """Any other task: one input per non-blank line, ``input TAB prediction`` per line."""
+    import rnnlab
+
+    predictor = rnnlab.load(request.run, engine=request.engine)
+    inputs = _lines(request.data, "one input per line")
+    outputs = predictor.predict(inputs, batch_size=request.batch_size)
+    text = "".join(f"{x}\t{y}\n" for x, y in zip(inputs, outputs, strict=True))
+    _write(request.out, text, f"{len(inputs)} predictions")
+
+
+WRITERS: dict[str, Callable[[Request], None]] = {"classify": predict_table, "tag": predict_tags}
+
+
+@clean_errors
+def predict(
+    run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
+    data: Annotated[
+        str | None,
+        typer.Option(help="Table (CSV/TSV/JSONL/Parquet) or text file; default: lines on stdin."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="CSV, JSONL or Parquet to write (default: CSV on stdout).")
+    ] = None,
+    text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            help="Tables: csv, tsv, jsonl or parquet (default: from the suffix); tagging runs: "
+            "conll, wordtag or conllu to read the tokens of a tagged file."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option()] = 64,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            help="Rows read, predicted and committed at a time (bounds memory); default 5000."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted --out job, same settings.")
+    ] = False,
+    skip_empty: Annotated[
+        bool | None, typer.Option("--skip-empty", help="Drop empty texts.")
+    ] = None,
+    token_col: Annotated[int | None, typer.Option(help="CoNLL column of the tokens.")] = None,
+    tag_col: Annotated[int | None, typer.Option(help="CoNLL column of the tags.")] = None,
+    conllu_tags: Annotated[str | None, typer.Option(help="upos or xpos.")] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(help="Tagging runs: write tags as auto (the training data's), bio or bioes."),
+    ] = None,
+    label_col: Annotated[
+        str | None, typer.Option(help="Refused: predict reads no labels (evaluate does).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="torch or onnx (onnxruntime).")] = "torch",
+) -> None:
+    """Label texts: the text, the label and one probability column per label, in input order.
+
+    Tables of any size stream in chunks; with --out each chunk is committed as it is done,
+    so an interrupted job continues with --resume. A tagging run reads one tokenised
+    sentence per line and writes token TAB tag lines (entity spans for a .jsonl --out).
+    """
+    from rnnlab.tasks.base import refuse_options, task_of_run
+
+    task = task_of_run(run)
+    options = given_options(
+        text_col=text_col,
+        label_col=label_col,
+        format=format,
+        skip_empty=skip_empty or None,
+        token_col=token_col,
+        tag_col=tag_col,
+        conllu_tags=conllu_tags,
+        scheme=scheme,
+    )
+    refuse_options(task, list(options), task.predict_options, "predict")
+    request = Request(
+        run,
+        task,
+        data,
+        out,
+        options=options,
+        batch_size=batch_size,
+        chunk_rows=chunk_rows,
+        resume=resume,
+        engine=engine,
+    )
+    WRITERS.get(task.name, predict_lines)(request)

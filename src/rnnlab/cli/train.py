@@ -1,0 +1,320 @@
+"""``rnnlab train classify`` and ``rnnlab train tag``: parse the flags, train, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rnnlab.cli.common import clean_errors, err_console, out_console, overrides
+from rnnlab.cli.common import run_config as run_config_from
+from rnnlab.cli.display import print_metrics, print_repeats, tagging_headline, tagging_table
+from rnnlab.errors import ConfigError
+
+__all__ = ["train_app"]
+
+train_app = typer.Typer(help="Train a model; writes a run directory.", no_args_is_help=True)
+
+
+@train_app.command(
+    "classify",
+    epilog=(
+        "Examples:\n\n"
+        "  rnnlab train classify --data imdb --out runs/imdb\n\n"
+        "  rnnlab train classify --data reviews.csv --text-col review --label-col stars "
+        "--valid dev.csv --test test.csv --cell lstm --epochs 5 --out runs/reviews\n\n"
+        "  rnnlab train classify --config runs/imdb/config.toml --out runs/imdb --resume"
+    ),
+)
+@clean_errors
+def train_classify(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/classify"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Training table (CSV/TSV/JSONL/Parquet) or dataset name (imdb, rotten_tomatoes, "
+            "chinese_reviews)."
+        ),
+    ] = None,
+    valid: Annotated[
+        str | None, typer.Option(help="Validation table (default: 10% of --data).")
+    ] = None,
+    test: Annotated[str | None, typer.Option(help="Test table, evaluated after training.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config; flags override it.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
+    format: Annotated[
+        str | None, typer.Option(help="csv, tsv, jsonl or parquet (default: from the suffix).")
+    ] = None,
+    skip_empty: Annotated[
+        bool | None, typer.Option("--skip-empty", help="Drop rows with empty text.")
+    ] = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(help="english, chinese, char or auto (chinese when most letters are CJK)."),
+    ] = None,
+    max_len: Annotated[
+        int | None, typer.Option(help="Keep at most this many tokens per text.")
+    ] = None,
+    max_vocab: Annotated[
+        int | None, typer.Option(help="Vocabulary size (most frequent tokens).")
+    ] = None,
+    cell: Annotated[str | None, typer.Option(help="gru, lstm or rnn.")] = None,
+    hidden_size: Annotated[int | None, typer.Option()] = None,
+    embedding_dim: Annotated[int | None, typer.Option()] = None,
+    num_layers: Annotated[int | None, typer.Option()] = None,
+    bidirectional: Annotated[bool | None, typer.Option("--bidirectional/--unidirectional")] = None,
+    pooling: Annotated[str | None, typer.Option(help="last, mean or max.")] = None,
+    dropout: Annotated[float | None, typer.Option(help="Dropout between recurrent layers.")] = None,
+    recurrent_dropout: Annotated[
+        float | None, typer.Option(help="Variational dropout on h_{t-1} (runs the step path).")
+    ] = None,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="Pretrained vectors for the embedding layer: a word2vec/GloVe/rnnlab file "
+            "or a packaged name (glove-6b-50d); set --embedding-dim to their size."
+        ),
+    ] = None,
+    freeze: Annotated[
+        bool | None,
+        typer.Option("--freeze/--fine-tune", help="Keep pretrained embeddings fixed."),
+    ] = None,
+    weight_dropout: Annotated[
+        float | None, typer.Option(help="DropConnect on the recurrent weights W_hh.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Early-stopping patience in epochs (0 = off).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
+    ] = False,
+    seeds: Annotated[
+        int | None,
+        typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
+    ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(help="K-fold cross-validation into OUT/fold-*; report mean ± sd."),
+    ] = None,
+) -> None:
+    """Train a text classifier (embedding → RNN/LSTM/GRU → pooling → softmax)."""
+    from rnnlab.tasks.classify import ClassifyRunConfig, train_classifier
+    from rnnlab.train.progress import RichProgress
+
+    flags = overrides(
+        data__data=data,
+        data__valid=valid,
+        data__test=test,
+        data__text_col=text_col,
+        data__label_col=label_col,
+        data__format=format,
+        data__skip_empty=skip_empty,
+        data__tokenizer=tokenizer,
+        data__max_len=max_len,
+        data__max_vocab=max_vocab,
+        model__cell=cell,
+        model__hidden_size=hidden_size,
+        model__embedding_dim=embedding_dim,
+        model__num_layers=num_layers,
+        model__bidirectional=bidirectional,
+        model__pooling=pooling,
+        model__dropout=dropout,
+        model__recurrent_dropout=recurrent_dropout,
+        model__weight_dropout=weight_dropout,
+        model__embeddings=embeddings,
+        model__freeze_embeddings=freeze,
+        train__epochs=epochs,
+        train__batch_size=batch_size,
+        train__lr=lr,
+        train__patience=patience,
+        train__seed=seed,
+        train__device=device,
+    )
+    run_config = run_config_from(ClassifyRunConfig, config, out, resume, flags)
+    if seeds is not None or folds is not None:
+        return train_repeats(run_config, out, seeds, folds, resume)
+    summary = train_classifier(
+        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
+    )
+    pad = summary.padding
+    if pad:
+        err_console.print(
+            f"length bucketing: {pad['bucketed']:.1%} padding per batch instead of "
+            f"{pad['random']:.1%} with random batches"
+        )
+    coverage = summary.metrics.get("embedding_coverage")
+    if coverage is not None:
+        err_console.print(
+            f"embeddings: {coverage:.1%} of the vocabulary initialised from "
+            f"{run_config.model.embeddings}"
+            + (" (frozen)" if run_config.model.freeze_embeddings else "")
+        )
+    print_metrics("classify", summary.metrics, f"{summary.evaluated_on} metrics", out_console)
+    out_console.print(
+        f"{summary.evaluated_on} accuracy {summary.metrics['accuracy']:.4f}  "
+        f"macro-F1 {summary.metrics['macro_f1']:.4f}  "
+        f"({summary.metrics['num_examples']} texts, trained in {summary.seconds:.0f} s, "
+        f"best epoch {summary.best_epoch})"
+    )
+    out_console.print(
+        f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
+    )
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")
+
+
+@train_app.command(
+    "tag",
+    epilog=(
+        "Examples:\n\n"
+        "  rnnlab train tag --data peoples_daily_pos --out runs/pos\n\n"
+        "  rnnlab train tag --data wnut16 --decoder softmax --char-encoder none --out runs/w\n\n"
+        "  rnnlab train tag --data train.conll --valid dev.conll --test test.conll "
+        "--tag-col 3 --out runs/ner\n\n"
+        "  rnnlab train tag --data pd.txt --format wordtag --out runs/pd\n\n"
+        "  rnnlab train tag --data en_ewt-ud-train.conllu --conllu-tags xpos --out runs/ud"
+    ),
+)
+@clean_errors
+def train_tag(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/tag"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Tagged training file or dataset name (wnut16, peoples_daily_pos, "
+            "peoples_daily_ner)."
+        ),
+    ] = None,
+    valid: Annotated[
+        str | None, typer.Option(help="Validation file (default: 10% of --data).")
+    ] = None,
+    test: Annotated[str | None, typer.Option(help="Test file, evaluated after training.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config; flags override it.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(help="conll, wordtag or conllu (default: conllu for *.conllu, else conll)."),
+    ] = None,
+    token_col: Annotated[
+        int | None, typer.Option(help="CoNLL column of the tokens (default 0).")
+    ] = None,
+    tag_col: Annotated[
+        int | None, typer.Option(help="CoNLL column of the tags (default -1, the last).")
+    ] = None,
+    conllu_tags: Annotated[str | None, typer.Option(help="upos or xpos.")] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(help="Tags to learn: auto (the data's), bio, bioes or plain."),
+    ] = None,
+    cell: Annotated[str | None, typer.Option(help="gru, lstm or rnn.")] = None,
+    hidden_size: Annotated[int | None, typer.Option()] = None,
+    embedding_dim: Annotated[int | None, typer.Option()] = None,
+    num_layers: Annotated[int | None, typer.Option()] = None,
+    bidirectional: Annotated[bool | None, typer.Option("--bidirectional/--unidirectional")] = None,
+    decoder: Annotated[
+        str | None, typer.Option(help="crf (Viterbi over tag transitions) or softmax.")
+    ] = None,
+    char_encoder: Annotated[
+        str | None, typer.Option(help="Character features of each word: cnn, gru or none.")
+    ] = None,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="Pretrained word vectors (a file or a packaged name); set "
+            "--embedding-dim to their size."
+        ),
+    ] = None,
+    freeze: Annotated[
+        bool | None,
+        typer.Option("--freeze/--fine-tune", help="Keep pretrained embeddings fixed."),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Early-stopping patience in epochs (0 = off).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
+    ] = False,
+) -> None:
+    """Train a sequence tagger (NER, POS): words + characters → BiGRU/BiLSTM → CRF or softmax."""
+    from rnnlab.tasks.tag import TagRunConfig, train_tagger
+    from rnnlab.train.progress import RichProgress
+
+    flags = overrides(
+        data__data=data,
+        data__valid=valid,
+        data__test=test,
+        data__format=format,
+        data__token_col=token_col,
+        data__tag_col=tag_col,
+        data__conllu_tags=conllu_tags,
+        data__scheme=scheme,
+        model__cell=cell,
+        model__hidden_size=hidden_size,
+        model__embedding_dim=embedding_dim,
+        model__num_layers=num_layers,
+        model__bidirectional=bidirectional,
+        model__decoder=decoder,
+        model__char_encoder=char_encoder,
+        model__embeddings=embeddings,
+        model__freeze_embeddings=freeze,
+        train__epochs=epochs,
+        train__batch_size=batch_size,
+        train__lr=lr,
+        train__patience=patience,
+        train__seed=seed,
+        train__device=device,
+    )
+    run_config = run_config_from(TagRunConfig, config, out, resume, flags)
+    summary = train_tagger(
+        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
+    )
+    coverage = summary.metrics.get("embedding_coverage")
+    if coverage is not None:
+        err_console.print(f"embeddings: {coverage:.1%} of the vocabulary initialised")
+    out_console.print(tagging_table(summary.metrics, f"{summary.evaluated_on} metrics"))
+    out_console.print(
+        f"{summary.evaluated_on} {tagging_headline(summary.metrics)}, trained in "
+        f"{summary.seconds:.0f} s, best epoch {summary.best_epoch}"
+    )
+    out_console.print(
+        f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
+    )
+
+
+def train_repeats(
+    config: Any,
+    out: Path,
+    seeds: int | None,
+    folds: int | None,
+    resume: bool,
+) -> None:
+    """``train classify --seeds N`` or ``--folds K``: train the runs, print their summary."""
+    from rnnlab.tasks.repeats import cross_validate, train_seeds
+    from rnnlab.train.progress import RichProgress
+
+    if seeds is not None and folds is not None:
+        raise ConfigError(
+            "--seeds and --folds cannot be combined; run the folds with one seed, or the "
+            "seeds on one split."
+        )
+    options = {"resume": resume, "callbacks": (RichProgress(console=err_console),)}
+
+    def announce(name: str) -> None:
+        err_console.print(f"training {out / name}")
+
+    if seeds is not None:
+        summary = train_seeds(config, out, seeds, on_run=announce, **options)
+    else:
+        summary = cross_validate(config, out, folds, on_run=announce, **options)
+    print_repeats(summary, out_console)

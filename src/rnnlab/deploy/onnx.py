@@ -1,0 +1,268 @@
+"""ONNX export: token ids and lengths in, probabilities out, for any batch size and length.
+
+The exported graph of a classifier::
+
+    ids      int64  (batch, time)   token ids, each row padded with the vocabulary's pad id
+    lengths  int64  (batch,)        valid tokens per row, 1 ≤ length ≤ time
+        │
+        ▼  embedding → recurrent layers → head   (the trained weights)
+    probabilities  float32  (batch, K)          one distribution per text
+
+A tagger's graph (:mod:`rnnlab.tasks.tag.export`) adds the character inputs and returns the
+emission scores (batch, time, K) and the decoded tags (batch, time);
+:func:`rnnlab.nn.crf.viterbi_decode` is the same decoding, for consumers that decode the
+emissions themselves.
+
+PyTorch cannot export packed sequences with dynamic shapes (pytorch#26462): the traced
+``pack_padded_sequence`` bakes the example's lengths into the graph. While a graph is traced,
+``rnnlab.nn``'s layers run :func:`rnnlab.nn.fused.padded_per_layer` instead — each layer and
+direction over the padded batch, the backward direction reversed within each row's own
+length, final states gathered at each row's last valid step — so the graph is exact for
+lengths it never saw. :func:`export_onnx` checks that on a padded batch of other lengths and
+sizes than the tracing example before it writes anything.
+
+Everything a consumer needs to turn text into ``ids`` travels with the graph: the JSON
+document of :func:`export_metadata` (task, labels, tokenizer and its pattern, vocabulary,
+maximum length, truncation side, the graph's inputs and outputs) is stored in the ONNX
+file's ``metadata_props`` under the key ``rnnlab`` and written beside it as a sidecar
+``model.json``, readable without an ONNX library.
+
+Each task's registry entry (:mod:`rnnlab.tasks.base`) says how its model becomes a graph
+(``export_graph``, building a :class:`~rnnlab.tasks.graph.ExportGraph`) and what its
+metadata holds (``export_metadata``).
+
+Example::
+
+    >>> from rnnlab.deploy.onnx import export_onnx
+    >>> result = export_onnx("runs/imdb", "imdb.onnx")
+    >>> result.max_abs_diff < 1e-4
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rnnlab import __version__
+from rnnlab.errors import ConfigError, DataError, MissingDependencyError
+from rnnlab.fileio import atomic_write_bytes, atomic_write_json
+from rnnlab.tasks.base import get_task, load_predictor, task_names
+from rnnlab.tasks.graph import ExportGraph
+
+__all__ = [
+    "ExportResult",
+    "check_onnx",
+    "export_metadata",
+    "export_onnx",
+    "graph_for",
+    "onnx_model_bytes",
+    "read_onnx_metadata",
+]
+
+METADATA_KEY = "rnnlab"
+METADATA_FORMAT = "rnnlab-onnx"
+OPSET = 17
+TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where the export went and how closely onnxruntime matched PyTorch on unseen shapes
+    (largest difference over the ``outputs`` compared)."""
+
+    path: Path
+    sidecar: Path | None
+    max_abs_diff: float
+    checked_shape: tuple[int, int]
+    outputs: tuple[str, ...] = ("probabilities",)
+
+
+def graph_for(model: nn.Module, task: str) -> ExportGraph:
+    """The exportable graph of a ``task`` model, from the task's registry entry (a clear
+    error for a task with none)."""
+    builder = get_task(task).export_graph
+    if builder is None:
+        exportable = [name for name in task_names() if get_task(name).export_graph]
+        raise ConfigError(
+            f"ONNX export: a '{task}' model has no exportable graph; export works for "
+            f"{', '.join(exportable)} runs."
+        )
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        model = copy.deepcopy(model).cpu()  # leave the caller's model on its device
+    graph = builder(model.eval())
+    graph.module.eval()  # the exporter restores the wrapper's mode onto the model after tracing
+    return graph
+
+
+def _require_onnx() -> None:
+    for name in ("onnx", "onnxruntime"):
+        try:
+            __import__(name)
+        except ImportError:
+            raise MissingDependencyError(
+                f"ONNX export needs the '{name}' package; install it with "
+                "pip install 'rnnlab[onnx]'."
+            ) from None
+
+
+@contextlib.contextmanager
+def _quiet_tracing() -> Iterator[None]:
+    """Silence the tracer's warnings: the graph is checked numerically instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def onnx_model_bytes(model: nn.Module, task: str, *, opset: int = OPSET) -> bytes:
+    """The serialised ONNX graph of ``model`` (no metadata), batch and time axes dynamic."""
+    _require_onnx()
+    return _graph_bytes(graph_for(model, task), opset)
+
+
+def _graph_bytes(graph: ExportGraph, opset: int) -> bytes:
+    """``graph`` traced on its example batch and serialised, batch and time axes dynamic."""
+    axes = {**graph.inputs, **graph.outputs}
+    buffer = io.BytesIO()
+    with _quiet_tracing(), torch.no_grad():
+        torch.onnx.export(
+            graph.module,
+            graph.example(2, 5, 0),
+            buffer,
+            input_names=list(graph.inputs),
+            output_names=list(graph.outputs),
+            dynamic_axes={
+                name: {i: axis for i, axis in enumerate(names) if axis is not None}
+                for name, names in axes.items()
+            },
+            opset_version=opset,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def export_metadata(predictor: Any) -> dict[str, Any]:
+    """What a consumer in any language needs to tokenise, encode and read the outputs."""
+    metadata = get_task(predictor.task).export_metadata
+    assert metadata is not None  # graph_for refused tasks without an export first
+    return {
+        "format": METADATA_FORMAT,
+        "format_version": 1,
+        "rnnlab_version": __version__,
+        "task": predictor.task,
+        **metadata(predictor),
+    }
+
+
+def _load_predictor(source: Any, device: str = "cpu") -> Any:
+    if isinstance(source, (str, os.PathLike)):
+        return load_predictor(source, device=device)
+    return source
+
+
+def _with_metadata(model_bytes: bytes, metadata: dict[str, Any]) -> bytes:
+    import onnx
+
+    proto = onnx.load_from_string(model_bytes)
+    entry = proto.metadata_props.add()
+    entry.key = METADATA_KEY
+    entry.value = json.dumps(metadata, ensure_ascii=False)
+    proto.producer_name = "rnnlab"
+    proto.producer_version = __version__
+    return proto.SerializeToString()
+
+
+def check_onnx(model_bytes: bytes, graph: ExportGraph, *, batch: int = 7, steps: int = 13) -> float:
+    """Largest |onnxruntime − PyTorch| over all outputs (an integer output such as decoded
+    tags counts its largest id difference) on a padded batch whose shape and lengths differ
+    from the tracing example's."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    inputs = graph.example(batch, steps, 1)
+    got = session.run(None, {n: x.numpy() for n, x in zip(graph.inputs, inputs, strict=True)})
+    with torch.no_grad():
+        expected = graph.module(*inputs)
+    if isinstance(expected, Tensor):
+        expected = (expected,)
+    return max(
+        float(np.abs(g.astype(np.float64) - e.numpy().astype(np.float64)).max())
+        for g, e in zip(got, expected, strict=True)
+    )
+
+
+def export_onnx(
+    source: Any,
+    path: str | os.PathLike[str],
+    *,
+    opset: int = OPSET,
+    sidecar: bool = True,
+    tolerance: float = TOLERANCE,
+) -> ExportResult:
+    """Export a run (directory, model file or predictor) to an ONNX file, checked and atomic.
+
+    Args:
+        source: a run directory, a model file, or a loaded predictor.
+        path: the ``.onnx`` file to write; the sidecar goes to ``path`` with suffix ``.json``.
+        opset: ONNX opset version.
+        sidecar: also write the metadata as a JSON file beside the graph.
+        tolerance: the largest probability difference onnxruntime may show against PyTorch
+            on a check batch of unseen lengths; a larger one is an error and nothing is
+            written.
+
+    Returns:
+        :class:`ExportResult` with the paths and the measured difference.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".onnx":
+        raise ConfigError(
+            f"--onnx {path}: the file name should end in .onnx (got "
+            f"{path.suffix or 'no suffix'!r}); for example --onnx model.onnx."
+        )
+    _require_onnx()
+    predictor = _load_predictor(source)
+    graph = graph_for(predictor.model, predictor.task)
+    model_bytes = _graph_bytes(graph, opset)
+    batch, steps = 7, 13
+    diff = check_onnx(model_bytes, graph, batch=batch, steps=steps)
+    if not diff <= tolerance:
+        raise DataError(
+            f"ONNX export of {source}: onnxruntime differs from PyTorch by {diff:.2e} on a "
+            f"padded check batch ({', '.join(graph.outputs)}; tolerance {tolerance:.0e}); "
+            "nothing was written. Report this with the model's config.toml."
+        )
+    metadata = export_metadata(predictor)
+    side = path.with_suffix(".json") if sidecar else None
+    atomic_write_bytes(path, _with_metadata(model_bytes, metadata))
+    if side is not None:
+        try:
+            atomic_write_json(side, metadata, indent=1)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return ExportResult(path, side, diff, (batch, steps), tuple(graph.outputs))
+
+
+def read_onnx_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The rnnlab metadata stored in an exported ONNX file."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    for entry in proto.metadata_props:
+        if entry.key == METADATA_KEY:
+            return json.loads(entry.value)
+    raise DataError(
+        f"{path}: an ONNX file without rnnlab metadata; export it with rnnlab export RUN --onnx."
+    )

@@ -1,0 +1,257 @@
+"""The task contract: what every task package provides, and the registry that finds it.
+
+A task is a package with the same files, so a reader who knows one knows all::
+
+    tasks/<task>/
+      config.py      its config sections and run config (TrainConfig is shared)
+      data.py        reading its inputs into splits; batches for the Trainer
+      model.py       the nn.Module: embedding → rnnlab.nn encoder → head, its loss
+      estimator.py   the scikit-learn-compatible Python API (fit / predict / score)
+      predictor.py   a trained model ready to use (what ``rnnlab.load`` returns)
+      workflow.py    a run end to end: splits → training → evaluation → the run directory
+      export.py      its ONNX graph, where the task has one
+
+and its ``__init__.py`` registers one :class:`Task` naming them. ``rnnlab.load``,
+``rnnlab.evaluate``, ``rnnlab predict``, ``rnnlab export`` and ``rnnlab serve`` read the
+task recorded in the model file and look it up here (:func:`get_task`), never by
+``if task == …``; a new task is a new package that registers itself, with no change to them.
+The shape follows fairseq's ``FairseqTask`` registry and Hugging Face's per-task pipelines.
+
+The built-in tasks are imported on first lookup, so ``import rnnlab`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rnnlab.config import RunConfig
+from rnnlab.data import datasets
+from rnnlab.errors import ConfigError, DataError
+from rnnlab.fileio import atomic_write_json
+from rnnlab.runs import evaluation_dir, load_model_file, model_task
+
+__all__ = [
+    "Evaluation",
+    "Predictor",
+    "Task",
+    "TrainSummary",
+    "evaluation_source",
+    "evaluation_target",
+    "get_task",
+    "load_predictor",
+    "register_task",
+    "task_names",
+    "task_of_run",
+    "with_read_options",
+    "write_evaluation_metrics",
+]
+
+# Built-in tasks: name → the package whose import registers it.
+_BUILTIN = {"classify": "rnnlab.tasks.classify", "tag": "rnnlab.tasks.tag"}
+_REGISTRY: dict[str, Task] = {}
+
+
+class Predictor(ABC):
+    """A trained model ready to use: what :func:`rnnlab.load` returns, for every task.
+
+    Subclasses set ``task`` and implement :meth:`from_file` and :meth:`predict`; ``labels``
+    are the classes (or tags) the model chooses between; ``model`` is the ``nn.Module`` and
+    ``engine`` what runs its batches (the model itself unless :meth:`use_engine` says).
+    """
+
+    model: Any
+    engine: Any
+
+    task: ClassVar[str] = ""
+
+    @property
+    @abstractmethod
+    def labels(self) -> list: ...
+
+    @classmethod
+    @abstractmethod
+    def from_file(cls, path: str | Path, device: Any = "cpu") -> Predictor: ...
+
+    @abstractmethod
+    def predict(self, inputs: Any, batch_size: int = 64) -> list: ...
+
+    def use_engine(self, engine: Any) -> Predictor:
+        """Run the batches on ``engine`` (one with the model's batch interface, e.g. an
+        onnxruntime session from :mod:`rnnlab.deploy.engines`) instead of the model."""
+        self.engine = engine
+        return self
+
+
+@dataclass
+class TrainSummary:
+    """A finished training run: its directory, the metrics of its evaluation split (``test``
+    or ``valid``), seconds spent training, the best epoch, and task-specific extras."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    evaluated_on: str
+    seconds: float
+    best_epoch: int
+    padding: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None  # report.html (None when matplotlib is not installed)
+
+
+@dataclass
+class Evaluation:
+    """What ``evaluate`` found and where it went.
+
+    Attributes:
+        metrics: flat metrics (``data`` names what was scored).
+        directory: where ``metrics.json`` (and ``analysis/``) were written: the run directory
+            for its own test data, ``RUN/evaluations/<name>/`` for other data, ``None`` when
+            nothing was written (a bare model file, or ``write=False``).
+        report: the run's report.html when it was rewritten.
+    """
+
+    metrics: dict[str, Any]
+    directory: Path | None = None
+    report: Path | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task, as the registry knows it.
+
+    Attributes:
+        name: the name recorded in model files and used on the command line.
+        title: what its model is, in words ("text classifier"), for messages.
+        config_type: the run config (``config.toml``) of its runs.
+        predictor_type: what :func:`rnnlab.load` builds from its model files.
+        train: ``train(config, run_dir, *, resume, callbacks) -> TrainSummary``.
+        evaluate: ``evaluate(run, data=None, *, name=None, options=None, write=True)
+            -> Evaluation``; ``options`` are data-reading keys of its ``[data]`` section.
+        read_options: the ``data.*`` keys that say how its files are read (columns,
+            format, schemes); ``train``, ``evaluate`` and ``predict`` all accept them.
+        predict_options: the subset of ``read_options`` that applies to unlabelled input.
+        export_graph: ``model -> ExportGraph`` (:mod:`rnnlab.tasks.graph`), None when the
+            task has no ONNX export.
+        export_metadata: ``predictor -> dict``, what a consumer of the graph needs.
+        endpoints: the HTTP endpoints ``rnnlab serve`` offers for it (``predict``, …).
+        explainable: whether ``rnnlab explain`` works on its runs.
+    """
+
+    name: str
+    title: str
+    config_type: type[RunConfig]
+    predictor_type: type[Predictor]
+    train: Callable[..., TrainSummary]
+    evaluate: Callable[..., Evaluation]
+    read_options: tuple[str, ...] = ()
+    predict_options: tuple[str, ...] = ()
+    export_graph: Callable[[Any], Any] | None = None
+    export_metadata: Callable[[Any], dict[str, Any]] | None = None
+    endpoints: tuple[str, ...] = ()
+    explainable: bool = False
+
+
+def register_task(task: Task) -> Task:
+    """Add ``task`` to the registry (replacing one of the same name); returns it."""
+    _REGISTRY[task.name] = task
+    return task
+
+
+def task_names() -> list[str]:
+    """Every task known: the built-in ones and any registered since."""
+    return sorted({*_BUILTIN, *_REGISTRY})
+
+
+def get_task(name: str) -> Task:
+    """The registered task ``name``; a built-in one is imported on first use."""
+    if name not in _REGISTRY and name in _BUILTIN:
+        importlib.import_module(_BUILTIN[name])
+    if name not in _REGISTRY:
+        raise ConfigError(
+            f"Unknown task {name!r}; the tasks are {', '.join(task_names())} — a model file "
+            "of another task needs the rnnlab release (or plug-in) that wrote it."
+        )
+    return _REGISTRY[name]
+
+
+def task_of_run(path: str | Path) -> Task:
+    """The task of a run directory or model file, read from the model file's header."""
+    name = model_task(path)
+    if name is None:
+        load_model_file(path)  # raises the explanatory error (missing, damaged, not rnnlab)
+        raise DataError(f"{path} is an rnnlab model file without a task; save it again.")
+    return get_task(name)
+
+
+def load_predictor(path: str | Path, device: Any = "cpu") -> Predictor:
+    """A run directory or model file as its task's predictor, on PyTorch
+    (``rnnlab.load(path, engine="onnx")`` adds onnxruntime)."""
+    return task_of_run(path).predictor_type.from_file(path, device=device)
+
+
+def refuse_options(task: Task, given: Sequence[str], allowed: Sequence[str], command: str) -> None:
+    """One sentence when data-reading ``given`` keys (``text_col``) are not among ``allowed``
+    for ``task`` in ``command``, naming them as flags and the ones that apply."""
+    unknown = [key for key in given if key not in allowed]
+    if unknown:
+        flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
+        usable = ", ".join("--" + key.replace("_", "-") for key in allowed) or "none"
+        raise ConfigError(
+            f"{flags}: not used by rnnlab {command} on a '{task.name}' run, which reads its "
+            f"data with: {usable}; drop {'it' if len(unknown) == 1 else 'them'}."
+        )
+
+
+def with_read_options(config: RunConfig, options: dict[str, Any] | None) -> Any:
+    """``config`` with data-reading ``options`` (``{"text_col": "review"}``) in its ``[data]``
+    section, checked like any config key; the run's own settings fill the rest."""
+    if not options:
+        return config
+    return config.merge({f"data.{key}": value for key, value in options.items()})
+
+
+def evaluation_source(run_dir: Path, data_config: Any, data: str | None, kind: str) -> str:
+    """What ``evaluate`` scores: ``data`` if given, else the run's test data, else the test
+    part of the built-in dataset it was trained on — never its own training data, which
+    would overstate its accuracy (refused, asking for ``--data`` with ``kind``)."""
+    trained_on_dataset = datasets.is_dataset_name(data_config.data)
+    source = data or data_config.test or (data_config.data if trained_on_dataset else "")
+    if not source:
+        raise ConfigError(
+            f"{run_dir} was trained without --test data, and scoring its training data "
+            f"would overstate its accuracy; pass --data with {kind}."
+        )
+    return source
+
+
+def evaluation_target(
+    run_dir: Path, data: str | None, source: str, name: str | None, write: bool
+) -> Path | None:
+    """Where an evaluation is written: the run directory itself when it scores the run's
+    own test data (``data`` not given), ``RUN/evaluations/<name>/`` for other data, ``None``
+    for a bare model file or ``write=False``. ``--name`` without ``--data`` is refused."""
+    if name and data is None:
+        raise ConfigError(
+            "--name names an evaluation on other data; pass --data too (without --data, "
+            "evaluate refreshes the run's own test evaluation)."
+        )
+    if not write or not run_dir.is_dir():
+        return None
+    return run_dir if data is None else evaluation_dir(run_dir, source, name)
+
+
+def write_evaluation_metrics(directory: Path, metrics: dict[str, Any], run_dir: Path) -> None:
+    """Write ``metrics`` to ``directory/metrics.json``. Refreshing the run's own record
+    (``directory == run_dir``) keeps the training-time keys (``train_seconds``,
+    ``best_epoch``, ``embedding_coverage``) of the file it replaces."""
+    path = directory / "metrics.json"
+    if directory == run_dir and path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("train_seconds", "best_epoch", "embedding_coverage"):
+            if key in previous:
+                metrics[key] = previous[key]
+    atomic_write_json(path, metrics)

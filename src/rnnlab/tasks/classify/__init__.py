@@ -1,0 +1,42 @@
+"""Text classification: embedding → RNN/LSTM/GRU → pooling → softmax over the labels.
+
+Tables of texts and labels (CSV, TSV, JSONL, Parquet) and the built-in datasets. The package
+follows the task contract of :mod:`rnnlab.tasks.base`: ``config``, ``data``, ``model``,
+``estimator``, ``predictor``, ``workflow``, ``export``, plus ``analysis`` (intervals,
+baselines, significance, error tables); importing it registers the ``"classify"`` task.
+"""
+
+from rnnlab.tasks.base import Task, register_task
+from rnnlab.tasks.classify.config import ClassifyRunConfig, DataConfig, ModelConfig
+from rnnlab.tasks.classify.estimator import TextClassifier
+from rnnlab.tasks.classify.export import classifier_graph, classifier_metadata
+from rnnlab.tasks.classify.predictor import TextPredictor
+from rnnlab.tasks.classify.workflow import evaluate_run, train_classifier
+
+__all__ = [
+    "TASK",
+    "ClassifyRunConfig",
+    "DataConfig",
+    "ModelConfig",
+    "TextClassifier",
+    "TextPredictor",
+    "evaluate_run",
+    "train_classifier",
+]
+
+TASK = register_task(
+    Task(
+        name="classify",
+        title="text classifier",
+        config_type=ClassifyRunConfig,
+        predictor_type=TextPredictor,
+        train=train_classifier,
+        evaluate=evaluate_run,
+        read_options=("text_col", "label_col", "format", "skip_empty"),
+        predict_options=("text_col", "format", "skip_empty"),
+        export_graph=classifier_graph,
+        export_metadata=classifier_metadata,
+        endpoints=("predict", "explain"),
+        explainable=True,
+    )
+)

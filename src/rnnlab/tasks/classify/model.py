@@ -1,0 +1,76 @@
+"""Text classification: embedding → recurrent encoder → pooling → linear head.
+
+The model implements the Trainer's protocol (``training_step``, ``evaluate``); batches carry
+padded token ids, lengths and label ids. Loss: cross-entropy (softmax over K ≥ 2 classes,
+binary included, so that probabilities of every class are reported alike).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rnnlab.evaluate.metrics import classification_metrics
+from rnnlab.tasks.classify.config import ModelConfig
+from rnnlab.tasks.classify.data import TextBatch
+from rnnlab.tasks.encoder import TextEncoder, pool
+
+__all__ = ["RecurrentClassifier"]
+
+
+class RecurrentClassifier(nn.Module):
+    """Embedding → RNN/LSTM/GRU → pooling over valid steps → linear head (logits over K)."""
+
+    def __init__(
+        self, vocab_size: int, labels: Sequence[str], config: ModelConfig, pad_id: int = 0
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.labels = list(labels)
+        self.encoder = TextEncoder(vocab_size, config, pad_id)
+        self.head = nn.Linear(self.encoder.output_size, len(self.labels))
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """Logits (B, K)."""
+        outputs, h_n, _ = self.encoder(ids, lengths)
+        pooled = pool(outputs, h_n, lengths, self.config.pooling, self.config.bidirectional)
+        return self.head(pooled)
+
+    def training_step(self, batch: TextBatch) -> Tensor:
+        logits = self(batch.ids, batch.lengths)
+        return nn.functional.cross_entropy(logits, batch.labels)
+
+    @torch.no_grad()
+    def predict_batches(self, batches: Iterable[TextBatch]) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (N, K) in the order of the batches' ``index``, and that index."""
+        probs, order = [], []
+        device = next(self.parameters()).device
+        for batch in batches:
+            batch = batch.to(device)
+            probs.append(torch.softmax(self(batch.ids, batch.lengths), dim=-1).cpu())
+            order.append(batch.index)
+        if not probs:
+            return np.zeros((0, len(self.labels)), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        return torch.cat(probs).numpy(), torch.cat(order).numpy()
+
+    @torch.no_grad()
+    def evaluate(self, batches: Iterable[TextBatch]) -> dict[str, float]:
+        """Loss, accuracy, macro-F1 and per-class scores over labelled batches."""
+        device = next(self.parameters()).device
+        total_loss, count, y_true, y_pred = 0.0, 0, [], []
+        for batch in batches:
+            batch = batch.to(device)
+            logits = self(batch.ids, batch.lengths)
+            total_loss += float(nn.functional.cross_entropy(logits, batch.labels, reduction="sum"))
+            count += len(batch.labels)
+            y_true.append(batch.labels.cpu())
+            y_pred.append(logits.argmax(-1).cpu())
+        metrics = classification_metrics(
+            torch.cat(y_true).numpy(), torch.cat(y_pred).numpy(), self.labels
+        )
+        metrics.pop("confusion_matrix")
+        metrics["loss"] = total_loss / max(count, 1)
+        return metrics  # type: ignore[return-value]

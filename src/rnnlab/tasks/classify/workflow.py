@@ -1,0 +1,183 @@
+"""Classification runs end to end: data → training → evaluation → the run directory.
+
+    runs/NAME/
+      config.toml        resolved configuration (written first; a resumed run must match it)
+      vocab.json         tokenizer settings, vocabulary and labels, for people and other tools
+      model.safetensors  the one-file model (see rnnlab.runs)
+      metrics.json       test metrics, flat keys (accuracy, macro_f1, per class, confusion matrix)
+      history.jsonl      one line per epoch
+      report.html        the run on one page; analysis/*.csv the error tables
+      evaluations/NAME/  every later ``rnnlab evaluate RUN --data X``: metrics.json, analysis/
+      checkpoints/       last.pt and best.pt, for --resume
+
+The CLI is a thin layer over these functions; Python users can call them directly.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnlab.data import datasets
+from rnnlab.data.labels import check_known_labels
+from rnnlab.data.tables import LabeledTexts
+from rnnlab.errors import RnnlabError
+from rnnlab.evaluate.metrics import classification_metrics
+from rnnlab.fileio import atomic_write_json
+from rnnlab.runs import MODEL_FILE, read_run_config, training_run
+from rnnlab.tasks.base import (
+    Evaluation,
+    TrainSummary,
+    evaluation_source,
+    evaluation_target,
+    with_read_options,
+    write_evaluation_metrics,
+)
+from rnnlab.tasks.classify.analysis import (
+    analyse_classification,
+    save_examples,
+    with_analysis,
+    write_run_report,
+)
+from rnnlab.tasks.classify.config import ClassifyRunConfig
+from rnnlab.tasks.classify.data import classification_dataset, load_splits, read_labeled_table
+from rnnlab.tasks.classify.estimator import TextClassifier, resolve_tokenizer
+from rnnlab.tasks.classify.predictor import TextPredictor
+from rnnlab.text.batching import padding_report
+
+__all__ = ["evaluate_run", "train_classifier"]
+
+
+def train_classifier(
+    config: ClassifyRunConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    callbacks: tuple = (),
+) -> TrainSummary:
+    """Train, evaluate on the test split (or validation when there is none), write the run."""
+    splits = load_splits(config.data, config.train.seed)
+    config = resolve_tokenizer(config, splits.train.texts)
+    with training_run(run_dir, config, resume=resume) as run_dir:
+        start = time.perf_counter()
+        clf = TextClassifier(config).fit(
+            splits.train.texts,
+            splits.train.labels,
+            valid_texts=splits.valid.texts,
+            valid_labels=splits.valid.labels,
+            run_dir=run_dir,
+            resume=resume,
+            callbacks=callbacks,
+        )
+    seconds = time.perf_counter() - start
+    clf.save(run_dir / MODEL_FILE)
+    atomic_write_json(
+        run_dir / "vocab.json",
+        {
+            "tokenizer": clf.tokenizer_.to_dict(),
+            "labels": list(clf.classes_),
+            "vocab": clf.vocab_.to_dict(),
+        },
+    )
+    evaluated = splits.test if splits.test is not None else splits.valid
+    name = "test" if splits.test is not None else "valid"
+    metrics, probs = _metrics(clf.predictor_, evaluated, name)
+    metrics["train_seconds"] = round(seconds, 2)
+    metrics["best_epoch"] = clf.fit_result_.best_epoch
+    if clf.embedding_coverage_ is not None:
+        metrics["embedding_coverage"] = round(clf.embedding_coverage_, 4)
+    analysis = analyse_classification(
+        clf.predictor_, evaluated, probs, train=splits.train, seed=config.train.seed,
+        directory=run_dir,
+    )  # fmt: skip
+    metrics = with_analysis(metrics, analysis)
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    save_examples(run_dir, analysis)
+    report = write_run_report(run_dir, clf.predictor_)
+    lengths = [len(s) for s in clf.predictor_.encode(splits.train.texts[:5000])]
+    padding = padding_report(lengths, config.train.batch_size, seed=config.train.seed)
+    return TrainSummary(
+        run_dir,
+        metrics,
+        name,
+        seconds,
+        clf.fit_result_.best_epoch,
+        padding={"bucketed": padding.bucketed, "random": padding.random},
+        report=report,
+    )
+
+
+def _metrics(
+    predictor: TextPredictor, table: LabeledTexts, split: str
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Flat metrics of ``table`` and the probabilities (N, K) they came from, which the
+    analysis reuses rather than running the model again."""
+    labels = predictor.labels
+    check_known_labels(table.labels, labels, table.source, table.row_numbers)
+    index = {label: k for k, label in enumerate(labels)}
+    probs = predictor.predict_proba(table.texts)
+    metrics: dict[str, Any] = {"split": split, "num_examples": len(table.texts)}
+    metrics.update(
+        classification_metrics(
+            [index[label] for label in table.labels],
+            probs.argmax(axis=1).tolist(),
+            [str(label) for label in labels],
+        )
+    )
+    metrics["labels"] = [str(label) for label in labels]
+    return metrics, probs
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    data: str | None = None,
+    *,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+    write: bool = True,
+) -> Evaluation:
+    """Evaluate a trained run on a labelled table (or a dataset name's test part); by
+    default on the run's own test data.
+
+    ``options`` override the run's ``[data]`` reading keys (``text_col``, ``label_col``,
+    ``format``, ``skip_empty``). The run's own test data refreshes ``RUN/metrics.json``,
+    ``RUN/analysis/`` and the report; other data goes to ``RUN/evaluations/<name>/``
+    (``name``: ``--name``, else the file's stem or dataset name), leaving the run's own
+    record as it was, and the report lists it.
+    """
+    run_dir = Path(run_dir)
+    predictor = TextPredictor.from_file(run_dir)
+    config = with_read_options(read_run_config(run_dir, ClassifyRunConfig), options)
+    source = evaluation_source(run_dir, config.data, data, "a labelled table")
+    target = evaluation_target(run_dir, data, source, name, write)
+    if datasets.is_dataset_name(source):
+        table = classification_dataset(source, config.train.seed).test
+    else:
+        table = read_labeled_table(source, config.data)
+    metrics, probs = _metrics(predictor, table, "test")
+    metrics["data"] = source
+    analysis = analyse_classification(
+        predictor, table, probs, train=_training_split(config), seed=config.train.seed,
+        directory=target,
+    )  # fmt: skip
+    metrics = with_analysis(metrics, analysis)
+    if target is None:
+        return Evaluation(metrics)
+    write_evaluation_metrics(target, metrics, run_dir)
+    if target == run_dir:
+        save_examples(run_dir, analysis)
+    report = write_run_report(run_dir, predictor)
+    return Evaluation(metrics, target, report)
+
+
+def _training_split(config: ClassifyRunConfig) -> LabeledTexts | None:
+    """The run's training split, to fit baselines on; None when its data is not at hand."""
+    if not config.data.data:
+        return None
+    try:
+        return load_splits(config.data, config.train.seed).train
+    except (RnnlabError, OSError):
+        return None

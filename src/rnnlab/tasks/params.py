@@ -1,0 +1,112 @@
+"""The scikit-learn estimator protocol over a run config, shared by every task's estimator.
+
+An estimator's parameters are its run config's keys: ``TextClassifier(hidden_size=64,
+lr=3e-3)`` — bare when one section owns the name, dotted (``"train.lr"``) otherwise — plus
+``config``, a whole run config to start from. ``__init__`` only stores them;
+:meth:`get_params` returns exactly what was given and :meth:`set_params` adds to it, so
+``sklearn.base.clone``, ``Pipeline``, ``GridSearchCV`` (``param_grid={"hidden_size": [64,
+128]}``) and ``cross_val_score`` work as with any scikit-learn estimator. As scikit-learn
+asks, nothing is checked before ``fit``; there a misspelt name is a
+:class:`~rnnlab.errors.ConfigError` with a suggestion, and the config sections check every
+value.
+
+With scikit-learn installed the estimators derive from its ``BaseEstimator`` (repr, tags,
+HTML display); without it they work the same, minus those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from torch import nn
+
+from rnnlab.config import RunConfig
+from rnnlab.errors import ConfigError
+from rnnlab.tasks.pretrained import init_embeddings
+from rnnlab.text.vocab import Vocab
+from rnnlab.train import Trainer
+
+try:  # scikit-learn is optional: the estimators do not need it to train or predict
+    from sklearn.base import BaseEstimator as _SklearnBase
+except ImportError:  # pragma: no cover - exercised only without scikit-learn
+    _SklearnBase = object  # type: ignore[assignment,misc]
+
+__all__ = ["ConfigEstimator"]
+
+
+class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
+    """Parameters = ``config`` + run-config keys; subclasses set :attr:`config_type`."""
+
+    config_type: ClassVar[type[RunConfig]] = RunConfig
+
+    # How the fit call reads, for the "not fitted yet" message.
+    fit_arguments: ClassVar[str] = "X, y"
+
+    def __init__(self, config: RunConfig | None = None, **params: Any) -> None:
+        self.config = config
+        self._params: dict[str, Any] = dict(params)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``config`` and every key given to ``__init__`` or :meth:`set_params`."""
+        return {"config": self.config, **self._params}
+
+    def set_params(self, **params: Any) -> ConfigEstimator:
+        """Set ``config`` and/or run-config keys (bare or dotted); returns ``self``."""
+        if "config" in params:
+            self.config = params.pop("config")
+        self._params.update(params)
+        return self
+
+    def resolved_config(self) -> Any:
+        """The run config to fit with: ``config`` (or the defaults) with the keys applied."""
+        base = self.config if self.config is not None else self.config_type()
+        if not isinstance(base, self.config_type):
+            raise ConfigError(
+                f"{type(self).__name__}: config must be a {self.config_type.__name__}, got "
+                f"{type(base).__name__}."
+            )
+        if not self._params:
+            return base
+        return base.merge(type(base).dotted_keys(self._params, type(self).__name__))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "predictor_"):
+            raise ConfigError(
+                f"{type(self).__name__} is not fitted yet; call fit({self.fit_arguments}) first."
+            )
+
+    def _train_model(
+        self,
+        model: nn.Module,
+        embedding: nn.Embedding,
+        vocab: Vocab,
+        config: Any,
+        train: Any,
+        valid: Any,
+        *,
+        run_dir: str | Path | None,
+        resume: bool,
+        callbacks: Sequence[Any],
+    ) -> None:
+        """Pretrained vectors into ``embedding`` when ``model.embeddings`` names some, then
+        the one Trainer; sets ``model_``, ``embedding_coverage_``, ``fit_result_``,
+        ``history_`` and ``config_``, and leaves the model on the CPU in eval mode."""
+        self.model_ = model
+        self.embedding_coverage_ = None
+        if config.model.embeddings:
+            self.embedding_coverage_ = init_embeddings(
+                embedding,
+                config.model.embeddings,
+                vocab,
+                freeze=config.model.freeze_embeddings,
+                seed=config.train.seed,
+            )
+        trainer = Trainer(
+            config.train, run_dir=None if run_dir is None else Path(run_dir), callbacks=callbacks
+        )
+        self.fit_result_ = trainer.fit(model, train, valid, resume=resume)
+        self.history_ = self.fit_result_.history
+        self.config_ = config
+        model.cpu().eval()

@@ -1,0 +1,190 @@
+"""Repeated training runs: several seeds, or k-fold cross-validation, summarised together.
+
+One number from one run hides how much it moves with the random seed, and on a small data
+set a single held-out split is itself noisy. Both commands write ordinary run directories
+(each with its own metrics, CIs, baselines and report) side by side, plus a summary::
+
+    rnnlab train classify --data reviews.csv --seeds 5 --out runs/r
+        runs/r/seed-0 … runs/r/seed-4        seeds s, s+1, … (s = train.seed)
+    rnnlab train classify --data small.csv --folds 5 --out runs/cv
+        runs/cv/fold-1 … runs/cv/fold-5     fold k evaluated on the k-th held-out part
+    runs/…/summary.json                     mean ± sd and the t-interval of the mean
+
+Seeds: each run re-seeds everything, including the split of a built-in dataset and the 10 %
+validation hold-out, so the spread covers initialisation, batch order and split.
+Folds: the labelled training data (train + validation; a ``--test`` table stays aside) is
+cut into K stratified parts; run k trains on the other K − 1 parts (10 % of them held out for
+validation and early stopping) and is evaluated on part k. Each fold's tables are written
+into its run directory (``fold-k/data/*.csv``), so ``rnnlab evaluate fold-k`` scores the
+same held-out part again.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnlab.data.splits import holdout
+from rnnlab.errors import ConfigError
+from rnnlab.evaluate.significance import summarize_runs
+from rnnlab.fileio import atomic_open, atomic_write_json
+from rnnlab.tasks.base import TrainSummary
+from rnnlab.tasks.classify.config import ClassifyRunConfig
+from rnnlab.tasks.classify.data import load_splits
+from rnnlab.tasks.classify.workflow import train_classifier
+
+__all__ = ["RepeatSummary", "cross_validate", "stratified_folds", "train_seeds"]
+
+SUMMARY_FILE = "summary.json"
+_SCORES = ("accuracy", "macro_f1")
+_FOLD_TABLES = {"data.data": "train", "data.valid": "valid", "data.test": "test"}
+
+
+@dataclass
+class RepeatSummary:
+    """The runs and, per headline metric, mean, sd and the interval of the mean."""
+
+    kind: str  # "seeds" or "folds"
+    runs: list[TrainSummary]
+    scores: dict[str, dict[str, Any]]
+    path: Path  # summary.json
+
+    @property
+    def baselines(self) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.scores.items() if k.startswith("baseline_")}
+
+
+def _summarize(
+    kind: str, out: Path, runs: list[TrainSummary], names: Sequence[str]
+) -> RepeatSummary:
+    keys = list(_SCORES) + [f"baseline_tfidf_{k}" for k in _SCORES]
+    scores = {}
+    for key in keys:
+        values = [run.metrics[key] for run in runs if key in run.metrics]
+        if len(values) == len(runs):
+            scores[key] = summarize_runs(values).to_dict()
+    path = out / SUMMARY_FILE
+    atomic_write_json(
+        path,
+        {
+            "kind": kind,
+            "runs": [str(name) for name in names],
+            "confidence": 0.95,
+            "interval": "Student t interval of the mean over runs",
+            **scores,
+        },
+    )
+    return RepeatSummary(kind, runs, scores, path)
+
+
+def _check_count(name: str, value: int, low: int) -> None:
+    if not isinstance(value, int) or value < low:
+        raise ConfigError(f"--{name} must be an integer ≥ {low}, got {value!r}.")
+
+
+def train_seeds(
+    config: ClassifyRunConfig,
+    out: str | Path,
+    seeds: int,
+    *,
+    on_run: Callable[[str], Any] | None = None,
+    **train_options: Any,
+) -> RepeatSummary:
+    """Train ``seeds`` runs with train.seed = s, s + 1, …; write ``out/summary.json``."""
+    _check_count("seeds", seeds, 1)
+    out = Path(out)
+    base = config.train.seed
+    runs, names = [], []
+    for seed in range(base, base + seeds):
+        name = f"seed-{seed}"
+        if on_run is not None:
+            on_run(name)
+        runs.append(
+            train_classifier(config.merge({"train.seed": seed}), out / name, **train_options)
+        )
+        names.append(name)
+    return _summarize("seeds", out, runs, names)
+
+
+def stratified_folds(labels: Sequence[Any], k: int, seed: int = 0) -> list[list[int]]:
+    """Positions split into ``k`` parts with each class spread evenly: every class's items
+    are shuffled (seeded) and dealt round-robin, continuing where the previous class ended."""
+    by_class: dict[Any, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_class[label].append(i)
+    rng = random.Random(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    position = 0
+    for label in sorted(by_class, key=str):
+        members = by_class[label]
+        rng.shuffle(members)
+        for i in members:
+            folds[position % k].append(i)
+            position += 1
+    return [sorted(fold) for fold in folds]
+
+
+def _write_table(path: Path, texts: Sequence[str], labels: Sequence[Any]) -> str:
+    with atomic_open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels, strict=True))
+    return str(path)
+
+
+def cross_validate(
+    config: ClassifyRunConfig,
+    out: str | Path,
+    folds: int,
+    *,
+    on_run: Callable[[str], Any] | None = None,
+    **train_options: Any,
+) -> RepeatSummary:
+    """K-fold cross-validation of the configured classifier; writes ``out/summary.json``."""
+    _check_count("folds", folds, 2)
+    out = Path(out)
+    seed = config.train.seed
+    splits = load_splits(config.data, seed)
+    texts = splits.train.texts + splits.valid.texts
+    labels = list(splits.train.labels or []) + list(splits.valid.labels or [])
+    smallest = min(Counter(labels).values())  # the rarest class
+    if smallest < folds:
+        raise ConfigError(
+            f"--folds {folds}: the rarest class has only {smallest} labelled texts, fewer than "
+            f"the folds; use --folds {max(2, smallest)} or fewer."
+        )
+    parts = stratified_folds(labels, folds, seed)
+    runs, names = [], []
+    for k, held_out in enumerate(parts, start=1):
+        name = f"fold-{k}"
+        if on_run is not None:
+            on_run(name)
+        held = set(held_out)
+        rest = [i for i in range(len(texts)) if i not in held]
+        rest_labels = [labels[i] for i in rest]
+        fit_idx, valid_idx = holdout(rest_labels, 0.1, seed)
+        data_dir = out / name / "data"
+        tables = {
+            "data.data": [rest[i] for i in fit_idx],
+            "data.valid": [rest[i] for i in valid_idx],
+            "data.test": held_out,
+        }
+        overrides: dict[str, Any] = {
+            "data.text_col": "text",
+            "data.label_col": "label",
+            "data.format": "csv",
+        }
+        for key, positions in tables.items():
+            path = data_dir / f"{_FOLD_TABLES[key]}.csv"
+            overrides[key] = _write_table(
+                path, [texts[i] for i in positions], [labels[i] for i in positions]
+            )
+        fold_config = config.merge(overrides)
+        runs.append(train_classifier(fold_config, out / name, **train_options))
+        names.append(name)
+    return _summarize("folds", out, runs, names)

@@ -1,0 +1,113 @@
+"""Sequence-labelling runs end to end: tagged files → training → evaluation → the run directory.
+
+runs/NAME/
+  config.toml        resolved TagRunConfig
+  vocab.json         word and character vocabularies, tags and tag schemes
+  model.safetensors  the one-file model, task "tag" (rnnlab.load → TagPredictor)
+  metrics.json       token accuracy, entity precision / recall / F1 overall and per type
+  history.jsonl      one line per epoch
+  evaluations/NAME/  metrics.json of every later ``rnnlab evaluate RUN --data X``
+  checkpoints/       last.pt and best.pt, for --resume
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rnnlab.data import datasets
+from rnnlab.fileio import atomic_write_json
+from rnnlab.runs import MODEL_FILE, read_run_config, training_run
+from rnnlab.tasks.base import (
+    Evaluation,
+    TrainSummary,
+    evaluation_source,
+    evaluation_target,
+    with_read_options,
+    write_evaluation_metrics,
+)
+from rnnlab.tasks.tag.config import TagRunConfig, resolve_monitor
+from rnnlab.tasks.tag.data import load_tag_splits, model_scheme, read_tagged_file, tag_dataset
+from rnnlab.tasks.tag.estimator import PRETOKENIZED, SequenceTagger
+from rnnlab.tasks.tag.predictor import TagPredictor
+from rnnlab.text.tagschemes import detect_scheme
+
+__all__ = ["evaluate_tag_run", "train_tagger"]
+
+
+def train_tagger(
+    config: TagRunConfig, run_dir: str | Path, *, resume: bool = False, callbacks: tuple = ()
+) -> TrainSummary:
+    """Train, evaluate on the test split (or validation when there is none), write the run."""
+    splits = load_tag_splits(config.data, config.train.seed)
+    scheme = model_scheme(config.data.scheme, detect_scheme(splits.train.tags), splits.origin)
+    config = resolve_monitor(config, scheme)
+    with training_run(run_dir, config, resume=resume) as run_dir:
+        start = time.perf_counter()
+        tagger = SequenceTagger(config).fit(
+            splits.train,
+            None,
+            splits.valid,
+            None,
+            run_dir=run_dir,
+            resume=resume,
+            callbacks=callbacks,
+        )
+    seconds = time.perf_counter() - start
+    tagger.save(run_dir / MODEL_FILE)
+    encoder = tagger.encoder_
+    atomic_write_json(
+        run_dir / "vocab.json",
+        {
+            "tokenizer": PRETOKENIZED,
+            "tags": encoder.tags,
+            "scheme": tagger.model_.scheme,
+            "data_scheme": tagger.data_scheme_,
+            "vocab": encoder.words.to_dict(),
+            "chars": encoder.chars.to_dict(),
+        },
+    )
+    evaluated = splits.test if splits.test is not None else splits.valid
+    name = "test" if splits.test is not None else "valid"
+    metrics: dict[str, Any] = {"split": name, "data": evaluated.source}
+    metrics.update(tagger.predictor_.evaluate(evaluated))
+    metrics["train_seconds"] = round(seconds, 2)
+    metrics["best_epoch"] = tagger.fit_result_.best_epoch
+    if tagger.embedding_coverage_ is not None:
+        metrics["embedding_coverage"] = round(tagger.embedding_coverage_, 4)
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    return TrainSummary(run_dir, metrics, name, seconds, tagger.fit_result_.best_epoch)
+
+
+def evaluate_tag_run(
+    run_dir: str | Path,
+    data: str | None = None,
+    *,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+    write: bool = True,
+) -> Evaluation:
+    """Evaluate a trained tagger on tagged sentences: ``data`` (a file read as in training,
+    ``options`` overriding its ``[data]`` reading keys, or a dataset name's test part), by
+    default the run's own test data.
+
+    The run's own test data refreshes ``RUN/metrics.json``; other data is written to
+    ``RUN/evaluations/<name>/metrics.json`` (``name``: ``--name``, else the file's stem or
+    dataset name), leaving the run's own record as it was. ``data.scheme`` in ``options``
+    is the scheme of the file's tags (default: detected).
+    """
+    run_dir = Path(run_dir)
+    predictor = TagPredictor.from_file(run_dir)
+    config = with_read_options(read_run_config(run_dir, TagRunConfig), options)
+    source = evaluation_source(run_dir, config.data, data, "a tagged file")
+    target = evaluation_target(run_dir, data, source, name, write)
+    if datasets.is_dataset_name(source):
+        sentences = tag_dataset(source, config.train.seed).test
+    else:
+        sentences = read_tagged_file(source, config.data)
+    metrics: dict[str, Any] = {"split": "test", "data": source}
+    metrics.update(predictor.evaluate(sentences, scheme=(options or {}).get("scheme")))
+    if target is not None:
+        write_evaluation_metrics(target, metrics, run_dir)
+    return Evaluation(metrics, target)
