@@ -438,3 +438,32 @@ def test_help_shows_examples(command, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Examples:" in result.stdout
     assert f"rnnlab {' '.join(command)} " in result.stdout
+
+
+def test_evaluate_and_predict_take_the_reading_options_of_train(trained, work, tmp_path):
+    run, _ = trained
+    copy = tmp_path / "r"
+    shutil.copytree(run, copy)
+    sub = read_table(work / "sub.csv", text_col="review", label_col="sentiment")
+    with open(tmp_path / "sub.txt", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t")
+        writer.writerow(["body", "gold"])
+        writer.writerows([*zip(sub.texts, sub.labels, strict=True), ["", "pos"]])
+    result = cli(
+        "evaluate", "r", "--data", "sub.txt", "--format", "tsv", "--text-col", "body",
+        "--label-col", "gold", "--skip-empty", "--name", "tsv", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    scored = json.loads((copy / "evaluations/tsv/metrics.json").read_text(encoding="utf-8"))
+    assert scored["num_examples"] == 100  # the empty row dropped, as --skip-empty says
+    result = cli(
+        "predict", "r", "--data", "sub.txt", "--format", "tsv", "--text-col", "body",
+        "--skip-empty", "--out", "p.csv", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = read_predictions((tmp_path / "p.csv").read_text(encoding="utf-8"))
+    assert [r["text"] for r in rows] == sub.texts
+    refused = cli("predict", "r", "--data", "sub.txt", "--label-col", "gold", cwd=tmp_path)
+    assert_clean_error(refused, "--label-col: not used by rnnlab predict on a 'classify' run")
+    refused = cli("evaluate", "r", "--data", "sub.txt", "--tag-col", "2", cwd=tmp_path)
+    assert_clean_error(refused, "--tag-col: not used by rnnlab evaluate on a 'classify' run")

@@ -118,3 +118,55 @@ def test_datasets_of_the_other_task_are_refused(tmp_path):
     assert result.exit_code == 2 and "rnnlab train classify --data imdb" in result.output
     result = invoke("train", "classify", "--data", "wnut16", "--out", tmp_path / "c")
     assert result.exit_code == 2 and "rnnlab train tag --data wnut16" in result.output
+
+
+def conllu(tokens, tags) -> str:
+    """CoNLL-U: the tags in UPOS (column 4), ID and FORM in front, underscores elsewhere."""
+    return "".join(
+        "".join(
+            f"{i}\t{w}\t_\t{t}\t_\t_\t_\t_\t_\t_\n" for i, (w, t) in enumerate(zip(ws, ts), 1)
+        )
+        + "\n"
+        for ws, ts in zip(tokens, tags, strict=True)
+    )
+
+
+def test_evaluate_and_predict_read_a_conllu_file_as_train_would(run, work):
+    data = datasets.load("wnut16", seed=0)
+    tokens, tags = data.test.tokens[:100], data.test.tags[:100]
+    (work / "test.conllu").write_text(conllu(tokens, tags), encoding="utf-8")
+    result = invoke("evaluate", run, "--data", work / "test.conllu", "--format", "conllu")
+    assert result.exit_code == 0, result.output
+    own = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    other = json.loads((run / "evaluations/test/metrics.json").read_text(encoding="utf-8"))
+    assert other["data"] == str(work / "test.conllu")  # the same sentences as test.conll
+    assert other["f1"] == pytest.approx(own["f1"]) and other["accuracy"] == own["accuracy"]
+    # The same file in BIOES: --scheme names its tags; predictions are compared in it.
+    from rnnlab.text.tagschemes import convert
+
+    bioes = [convert(list(t), "bio", "bioes") for t in tags]
+    (work / "bioes.conll").write_text(conll(tokens, bioes), encoding="utf-8")
+    result = invoke(
+        "evaluate", run, "--data", work / "bioes.conll", "--tag-col", "2", "--scheme", "bioes"
+    )
+    assert result.exit_code == 0, result.output
+    scored = json.loads((run / "evaluations/bioes/metrics.json").read_text(encoding="utf-8"))
+    assert scored["f1"] == pytest.approx(own["f1"])
+    # predict reads the tokens of the same file, and writes tags in the asked scheme.
+    out = work / "pred.tsv"
+    result = invoke(
+        "predict", run, "--data", work / "test.conllu", "--format", "conllu", "--out", out,
+        "--scheme", "bioes",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines() if line]
+    assert [w for w, _ in lines] == [w for s in tokens for w in s]
+    predicted = rnnlab.load(run).predict([list(s) for s in tokens], scheme="bioes")
+    assert [t for _, t in lines] == [t for s in predicted for t in s]
+
+
+def test_evaluate_refuses_the_options_of_the_other_task(run, work):
+    for flags in (["--text-col", "t"], ["--label-col", "y"], ["--skip-empty"]):
+        result = invoke("evaluate", run, "--data", work / "test.conll", *flags)
+        assert result.exit_code == 2, result.output
+        assert f"{flags[0]}: not used by rnnlab evaluate on a 'tag' run" in result.output

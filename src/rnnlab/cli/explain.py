@@ -50,9 +50,9 @@ def explain_texts(
     err_console: Console,
 ) -> None:
     """Print attributions and the gate trace of each text (or JSON lines with ``as_json``)."""
-    import rnnlab
+    from rnnlab.deploy.engines import load
 
-    predictor = rnnlab.load(run)
+    predictor = load(run)
     explanations = predictor.explain(texts, method=method, target=target, steps=steps)
     for i, explanation in enumerate(explanations):
         trace = predictor.trace(explanation.text)

@@ -71,7 +71,7 @@ def _write(out: Path | None, text: str, what: str) -> None:
 def predict_table(request: Request) -> None:
     """A classifier: a table streamed in chunks (``--out``: committed, resumable), or the
     lines of standard input; text, label and one probability column per label."""
-    import rnnlab
+    from rnnlab.deploy.engines import load
     from rnnlab.cli.progress import BatchProgressDisplay
     from rnnlab.deploy import batch_predict as bp
 
@@ -95,7 +95,7 @@ def predict_table(request: Request) -> None:
             "without --out, as CSV on stdout cannot be resumed",
             ", or write to a file with --out",
         )
-    predictor = rnnlab.load(request.run, engine=request.engine)
+    predictor = load(request.run, engine=request.engine)
     if data is None:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
         count = bp.predict_texts(predictor, texts, out or sys.stdout, request.batch_size)
@@ -161,7 +161,7 @@ def predict_tags(request: Request) -> None:
     """A tagger: token TAB tag lines (a blank line after each sentence), or entity spans as
     JSON lines when ``--out`` ends in ``.jsonl``; tags in ``--scheme`` (default: the
     training data's)."""
-    import rnnlab
+    from rnnlab.deploy.engines import load
 
     refuse_flags(
         {
@@ -171,7 +171,7 @@ def predict_tags(request: Request) -> None:
         },
         "for a tagging run, which reads its sentences whole and skips blank lines",
     )
-    predictor = rnnlab.load(request.run, engine=request.engine)
+    predictor = load(request.run, engine=request.engine)
     sentences = _sentences(request)
     scheme = request.options.get("scheme")
     out = request.out
@@ -193,9 +193,9 @@ def predict_tags(request: Request) -> None:
 
 def predict_lines(request: Request) -> None:
     """Any other task: one input per non-blank line, ``input TAB prediction`` per line."""
-    import rnnlab
+    from rnnlab.deploy.engines import load
 
-    predictor = rnnlab.load(request.run, engine=request.engine)
+    predictor = load(request.run, engine=request.engine)
     inputs = _lines(request.data, "one input per line")
     outputs = predictor.predict(inputs, batch_size=request.batch_size)
     text = "".join(f"{x}\t{y}\n" for x, y in zip(inputs, outputs, strict=True))

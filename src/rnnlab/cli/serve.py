@@ -41,7 +41,7 @@ def serve(
     """Serve the model over HTTP: POST /predict and /explain, GET /health and /model, and a
     web page at / to try it in a browser. The OpenAPI schema is at /openapi.json."""
     refuse_task(run, "serve", lambda task: "predict" in task.endpoints)
-    import rnnlab
+    from rnnlab.deploy.engines import load
     from rnnlab.serve import ServeConfig, create_app
     from rnnlab.serve import serve as run_server
 
@@ -53,7 +53,7 @@ def serve(
         batching=batching,
         model_threads=model_threads,
     )
-    predictor = rnnlab.load(run, engine=engine)
+    predictor = load(run, engine=engine)
     app_ = create_app(predictor, run=run, engine=engine, config=config)
     err_console.print(
         f"serving {run} ({engine}) on http://{host}:{port}/  (Ctrl-C stops)", soft_wrap=True

@@ -30,10 +30,17 @@ from rnnlab.train import Trainer
 
 try:  # scikit-learn is optional: the estimators do not need it to train or predict
     from sklearn.base import BaseEstimator as _SklearnBase
+    from sklearn.exceptions import NotFittedError as _SklearnNotFitted
 except ImportError:  # pragma: no cover - exercised only without scikit-learn
     _SklearnBase = object  # type: ignore[assignment,misc]
+    _SklearnNotFitted = AttributeError  # type: ignore[assignment,misc]
 
-__all__ = ["ConfigEstimator"]
+__all__ = ["ConfigEstimator", "NotFittedError"]
+
+
+class NotFittedError(ConfigError, _SklearnNotFitted):  # type: ignore[misc,valid-type]
+    """Predicting before ``fit``: a :class:`~rnnlab.errors.ConfigError`, and scikit-learn's
+    ``NotFittedError`` where scikit-learn is installed, so its tools recognise it."""
 
 
 class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
@@ -73,7 +80,7 @@ class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "predictor_"):
-            raise ConfigError(
+            raise NotFittedError(
                 f"{type(self).__name__} is not fitted yet; call fit({self.fit_arguments}) first."
             )
 
