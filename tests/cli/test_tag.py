@@ -124,7 +124,8 @@ def conllu(tokens, tags) -> str:
     """CoNLL-U: the tags in UPOS (column 4), ID and FORM in front, underscores elsewhere."""
     return "".join(
         "".join(
-            f"{i}\t{w}\t_\t{t}\t_\t_\t_\t_\t_\t_\n" for i, (w, t) in enumerate(zip(ws, ts), 1)
+            f"{i}\t{w}\t_\t{t}\t_\t_\t_\t_\t_\t_\n"
+            for i, (w, t) in enumerate(zip(ws, ts, strict=True), 1)
         )
         + "\n"
         for ws, ts in zip(tokens, tags, strict=True)

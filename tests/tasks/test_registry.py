@@ -157,7 +157,7 @@ def test_no_dispatch_on_task_names_outside_the_registry():
     offenders = []
     for path in package.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        for needle in ('task == "', "task != \"", 'task == \'', '.task == "'):
+        for needle in ('task == "', 'task != "', "task == '", '.task == "'):
             if needle in text:
                 offenders.append(f"{path.relative_to(package)}: {needle}")
     assert not offenders, offenders

@@ -104,9 +104,10 @@ def test_pipeline_grid_search_and_cross_validation(reviews):
         search.fit(texts, labels)
         assert search.best_params_["hidden_size"] in (4, 8)
         assert len(search.cv_results_["mean_test_score"]) == 2
-        assert search.best_estimator_.model_.encoder.config.hidden_size == search.best_params_[
-            "hidden_size"
-        ]
+        assert (
+            search.best_estimator_.model_.encoder.config.hidden_size
+            == search.best_params_["hidden_size"]
+        )
         scores = cross_val_score(TextClassifier(**TINY), texts, labels, cv=2)
     assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
 

@@ -71,9 +71,9 @@ def _write(out: Path | None, text: str, what: str) -> None:
 def predict_table(request: Request) -> None:
     """A classifier: a table streamed in chunks (``--out``: committed, resumable), or the
     lines of standard input; text, label and one probability column per label."""
-    from rnnlab.deploy.engines import load
     from rnnlab.cli.progress import BatchProgressDisplay
     from rnnlab.deploy import batch_predict as bp
+    from rnnlab.deploy.engines import load
 
     data, out, options = request.data, request.out, request.options
     table_flags = {
