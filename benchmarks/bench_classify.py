@@ -12,8 +12,6 @@ counted). What differs is the engineering:
                     longest in their batch), ``rnnlab.nn.GRU`` with per-sequence lengths
                     on the path it picks itself (the step path's compiled loops with
                     ``rnnlab[fast]``);
-* ``rnnlab, oneDNN primitives``  the same with ``path="native"``: oneDNN's GRU primitive,
-                    the default before the compiled step loops overtook it;
 * ``rnnlab, pure PyTorch``  the same on the step path with its loops in PyTorch (what runs
                     without ``rnnlab[fast]`` or a compiler);
 * ``torch.nn.GRU``  the textbook PyTorch recipe: every review padded/truncated to 400 tokens
@@ -209,7 +207,6 @@ def main() -> None:
     contestants: list[tuple[str, Callable]] = [("rnnlab (bucketing, lengths)", run_rnnlab)]
     if native_status().available:
         contestants += [
-            ("rnnlab, oneDNN primitives", functools.partial(run_rnnlab, path="native")),
             (
                 "rnnlab, pure PyTorch (step path)",
                 functools.partial(run_rnnlab, path="step", compiled=False),

@@ -13,10 +13,9 @@ at the start of the run (2048² float32 matmul, same thread count).
 Rows (``auto`` = what rnnlab picks by itself; on a CPU with ``rnnlab[fast]`` that is the step
 path's compiled loops, see ``rnnlab.nn.layers``):
 
-* GRU/LSTM training, full length: torch.nn vs rnnlab auto, rnnlab ``path="native"`` (oneDNN's
-  RNN primitives, for comparison), rnnlab with ``recurrent_dropout`` (torch has no equivalent,
-  so the reference is torch without dropout), rnnlab with ``weight_dropout`` (DropConnect),
-  bidirectional (vs torch bidirectional);
+* GRU/LSTM training, full length: torch.nn vs rnnlab auto, rnnlab with ``recurrent_dropout``
+  (torch has no equivalent, so the reference is torch without dropout), rnnlab with
+  ``weight_dropout`` (DropConnect), bidirectional (vs torch bidirectional);
 * variable lengths (uniform in [length/2, length], valid tokens counted): torch.nn on
   ``pack_padded_sequence(enforce_sorted=False)`` vs rnnlab ``lengths=``;
 * inference (no grad): torch.nn vs rnnlab auto.
@@ -116,9 +115,6 @@ def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
     ours = OURS[kind](FEATURES, HIDDEN, **common)
     yield trained("train", "torch.nn", reference, is_reference=True)
     yield trained("train", "rnnlab auto", ours)
-    if native_status().available:
-        native = OURS[kind](FEATURES, HIDDEN, **common, path="native")
-        yield trained("train", 'rnnlab path="native"', native)
     for option in ("recurrent_dropout", "weight_dropout"):
         layer = OURS[kind](FEATURES, HIDDEN, **common, **{option: 0.25})
         yield trained("train", f"rnnlab {option}=0.25", layer)

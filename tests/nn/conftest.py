@@ -66,3 +66,24 @@ def random_problem(
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(1234)
+
+
+def grads_and_outputs(layer, x, hx, lengths, batch_first, ours, weights):
+    """Outputs, final states and every gradient of a weighted sum loss, ours or torch.nn's."""
+    xi = x.clone().requires_grad_(True)
+    hxi = (
+        tuple(h.clone().requires_grad_(True) for h in hx)
+        if isinstance(hx, tuple)
+        else (hx.clone().requires_grad_(True))
+    )
+    if ours:
+        out, state = layer(xi, hxi, lengths=lengths)
+    else:
+        out, state = torch_reference(layer, xi, hxi, lengths, batch_first)
+    states = state if isinstance(state, tuple) else (state,)
+    loss = (out * weights[0].to(out.dtype)).sum()
+    for s, w in zip(states, weights[1:], strict=False):
+        loss = loss + (s * w.to(s.dtype)).sum()
+    loss.backward()
+    hx_grads = [h.grad for h in hxi] if isinstance(hxi, tuple) else [hxi.grad]
+    return [out, *states, xi.grad, *hx_grads, *(p.grad for p in layer.parameters())]

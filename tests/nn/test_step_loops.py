@@ -12,8 +12,7 @@ import torch
 from rnnlab.nn import recurrence
 from rnnlab.nn.native_build import native_status
 
-from .conftest import make_pair, random_problem
-from .test_native import _grads_and_outputs
+from .conftest import grads_and_outputs, make_pair, random_problem
 
 needs_compiled = pytest.mark.skipif(
     not native_status().available,
@@ -53,8 +52,8 @@ def _assert_step_path_matches_torch(kind: str, lengths, **layer_args) -> None:
     )
     weights = [out_weight, *state_weights]
     hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
-    got = _grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
-    want = _grads_and_outputs(theirs, x, hx, lengths, False, False, weights)
+    got = grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
+    want = grads_and_outputs(theirs, x, hx, lengths, False, False, weights)
     for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g.double(), w, atol=1e-5, rtol=1e-4)
 
@@ -91,7 +90,7 @@ def _run(kind: str, lengths, compiled: bool, monkeypatch) -> list[torch.Tensor]:
     )
     hx32 = tuple(h.float() for h in hx) if kind == "lstm" else hx.float()
     torch.manual_seed(7)
-    result = _grads_and_outputs(
+    result = grads_and_outputs(
         ours, x.float(), hx32, lengths, False, True, [out_weight, *state_weights]
     )
     monkeypatch.undo()
@@ -158,7 +157,7 @@ def test_any_split_of_the_batch_over_threads_gives_the_same_numbers(kind):
                 ours.zero_grad()
                 weights = [out_weight, *state_weights]
                 results.append(
-                    _grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
+                    grads_and_outputs(ours, x.float(), hx32, lengths, False, True, weights)
                 )
             for other in results[1:]:
                 for a, b in zip(results[0], other, strict=True):

@@ -12,7 +12,7 @@ names (``weight_ih_l0``, ``bias_hh_l1_reverse``, …), shapes, gate order and in
   direction, shared over time); ``weight_dropout``: DropConnect on W_hh (AWD-LSTM).
 * ``return_gates=True`` also returns the gate activations over time for inspection.
 
-Three paths compute the same function and agree to float precision in outputs and gradients.
+Two paths compute the same function and agree to float precision in outputs and gradients.
 
 * The **step path** (:mod:`rnnlab.nn.recurrence`: one autograd function per layer direction
   with a hand-written backward through time; the input projections and the weight gradients
@@ -22,22 +22,19 @@ Three paths compute the same function and agree to float precision in outputs an
   sgemm and one fused pass of gate math per step, no synchronisation between threads. That is
   what ``path="auto"`` (the default) runs for every CPU float32 call where it is available —
   plain layers, variable lengths, bidirectional, all dropouts, gate recording, training and
-  inference. Measured (2-layer GRU(128), batch 32, lengths 64 and 256, 2 threads, forward +
-  backward): 2.8–3.0× ``torch.nn.GRU``, 1.1–1.5× ``torch.nn.LSTM`` (oneDNN's LSTM), 4–10× their
-  packed kernels with lengths, and faster than the native path below in every case benchmarked;
-  ``benchmarks/bench_recurrent.py`` prints the current numbers. Without the compiled loops
+  inference — as it beats torch's own CPU kernels for training in every case benchmarked
+  (``benchmarks/bench_recurrent.py`` measures it; the README keeps the tables, with the machine
+  they came from). Without the compiled loops
   (float64, GPU, no compiler) the same functions run as PyTorch loops, the reference the tests
   hold the compiled ones to; ``auto`` then takes it only where torch's kernels cannot do the
   call (gates, input or recurrent dropout) or are slower: CPU training with variable lengths
-  (torch's packed CPU kernels re-materialise the sequence at every step; 2–5× slower).
-* The **native path** (:mod:`rnnlab.nn.native`): oneDNN's RNN/LSTM/GRU primitives through a
-  small compiled wrapper, float32 on the CPU; on request (``path="native"``) only, since the
-  compiled step loops overtook it (2-layer GRU(128), batch 32: 186k vs 126k tokens/s training).
+  (torch's packed CPU kernels re-materialise the sequence at every step).
 * The **fused path** (PyTorch's kernels: oneDNN/MKL on CPU, cuDNN on GPU) runs everywhere
   else: on GPUs, for float64, for graph export.
 
-``path="native"``, ``"fused"`` or ``"step"`` forces one (benchmarks, tests); a forced path
-that cannot compute the call raises :class:`~rnnlab.errors.ConfigError` saying why.
+``path="fused"`` or ``"step"`` forces one (benchmarks, tests); a forced path that cannot
+compute the call raises :class:`~rnnlab.errors.ConfigError` saying why. (An earlier path on
+oneDNN's RNN primitives was removed once the compiled step loops beat it in every case.)
 """
 
 from __future__ import annotations
@@ -50,14 +47,13 @@ from torch import Tensor, nn
 
 from rnnlab.errors import ConfigError, ShapeError, ValueRangeError
 from rnnlab.nn.fused import fused_forward, padded_per_layer
-from rnnlab.nn.native import native_forward
 from rnnlab.nn.native_build import native_status
 from rnnlab.nn.recurrence import gru_recurrence, lstm_recurrence, rnn_recurrence
 from rnnlab.nn.regularization import variational_mask, weight_dropout
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
-_PATHS = ("auto", "native", "fused", "step")
+_PATHS = ("auto", "fused", "step")
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 Lengths = Tensor | Sequence[int]
 State = Tensor | tuple[Tensor, Tensor]
@@ -266,15 +262,10 @@ class _RecurrentBase(nn.Module):
         return weights
 
     def _choose_path(self, return_gates: bool, x: Tensor, lengths: Tensor | None) -> str:
-        """ "native", "fused" or "step" for this call: see the module docstring for the rule."""
+        """ "fused" or "step" for this call: see the module docstring for the rule."""
         name = type(self).__name__
         recurrent = self.training and self.recurrent_dropout > 0
         variational = recurrent or (self.training and self.input_dropout > 0)
-        if self.path == "native":
-            native_gap = self._native_gap(x, lengths, return_gates)
-            if native_gap is not None:
-                raise ConfigError(f"{name}: path='native' cannot run this call: {native_gap}")
-            return "native"
         if self.path == "fused":
             if return_gates or variational:
                 raise ConfigError(
@@ -301,21 +292,6 @@ class _RecurrentBase(nn.Module):
             and native_status().available
         )
 
-    def _native_gap(self, x: Tensor, lengths: Tensor | None, return_gates: bool) -> str | None:
-        """Why the native path cannot run this call (one clause), or None when it can."""
-        if return_gates:
-            return "it does not record gates; use path='step'."
-        if self.training and self.recurrent_dropout > 0:
-            return "recurrent_dropout needs path='step' (weight_dropout works natively)."
-        if self.mode == "LSTM" and lengths is not None:
-            return "LSTM with unequal lengths needs path='step' for its final cell state."
-        if _exporting():
-            return "graph export traces the fused path."
-        if x.device.type != "cpu" or x.dtype != torch.float32:
-            return f"it runs float32 on the CPU only, got {x.dtype} on {x.device.type}."
-        status = native_status()
-        return None if status.available else status.reason
-
     # ------------------------------------------------------------------- forward
     def _forward(
         self, input: Tensor, hx: State | None, lengths: Lengths | None, return_gates: bool
@@ -333,23 +309,6 @@ class _RecurrentBase(nn.Module):
         path = self._choose_path(return_gates, x, lengths_t)
         if path == "step":
             out, final, gates = self._step_path(x, state, weights, lengths_t, return_gates)
-        elif path == "native":
-            x_tm = x.transpose(0, 1) if self.batch_first else x
-            out, final = native_forward(
-                self.mode,
-                x_tm,
-                state,
-                weights,
-                lengths_t,
-                hidden_size=self.hidden_size,
-                num_layers=self.num_layers,
-                bidirectional=self.bidirectional,
-                input_dropout=self.input_dropout,
-                dropout=self.dropout,
-                training=self.training,
-            )
-            if self.batch_first:
-                out = out.transpose(0, 1)
         elif lengths_t is not None and exporting:
             x_bf = x if self.batch_first else x.transpose(0, 1)
             out, final = padded_per_layer(

@@ -1,18 +1,20 @@
-"""Find oneDNN, compile rnnlab's small C++ wrapper over its RNN primitives once, load it.
+"""Find oneDNN, compile the step path's time loops once, load them.
 
-The native path (:mod:`rnnlab.nn.native`) needs two things a plain ``pip install rnnlab`` does
-not bring: oneDNN's library and headers — the ``rnnlab[fast]`` extra installs them from PyPI
+The compiled time loops (``csrc/step_loops.cpp``, plain C ABI, no PyTorch headers; one oneDNN
+sgemm per thread and step) need two things a plain ``pip install rnnlab`` does not bring:
+oneDNN's library and headers — the ``rnnlab[fast]`` extra installs them from PyPI
 (``onednn-cpu-gomp`` and ``onednn-devel-cpu-gomp``, GNU OpenMP like PyTorch's CPU build) — and a
 C++ compiler. PyTorch's own copy of oneDNN is linked statically and exports nothing we could
-call. The wrapper (``csrc/onednn_rnn.cpp``, plain C ABI, no PyTorch headers) and the step
-path's compiled time loops (``csrc/step_loops.cpp``, on oneDNN's sgemm) compile in a few
-seconds and are cached per source, oneDNN and compiler in ``$RNNLAB_CACHE_DIR`` (default
-``~/.cache/rnnlab``); the build writes to a temporary file and renames it, so concurrent
-processes never load a half-written library.
+call. The library compiles in a few seconds and is cached per source, oneDNN and compiler in
+``$RNNLAB_CACHE_DIR`` (default ``~/.cache/rnnlab``); the build writes to a temporary file and
+renames it, so concurrent processes never load a half-written library.
 
-When anything is missing the native path is simply unavailable: :func:`native_library`
+When anything is missing the compiled loops are simply unavailable: :func:`native_library`
 returns ``None`` and :func:`native_status` says why in one sentence; every layer then runs on
 the pure-PyTorch paths, which compute the same numbers. ``RNNLAB_NATIVE=0`` turns it off.
+
+:data:`SIGNATURES` declares every entry point's ctypes argument types; a test reads the C
+declarations in ``step_loops.cpp`` and holds them to it.
 """
 
 from __future__ import annotations
@@ -29,12 +31,11 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = ["NativeStatus", "native_library", "native_status"]
 
-_SOURCES = tuple(
-    Path(__file__).with_name("csrc") / name for name in ("onednn_rnn.cpp", "step_loops.cpp")
-)
+_SOURCES = (Path(__file__).with_name("csrc") / "step_loops.cpp",)
 _DISTRIBUTIONS = ("onednn-cpu-gomp", "onednn-devel-cpu-gomp")
 _INSTALL_HINT = 'pip install "rnnlab[fast]"'
 
@@ -130,27 +131,29 @@ def _build(compiler: str, include: Path, lib: Path) -> Path:
     return target
 
 
-def _configure(library: ctypes.CDLL) -> ctypes.CDLL:
-    pointer, integer = ctypes.c_void_p, ctypes.c_int
-    library.rnnlab_last_error.restype = ctypes.c_char_p
-    library.rnnlab_workspace_bytes.restype = ctypes.c_longlong
-    library.rnnlab_workspace_bytes.argtypes = [integer] * 5
-    library.rnnlab_set_threads.argtypes = [integer]
-    library.rnnlab_forward.argtypes = [integer] * 6 + [pointer] * 10
-    library.rnnlab_backward.argtypes = [integer] * 5 + [pointer] * 19
-    size = ctypes.c_int64
-    library.rnnlab_gru_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
-    library.rnnlab_gru_steps_backward.argtypes = (
-        [size] * 3 + [integer, pointer, size] + [pointer] * 11
-    )
-    library.rnnlab_lstm_steps_forward.argtypes = [size] * 3 + [integer] + [pointer] * 10
-    library.rnnlab_lstm_steps_backward.argtypes = (
-        [size] * 3 + [integer, pointer, size] + [pointer] * 10
-    )
-    library.rnnlab_rnn_steps_forward.argtypes = [size] * 3 + [integer] * 2 + [pointer] * 9
-    library.rnnlab_rnn_steps_backward.argtypes = (
-        [size] * 3 + [integer] * 2 + [pointer, size] + [pointer] * 6
-    )
+_POINTER, _INT, _SIZE = ctypes.c_void_p, ctypes.c_int, ctypes.c_int64
+# Entry point → (argument types, result type), as declared in csrc/step_loops.cpp.
+SIGNATURES: dict[str, tuple[list[Any], Any]] = {
+    "rnnlab_last_error": ([], ctypes.c_char_p),
+    "rnnlab_set_threads": ([_INT], None),
+    "rnnlab_gru_steps_forward": ([_SIZE] * 3 + [_INT] + [_POINTER] * 10, _INT),
+    "rnnlab_gru_steps_backward": ([_SIZE] * 3 + [_INT, _POINTER, _SIZE] + [_POINTER] * 11, _INT),
+    "rnnlab_lstm_steps_forward": ([_SIZE] * 3 + [_INT] + [_POINTER] * 10, _INT),
+    "rnnlab_lstm_steps_backward": ([_SIZE] * 3 + [_INT, _POINTER, _SIZE] + [_POINTER] * 10, _INT),
+    "rnnlab_rnn_steps_forward": ([_SIZE] * 3 + [_INT] * 2 + [_POINTER] * 9, _INT),
+    "rnnlab_rnn_steps_backward": (
+        [_SIZE] * 3 + [_INT] * 2 + [_POINTER, _SIZE] + [_POINTER] * 6,
+        _INT,
+    ),
+}
+
+
+def _configure(library: Any) -> Any:
+    """Set every entry point's ctypes signature from :data:`SIGNATURES`."""
+    for name, (argtypes, restype) in SIGNATURES.items():
+        function = getattr(library, name)
+        function.argtypes = argtypes
+        function.restype = restype
     return library
 
 

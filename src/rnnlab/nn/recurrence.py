@@ -37,6 +37,7 @@ are a copy.
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -56,6 +57,13 @@ def _compiled_loops(*tensors: Tensor | None) -> ctypes.CDLL | None:
     if library is not None:
         library.rnnlab_set_threads(torch.get_num_threads())
     return library
+
+
+def _run(function: Any, *args: Any) -> None:
+    """Call a compiled loop; its non-zero status becomes a RuntimeError with its message."""
+    if function(*args) != 0:
+        message = native_library().rnnlab_last_error().decode("utf-8", "replace")
+        raise RuntimeError(f"compiled recurrence {function.__name__} failed: {message}")
 
 
 def _ptr(tensor: Tensor | None) -> ctypes.c_void_p:
@@ -161,7 +169,8 @@ class _GRURecurrence(torch.autograd.Function):
             ghn = gx.new_empty(steps, batch, hidden)  # the only part of W_hh h̃ + b_hh kept
             # every argument bound to a name: a temporary would be freed before the call
             args = _loop_inputs(gx, b_ih, w_t, b_hh, step_mask, rec_mask)
-            compiled.rnnlab_gru_steps_forward(
+            _run(
+                compiled.rnnlab_gru_steps_forward,
                 steps, batch, hidden, int(reverse), *map(_ptr, args),
                 _ptr(rz), _ptr(n), _ptr(ghn), _ptr(states),
             )  # fmt: skip
@@ -215,7 +224,8 @@ class _GRURecurrence(torch.autograd.Function):
             grad_rows, row_stride = _output_grad(grad_out)
             wants_bias = ctx.has_bias or ctx.needs_input_grad[7]
             bias_grads = rz.new_empty(6 * hidden) if wants_bias else None  # [∂b_ih, ∂b_hh]
-            compiled.rnnlab_gru_steps_backward(
+            _run(
+                compiled.rnnlab_gru_steps_backward,
                 steps, batch, hidden, int(ctx.reverse), _ptr(grad_rows), row_stride,
                 _ptr(rz), _ptr(n), _ptr(ghn_c), _ptr(states), _ptr(w_hh_c),
                 _ptr(step_mask_c), _ptr(rec_mask_c),
@@ -324,7 +334,8 @@ class _LSTMRecurrence(torch.autograd.Function):
         compiled = _compiled_loops(gx, h0, c0, w_hh, b_hh, rec_mask)
         if compiled is not None:
             args = _loop_inputs(gx, w_t, b_scaled, step_mask, rec_mask)
-            compiled.rnnlab_lstm_steps_forward(
+            _run(
+                compiled.rnnlab_lstm_steps_forward,
                 steps, batch, hidden, int(reverse), *map(_ptr, args),
                 _ptr(sig), _ptr(cand), _ptr(tanh_c), _ptr(h_states), _ptr(c_states),
             )  # fmt: skip
@@ -372,7 +383,8 @@ class _LSTMRecurrence(torch.autograd.Function):
             )
             w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(w_hh, step_mask, rec_mask)
             grad_rows, row_stride = _output_grad(grad_out)
-            compiled.rnnlab_lstm_steps_backward(
+            _run(
+                compiled.rnnlab_lstm_steps_backward,
                 steps, batch, hidden, int(ctx.reverse), _ptr(grad_rows), row_stride,
                 _ptr(sig), _ptr(cand), _ptr(tanh_c), _ptr(c_states), _ptr(w_hh_c),
                 _ptr(step_mask_c), _ptr(rec_mask_c),
@@ -439,7 +451,8 @@ class _RNNRecurrence(torch.autograd.Function):
         if compiled is not None:
             h = h0.clone(memory_format=torch.contiguous_format)  # updated in place to h_n
             args = _loop_inputs(gx, w_t, b_hh, step_mask, rec_mask)
-            compiled.rnnlab_rnn_steps_forward(
+            _run(
+                compiled.rnnlab_rnn_steps_forward,
                 steps, batch, hidden, int(reverse), int(relu), *map(_ptr, args),
                 _ptr(states), _ptr(h_prev_all), _ptr(out), _ptr(h),
             )  # fmt: skip
@@ -475,7 +488,8 @@ class _RNNRecurrence(torch.autograd.Function):
             grad_h = grad_h.clone(memory_format=torch.contiguous_format)  # updated in place
             w_hh_c, step_mask_c, rec_mask_c = _loop_inputs(w_hh, step_mask, rec_mask)
             grad_rows, row_stride = _output_grad(grad_out)
-            compiled.rnnlab_rnn_steps_backward(
+            _run(
+                compiled.rnnlab_rnn_steps_backward,
                 steps, batch, hidden, int(ctx.reverse), int(ctx.relu), _ptr(grad_rows), row_stride,
                 _ptr(states), _ptr(w_hh_c), _ptr(step_mask_c), _ptr(rec_mask_c),
                 _ptr(d_pre), _ptr(grad_h),

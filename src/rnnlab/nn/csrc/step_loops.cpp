@@ -12,9 +12,13 @@
 // one block of rows per OpenMP thread and every thread runs the whole time loop for its rows,
 // with no synchronisation until the end. Per step a thread does one oneDNN sgemm (its rows by
 // W_hh, on its own core: called inside a parallel region oneDNN does not fork again) and one
-// vectorised pass of gate math. At batch 32 × 128 units on two cores this is 2× faster than
-// splitting each step's whole-batch GEMM over both threads, which paid a fork and a join per
-// step — and faster than oneDNN's own RNN primitives (rnnlab.nn.layers has the numbers).
+// vectorised pass of gate math. Splitting each step's whole-batch GEMM over the threads
+// instead pays a fork and a join per step, which costs more than it gains at the batch and
+// layer sizes text models use (the README's benchmark tables have the measurements).
+//
+// Errors: no C++ exception crosses the C ABI. Every entry point runs inside guarded(), which
+// returns 0, or 1 with the message kept for rnnlab_last_error(); a thread that fails inside a
+// parallel region records its message and the region's caller rethrows it after the join.
 //
 // Shapes: T steps, B batch, H units, G gates (GRU 3: r, z, n; LSTM 4: i, f, g, o).
 //   gx (T, B, G·H)   states (T+1, B, H)   w_t (H, G·H) = W_hhᵀ   w_hh (G·H, H)   b_hh (G·H)
@@ -28,9 +32,28 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace {
+
+thread_local std::string last_error;
+
+// Runs f; 0 on success, 1 with the exception's message in last_error otherwise.
+template <typename F>
+int guarded(F &&f) {
+    try {
+        f();
+        return 0;
+    } catch (const std::exception &err) {
+        last_error = err.what();
+    } catch (...) {
+        last_error = "unknown C++ exception";
+    }
+    return 1;
+}
 
 // exp for the gate nonlinearities, written so the compiler vectorises the loops below
 // (a call to the C library's expf would not be): Cephes' range reduction x = k·ln2 + r with
@@ -48,7 +71,9 @@ inline float fast_exp(float x) {
     p = p * r + 5.0000001201e-1f;
     float y = p * r * r + r + 1.0f;
     const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-    return y * __builtin_bit_cast(float, bits);
+    float scale;  // 2^k; memcpy is the portable bit cast, compiled to one register move
+    std::memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
 }
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
@@ -332,17 +357,31 @@ void over_batch(int64_t B, Body body) {
         body(0, 0, B);
         return;
     }
+    std::string failure;  // the first thread's error; exceptions must not leave the region
 #pragma omp parallel num_threads(team)
     {
         const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
         const int64_t begin = B * thread / threads, end = B * (thread + 1) / threads;
-        body(thread, begin, end - begin);
+        try {
+            body(thread, begin, end - begin);
+        } catch (const std::exception &err) {
+#pragma omp critical(rnnlab_failure)
+            if (failure.empty()) failure = err.what();
+        } catch (...) {
+#pragma omp critical(rnnlab_failure)
+            if (failure.empty()) failure = "unknown C++ exception";
+        }
     }
+    if (!failure.empty()) throw std::runtime_error(failure);
 }
 
 }  // namespace
 
 extern "C" {
+
+const char *rnnlab_last_error() { return last_error.c_str(); }
+
+void rnnlab_set_threads(int n) { omp_set_num_threads(n); }
 
 // Backward functions read ∂out's rows ldo floats apart (H when contiguous, 2H for one
 // direction's half of a bidirectional output; 0 with grad_out null: no gradient from outputs).
@@ -359,23 +398,24 @@ extern "C" {
 int rnnlab_gru_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const float *gx,
         const float *b_ih, const float *w_t, const float *b_hh, const uint8_t *step_mask,
         const float *rec_mask, float *rz, float *n, float *ghn, float *states) {
-    const std::vector<float> no_bias(b_ih == nullptr ? 3 * H : 0);
-    const float *bias_x = b_ih != nullptr ? b_ih : no_bias.data();
-    over_batch(B, [&](int, int64_t b0, int64_t M) {
-        std::vector<float> masked(rec_mask != nullptr ? M * H : 0), gh(M * 3 * H);
-        const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
-        for (int64_t s = 0; s < T; ++s) {
-            const int64_t t = reverse ? T - 1 - s : s;
-            const int64_t row = t * B + b0;
-            const float *h = states + slot_before(t, reverse) * B * H + b0 * H;
-            gemm(M, 3 * H, H, hidden_input(h, mask, masked.data(), M * H), H, w_t, 3 * H, b_hh,
-                    gh.data(), 3 * H);
-            gru_gates(M, H, gx + row * 3 * H, bias_x, gh.data(), h,
-                    step_mask != nullptr ? step_mask + row : nullptr, rz + row * 2 * H,
-                    n + row * H, ghn + row * H, states + slot_after(t, reverse) * B * H + b0 * H);
-        }
+    return guarded([&] {
+        const std::vector<float> no_bias(b_ih == nullptr ? 3 * H : 0);
+        const float *bias_x = b_ih != nullptr ? b_ih : no_bias.data();
+        over_batch(B, [&](int, int64_t b0, int64_t M) {
+            std::vector<float> masked(rec_mask != nullptr ? M * H : 0), gh(M * 3 * H);
+            const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
+            for (int64_t s = 0; s < T; ++s) {
+                const int64_t t = reverse ? T - 1 - s : s;
+                const int64_t row = t * B + b0;
+                const float *h = states + slot_before(t, reverse) * B * H + b0 * H;
+                gemm(M, 3 * H, H, hidden_input(h, mask, masked.data(), M * H), H, w_t, 3 * H, b_hh,
+                        gh.data(), 3 * H);
+                gru_gates(M, H, gx + row * 3 * H, bias_x, gh.data(), h,
+                        step_mask != nullptr ? step_mask + row : nullptr, rz + row * 2 * H,
+                        n + row * H, ghn + row * H, states + slot_after(t, reverse) * B * H + b0 * H);
+            }
+        });
     });
-    return 0;
 }
 
 // GRU backward over time; writes d_gx (T,B,3H), the gradient of the input projections, and
@@ -386,37 +426,38 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *rz, const float *n, const float *ghn,
         const float *states, const float *w_hh, const uint8_t *step_mask, const float *rec_mask,
         float *d_gx, float *d_hn, float *grad_h, float *bias_grads) {
-    const int team = team_size(B);
-    std::vector<double> sums(bias_grads != nullptr ? team * 4 * H : 0, 0.0);
-    const OutputGrad outputs(grad_out, H);
-    over_batch(B, [&](int thread, int64_t b0, int64_t M) {
-        double *thread_sums = bias_grads != nullptr ? sums.data() + thread * 4 * H : nullptr;
-        std::vector<float> d_gh(M * 3 * H), through(M * H), direct(M * H);
-        const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
-        float *dh = grad_h + b0 * H;
-        for (int64_t s = 0; s < T; ++s) {
-            const int64_t t = reverse ? s : T - 1 - s;  // the forward order, walked backwards
-            const int64_t row = t * B + b0;
-            const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
-            gru_delta(M, H, outputs.rows + row * ldo, ldo, dh,
-                    rz + row * 2 * H, n + row * H, ghn + row * H,
-                    states + slot_before(t, reverse) * B * H + b0 * H, valid, d_gh.data(),
-                    d_gx + row * 3 * H, d_hn + row * H, direct.data(), thread_sums);
-            gemm(M, H, 3 * H, d_gh.data(), 3 * H, w_hh, H, nullptr, through.data(), H);
-            combine_grad_h(M, H, through.data(), direct.data(), mask, valid, dh);
+    return guarded([&] {
+        const int team = team_size(B);
+        std::vector<double> sums(bias_grads != nullptr ? team * 4 * H : 0, 0.0);
+        const OutputGrad outputs(grad_out, H);
+        over_batch(B, [&](int thread, int64_t b0, int64_t M) {
+            double *thread_sums = bias_grads != nullptr ? sums.data() + thread * 4 * H : nullptr;
+            std::vector<float> d_gh(M * 3 * H), through(M * H), direct(M * H);
+            const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
+            float *dh = grad_h + b0 * H;
+            for (int64_t s = 0; s < T; ++s) {
+                const int64_t t = reverse ? s : T - 1 - s;  // the forward order, walked backwards
+                const int64_t row = t * B + b0;
+                const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
+                gru_delta(M, H, outputs.rows + row * ldo, ldo, dh,
+                        rz + row * 2 * H, n + row * H, ghn + row * H,
+                        states + slot_before(t, reverse) * B * H + b0 * H, valid, d_gh.data(),
+                        d_gx + row * 3 * H, d_hn + row * H, direct.data(), thread_sums);
+                gemm(M, H, 3 * H, d_gh.data(), 3 * H, w_hh, H, nullptr, through.data(), H);
+                combine_grad_h(M, H, through.data(), direct.data(), mask, valid, dh);
+            }
+        });
+        if (bias_grads != nullptr) {  // threads' sums added in a fixed order: reproducible
+            for (int64_t j = 0; j < 4 * H; ++j) {
+                double total = 0.0;
+                for (int thread = 0; thread < team; ++thread) total += sums[thread * 4 * H + j];
+                // ∂b_ih = Σ ∂gx (3H); ∂b_hh = [Σ ∂gx_r, Σ ∂gx_z, Σ d_hn]
+                if (j < 3 * H) bias_grads[j] = static_cast<float>(total);
+                if (j < 2 * H) bias_grads[3 * H + j] = static_cast<float>(total);
+                if (j >= 3 * H) bias_grads[2 * H + j] = static_cast<float>(total);
+            }
         }
     });
-    if (bias_grads != nullptr) {  // threads' sums added in a fixed order: reproducible
-        for (int64_t j = 0; j < 4 * H; ++j) {
-            double total = 0.0;
-            for (int thread = 0; thread < team; ++thread) total += sums[thread * 4 * H + j];
-            // ∂b_ih = Σ ∂gx (3H); ∂b_hh = [Σ ∂gx_r, Σ ∂gx_z, Σ d_hn]
-            if (j < 3 * H) bias_grads[j] = static_cast<float>(total);
-            if (j < 2 * H) bias_grads[3 * H + j] = static_cast<float>(total);
-            if (j >= 3 * H) bias_grads[2 * H + j] = static_cast<float>(total);
-        }
-    }
-    return 0;
 }
 
 // LSTM forward over time with W_hhᵀ and b_hh already carrying the doubled candidate rows;
@@ -425,23 +466,24 @@ int rnnlab_gru_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
 int rnnlab_lstm_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, const float *gx,
         const float *w_t, const float *b_hh, const uint8_t *step_mask, const float *rec_mask,
         float *sig, float *cand, float *tanh_c, float *h_states, float *c_states) {
-    over_batch(B, [&](int, int64_t b0, int64_t M) {
-        std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * 4 * H);
-        const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
-        for (int64_t s = 0; s < T; ++s) {
-            const int64_t t = reverse ? T - 1 - s : s;
-            const int64_t before = slot_before(t, reverse) * B + b0;
-            const int64_t after = slot_after(t, reverse) * B + b0;
-            const int64_t row = t * B + b0;
-            const float *h = h_states + before * H;
-            gemm(M, 4 * H, H, hidden_input(h, mask, masked.data(), M * H), H, w_t, 4 * H, b_hh,
-                    pre.data(), 4 * H);
-            lstm_gates(M, H, gx + row * 4 * H, pre.data(), h, c_states + before * H,
-                    step_mask != nullptr ? step_mask + row : nullptr, sig + row * 4 * H,
-                    cand + row * H, tanh_c + row * H, h_states + after * H, c_states + after * H);
-        }
+    return guarded([&] {
+        over_batch(B, [&](int, int64_t b0, int64_t M) {
+            std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * 4 * H);
+            const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
+            for (int64_t s = 0; s < T; ++s) {
+                const int64_t t = reverse ? T - 1 - s : s;
+                const int64_t before = slot_before(t, reverse) * B + b0;
+                const int64_t after = slot_after(t, reverse) * B + b0;
+                const int64_t row = t * B + b0;
+                const float *h = h_states + before * H;
+                gemm(M, 4 * H, H, hidden_input(h, mask, masked.data(), M * H), H, w_t, 4 * H, b_hh,
+                        pre.data(), 4 * H);
+                lstm_gates(M, H, gx + row * 4 * H, pre.data(), h, c_states + before * H,
+                        step_mask != nullptr ? step_mask + row : nullptr, sig + row * 4 * H,
+                        cand + row * H, tanh_c + row * H, h_states + after * H, c_states + after * H);
+            }
+        });
     });
-    return 0;
 }
 
 // LSTM backward over time; writes d_pre (T,B,4H); grad_h and grad_c (B,H) hold ∂h_T, ∂c_T
@@ -450,26 +492,27 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
         const float *grad_out, int64_t ldo, const float *sig, const float *cand,
         const float *tanh_c, const float *c_states, const float *w_hh, const uint8_t *step_mask,
         const float *rec_mask, float *d_pre, float *grad_h, float *grad_c) {
-    const OutputGrad outputs(grad_out, H);
-    over_batch(B, [&](int, int64_t b0, int64_t M) {
-        std::vector<float> through(M * H), next_c(M * H);
-        const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
-        float *dh = grad_h + b0 * H, *dc = grad_c + b0 * H;
-        for (int64_t s = 0; s < T; ++s) {
-            const int64_t t = reverse ? s : T - 1 - s;
-            const int64_t row = t * B + b0;
-            const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
-            float *dpt = d_pre + row * 4 * H;
-            lstm_delta(M, H, outputs.rows + row * ldo, ldo, dh, dc, sig + row * 4 * H,
-                    cand + row * H, tanh_c + row * H,
-                    c_states + slot_before(t, reverse) * B * H + b0 * H, valid, dpt,
-                    next_c.data());
-            gemm(M, H, 4 * H, dpt, 4 * H, w_hh, H, nullptr, through.data(), H);
-            recurrent_grad_h(M, H, through.data(), mask, valid, dh);
-            std::memcpy(dc, next_c.data(), M * H * sizeof(float));
-        }
+    return guarded([&] {
+        const OutputGrad outputs(grad_out, H);
+        over_batch(B, [&](int, int64_t b0, int64_t M) {
+            std::vector<float> through(M * H), next_c(M * H);
+            const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
+            float *dh = grad_h + b0 * H, *dc = grad_c + b0 * H;
+            for (int64_t s = 0; s < T; ++s) {
+                const int64_t t = reverse ? s : T - 1 - s;
+                const int64_t row = t * B + b0;
+                const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
+                float *dpt = d_pre + row * 4 * H;
+                lstm_delta(M, H, outputs.rows + row * ldo, ldo, dh, dc, sig + row * 4 * H,
+                        cand + row * H, tanh_c + row * H,
+                        c_states + slot_before(t, reverse) * B * H + b0 * H, valid, dpt,
+                        next_c.data());
+                gemm(M, H, 4 * H, dpt, 4 * H, w_hh, H, nullptr, through.data(), H);
+                recurrent_grad_h(M, H, through.data(), mask, valid, dh);
+                std::memcpy(dc, next_c.data(), M * H * sizeof(float));
+            }
+        });
     });
-    return 0;
 }
 
 // Elman RNN forward over time; fills states (T,B,H) = act(pre) at every step, h_prev (T,B,H)
@@ -478,22 +521,23 @@ int rnnlab_lstm_steps_backward(int64_t T, int64_t B, int64_t H, int reverse,
 int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *gx, const float *w_t, const float *b_hh, const uint8_t *step_mask,
         const float *rec_mask, float *states, float *h_prev, float *out, float *h) {
-    over_batch(B, [&](int, int64_t b0, int64_t M) {
-        std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * H);
-        const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
-        float *hb = h + b0 * H;
-        for (int64_t s = 0; s < T; ++s) {
-            const int64_t t = reverse ? T - 1 - s : s;
-            const int64_t row = t * B + b0;
-            std::memcpy(h_prev + row * H, hb, M * H * sizeof(float));
-            gemm(M, H, H, hidden_input(hb, mask, masked.data(), M * H), H, w_t, H, b_hh,
-                    pre.data(), H);
-            rnn_activate(M, H, gx + row * H, pre.data(),
-                    step_mask != nullptr ? step_mask + row : nullptr, relu, states + row * H,
-                    out + row * H, hb);
-        }
+    return guarded([&] {
+        over_batch(B, [&](int, int64_t b0, int64_t M) {
+            std::vector<float> masked(rec_mask != nullptr ? M * H : 0), pre(M * H);
+            const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
+            float *hb = h + b0 * H;
+            for (int64_t s = 0; s < T; ++s) {
+                const int64_t t = reverse ? T - 1 - s : s;
+                const int64_t row = t * B + b0;
+                std::memcpy(h_prev + row * H, hb, M * H * sizeof(float));
+                gemm(M, H, H, hidden_input(hb, mask, masked.data(), M * H), H, w_t, H, b_hh,
+                        pre.data(), H);
+                rnn_activate(M, H, gx + row * H, pre.data(),
+                        step_mask != nullptr ? step_mask + row : nullptr, relu, states + row * H,
+                        out + row * H, hb);
+            }
+        });
     });
-    return 0;
 }
 
 // Elman RNN backward over time; writes d_pre (T,B,H); grad_h (B,H) holds ∂h_T on entry and
@@ -501,22 +545,23 @@ int rnnlab_rnn_steps_forward(int64_t T, int64_t B, int64_t H, int reverse, int r
 int rnnlab_rnn_steps_backward(int64_t T, int64_t B, int64_t H, int reverse, int relu,
         const float *grad_out, int64_t ldo, const float *states, const float *w_hh,
         const uint8_t *step_mask, const float *rec_mask, float *d_pre, float *grad_h) {
-    const OutputGrad outputs(grad_out, H);
-    over_batch(B, [&](int, int64_t b0, int64_t M) {
-        std::vector<float> through(M * H);
-        const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
-        float *dh = grad_h + b0 * H;
-        for (int64_t s = 0; s < T; ++s) {
-            const int64_t t = reverse ? s : T - 1 - s;
-            const int64_t row = t * B + b0;
-            const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
-            rnn_delta(M, H, outputs.rows + row * ldo, ldo, dh, states + row * H, valid, relu,
-                    d_pre + row * H);
-            gemm(M, H, H, d_pre + row * H, H, w_hh, H, nullptr, through.data(), H);
-            recurrent_grad_h(M, H, through.data(), mask, valid, dh);
-        }
+    return guarded([&] {
+        const OutputGrad outputs(grad_out, H);
+        over_batch(B, [&](int, int64_t b0, int64_t M) {
+            std::vector<float> through(M * H);
+            const float *mask = rec_mask != nullptr ? rec_mask + b0 * H : nullptr;
+            float *dh = grad_h + b0 * H;
+            for (int64_t s = 0; s < T; ++s) {
+                const int64_t t = reverse ? s : T - 1 - s;
+                const int64_t row = t * B + b0;
+                const uint8_t *valid = step_mask != nullptr ? step_mask + row : nullptr;
+                rnn_delta(M, H, outputs.rows + row * ldo, ldo, dh, states + row * H, valid, relu,
+                        d_pre + row * H);
+                gemm(M, H, H, d_pre + row * H, H, w_hh, H, nullptr, through.data(), H);
+                recurrent_grad_h(M, H, through.data(), mask, valid, dh);
+            }
+        });
     });
-    return 0;
 }
 
 }  // extern "C"
