@@ -6,8 +6,8 @@ records each) so that memory stays bounded however large the file is:
 - **CSV / TSV** — Python's ``csv`` module fed one strictly decoded line at a time. It handles
   quoted fields that span lines, and because we hand it the lines ourselves we know the exact
   line where each record starts and the exact line of any undecodable byte. (pyarrow's CSV
-  reader is ~1.5× faster on IMDB, 0.13 s against 0.2 s, but reports neither the record nor the
-  line of a bad byte or a broken quote; precise messages are worth the 70 ms.)
+  reader is somewhat faster, but reports neither the record nor the line of a bad byte or a
+  broken quote; precise messages are worth the fraction of a second.)
   TSV follows the same quoting rules as CSV (what pandas, pyarrow and spreadsheets write).
 - **JSONL** — one JSON object per line, parsed with :mod:`json`.
 - **Parquet** — pyarrow, one row group batch at a time, only the requested columns.

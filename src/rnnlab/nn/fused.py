@@ -20,6 +20,8 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from rnnlab.nn.stack import run_layers
+
 __all__ = ["fused_forward", "gather_time", "padded_per_layer", "reverse_index"]
 
 _KERNELS = {
@@ -172,28 +174,23 @@ def padded_per_layer(
             stacklevel=3,
         )
     directions = 2 if bidirectional else 1
-    h_n: list[Tensor] = []
-    c_n: list[Tensor] = []
-    layer_input = x
-    for layer in range(num_layers):
-        outputs = []
-        for direction in range(directions):
-            idx = layer * directions + direction
-            state = (hx[0][idx : idx + 1], hx[1][idx : idx + 1]) if is_lstm else hx[idx : idx + 1]
-            seq = layer_input if direction == 0 else gather_time(layer_input, reverse)
-            out, final = _run_kernel(
-                mode, seq, None, state, weights[idx], has_bias, 1, 0.0, False, False, True
-            )
-            if direction == 1:
-                out = gather_time(out, reverse)
-                h_last = out[:, 0]
-            else:
-                h_last = out.gather(1, last_index.expand(-1, 1, out.shape[-1])).squeeze(1)
-            outputs.append(out * valid)
-            h_n.append(h_last)
-            if is_lstm:
-                c_n.append(final[1][0])
-        layer_input = torch.cat(outputs, dim=-1) if directions == 2 else outputs[0]
+
+    def run_direction(layer_input: Tensor, layer: int, direction: int, idx: int) -> tuple:
+        state = (hx[0][idx : idx + 1], hx[1][idx : idx + 1]) if is_lstm else hx[idx : idx + 1]
+        seq = layer_input if direction == 0 else gather_time(layer_input, reverse)
+        out, final = _run_kernel(
+            mode, seq, None, state, weights[idx], has_bias, 1, 0.0, False, False, True
+        )
+        if direction == 1:
+            out = gather_time(out, reverse)
+            h_last = out[:, 0]
+        else:
+            h_last = out.gather(1, last_index.expand(-1, 1, out.shape[-1])).squeeze(1)
+        return out * valid, (h_last, final[1][0] if is_lstm else None)
+
+    layer_input, results = run_layers(x, num_layers, directions, run_direction)
+    h_n = [h for h, _ in results]
+    c_n = [c for _, c in results]
     h_stack = torch.stack(h_n)
     if is_lstm:
         return layer_input, (h_stack, torch.stack(c_n))

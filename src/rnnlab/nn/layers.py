@@ -50,6 +50,7 @@ from rnnlab.nn.fused import fused_forward, padded_per_layer
 from rnnlab.nn.native_build import native_status
 from rnnlab.nn.recurrence import gru_recurrence, lstm_recurrence, rnn_recurrence
 from rnnlab.nn.regularization import variational_mask, weight_dropout
+from rnnlab.nn.stack import run_layers
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -365,58 +366,54 @@ class _RecurrentBase(nn.Module):
         is_lstm = self.mode == "LSTM"
         h0, c0 = state if is_lstm else (state, None)
         training = self.training
-        h_n: list[Tensor] = []
-        c_n: list[Tensor] = []
-        gates: list[dict[str, Tensor]] = []
-        layer_input = x_tm
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                idx = layer * self.num_directions + direction
-                w_ih, w_hh, *biases = weights[idx]
-                b_ih, b_hh = biases if biases else (None, None)
-                inp = layer_input
-                if training and self.input_dropout > 0:
-                    inp = inp * variational_mask(batch, inp.shape[-1], self.input_dropout, inp)
-                # W_ih x for all steps in one GEMM, without b_ih, sparing a (T·B, G·H) bias
-                # broadcast: the recurrences add it (LSTM and Elman as b_ih + b_hh, where only
-                # the sum matters; the GRU separately, as b_in sits outside r ⊙ (W_hn h + b_hn))
-                gx = torch.nn.functional.linear(inp, w_ih)  # (T, B, G·H)
-                rec_mask = None
-                if training and self.recurrent_dropout > 0:
-                    rec_mask = variational_mask(batch, self.hidden_size, self.recurrent_dropout, gx)
-                reverse = direction == 1
-                summed_bias = b_hh if b_ih is None or self.mode == "GRU" else b_ih + b_hh
-                if is_lstm:
-                    out, h, c, g = lstm_recurrence(
-                        gx, h0[idx], c0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse
-                    )
-                    c_n.append(c)
-                elif self.mode == "GRU":
-                    out, h, g = gru_recurrence(
-                        gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse, b_ih=b_ih
-                    )
-                else:
-                    out, h, g = rnn_recurrence(
-                        gx,
-                        h0[idx],
-                        w_hh,
-                        summed_bias,
-                        step_mask,
-                        rec_mask,
-                        reverse,
-                        relu=self.mode == "RNN_RELU",
-                    )
-                outputs.append(out)
-                h_n.append(h)
-                if return_gates:
-                    gates.append(self._gates_batch_major(g, step_mask))
-            layer_input = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
-            if training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = torch.nn.functional.dropout(layer_input, self.dropout, True)
+
+        def run_direction(inp: Tensor, layer: int, direction: int, idx: int) -> tuple:
+            w_ih, w_hh, *biases = weights[idx]
+            b_ih, b_hh = biases if biases else (None, None)
+            if training and self.input_dropout > 0:
+                inp = inp * variational_mask(batch, inp.shape[-1], self.input_dropout, inp)
+            # W_ih x for all steps in one GEMM, without b_ih, sparing a (T·B, G·H) bias
+            # broadcast: the recurrences add it (LSTM and Elman as b_ih + b_hh, where only
+            # the sum matters; the GRU separately, as b_in sits outside r ⊙ (W_hn h + b_hn))
+            gx = torch.nn.functional.linear(inp, w_ih)  # (T, B, G·H)
+            rec_mask = None
+            if training and self.recurrent_dropout > 0:
+                rec_mask = variational_mask(batch, self.hidden_size, self.recurrent_dropout, gx)
+            reverse = direction == 1
+            summed_bias = b_hh if b_ih is None or self.mode == "GRU" else b_ih + b_hh
+            c = None
+            if is_lstm:
+                out, h, c, g = lstm_recurrence(
+                    gx, h0[idx], c0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse
+                )
+            elif self.mode == "GRU":
+                out, h, g = gru_recurrence(
+                    gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse, b_ih=b_ih
+                )
+            else:
+                out, h, g = rnn_recurrence(
+                    gx, h0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse,
+                    relu=self.mode == "RNN_RELU",
+                )  # fmt: skip
+            recorded = self._gates_batch_major(g, step_mask) if return_gates else None
+            return out, (h, c, recorded)
+
+        def between(layer_output: Tensor, layer: int) -> Tensor:
+            if training and self.dropout > 0:
+                return torch.nn.functional.dropout(layer_output, self.dropout, True)
+            return layer_output
+
+        layer_input, results = run_layers(
+            x_tm, self.num_layers, self.num_directions, run_direction, between
+        )
+        h_n = [h for h, _, _ in results]
+        gates = [g for _, _, g in results] if return_gates else None
         out = layer_input.transpose(0, 1) if self.batch_first else layer_input
-        final: State = (torch.stack(h_n), torch.stack(c_n)) if is_lstm else torch.stack(h_n)
-        return out, final, (gates if return_gates else None)
+        if is_lstm:
+            final: State = (torch.stack(h_n), torch.stack([c for _, c, _ in results]))
+        else:
+            final = torch.stack(h_n)
+        return out, final, gates
 
     @staticmethod
     def _gates_batch_major(gates: dict[str, Tensor], step_mask: Tensor | None) -> dict[str, Tensor]:

@@ -18,10 +18,9 @@ so torch never runs two calls at once on the shared weights. ``enabled=False`` r
 request alone, through the same thread (the baseline in ``benchmarks/bench_serve.py``).
 
 The worker thread runs torch on ``threads`` intra-op threads (default 1). A second OpenMP
-team beside the main thread's makes the two teams spin against each other: measured on
-2 cores, the IMDB GRU took 26 ms per review in a worker thread with 2 intra-op threads
-against 2.1 ms with 1 (and 2.6 ms in the main thread with 2); batch throughput was 630
-against 1,030 reviews/s.
+team beside the main thread's makes the two teams spin against each other, which on a small
+machine made each request many times slower than one thread does (the README's serving
+table has the measurements).
 """
 
 from __future__ import annotations

@@ -83,8 +83,8 @@ inline float tanh_(float x) { return 1.0f - 2.0f / (fast_exp(2.0f * x) + 1.0f); 
 
 // C (M, N) = A (M, K) · W (K, N) [+ bias broadcast over rows]; row strides lda, ldw, ldc.
 // Called inside a parallel region, oneDNN runs it on the calling thread alone. (W is passed
-// as stored, not transposed: oneDNN's sgemm with a transposed W took 13.4 µs instead of 9.6 µs
-// for one thread's 16 × 128 · 128 × 384 product, far more than transposing W once per call.)
+// as stored, not transposed: oneDNN's sgemm is markedly slower on a transposed W than the
+// cost of transposing W once per call.)
 inline void gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *W,
         int64_t ldw, const float *bias, float *C, int64_t ldc) {
     for (int64_t m = 0; m < M; ++m) {
@@ -334,7 +334,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rnn_delta(int6
 // team size set by rnnlab_set_threads, at most one thread per row), or, when that leaves a
 // single thread, the whole batch on the calling thread — outside a parallel region, so
 // oneDNN's sgemm may use every thread for the (then wide) per-step product. (A team of one is
-// not "in parallel" to OpenMP, and sgemm forking inside it cost ~0.4 ms a step at batch 1.)
+// not "in parallel" to OpenMP, and sgemm forking inside it made batch 1 many times slower.)
 // ∂out's rows for a backward loop: grad_out itself, or — null: no gradient reaches the outputs —
 // one row of zeros that every step reads with ldo = 0.
 struct OutputGrad {
@@ -389,8 +389,8 @@ void rnnlab_set_threads(int n) { omp_set_num_threads(n); }
 // Each function below splits the batch into one block of rows per thread and runs the whole
 // time loop for its rows without synchronising: sequences are independent, so a thread never
 // waits for another, and its per-step GEMM (its rows by the shared recurrent weight) runs on
-// one core. One fork and join per call instead of one per step: at batch 32 and 128 units a
-// step's whole GEMM is ~20 µs, and splitting each one over the team cost more than it gained.
+// one core. One fork and join per call instead of one per step: a step's whole GEMM is too
+// small at text-model sizes for splitting each one over the team to pay for the fork.
 
 // GRU forward over time; fills rz (T,B,2H), n (T,B,H), ghn (T,B,H) = W_hn h̃ + b_hn and states
 // (T+1,B,H) (states[first slot] must already hold h0). gx = W_ih x without its bias: b_ih (may be
