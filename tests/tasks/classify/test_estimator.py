@@ -230,3 +230,8 @@ def test_text_classifier_is_reachable_from_the_top_level_package():
     assert rnnlab.TextClassifier is TextClassifier
     with pytest.raises(AttributeError, match="no attribute 'Classifier'"):
         _ = rnnlab.Classifier
+
+
+def test_validation_texts_without_labels_are_refused():
+    with pytest.raises(DataError, match=r"valid_texts and valid_labels go together"):
+        TextClassifier(epochs=1).fit(TEXTS, LABELS, valid_texts=TEXTS)

@@ -155,3 +155,17 @@ def test_crf_learns_the_transition_constraint_a_softmax_cannot_use():
     assert int(transitions[p].argmax()) == n  # P is always followed by N
     assert int(transitions[:, n].argmax()) == p  # and N never follows Q
     assert transitions[p, n] > transitions[q, n] + 1
+
+
+@pytest.mark.parametrize("char_min_count", [1, 2, 3])
+def test_char_min_count_decides_which_characters_get_an_id(char_min_count):
+    """data.char_min_count keeps the characters seen that often (the rest share <unk>)."""
+    from collections import Counter
+
+    encoder = TagEncoder.build(
+        SENTENCES, ["O"], max_vocab=100, min_count=1, max_word_len=20,
+        char_min_count=char_min_count,
+    )  # fmt: skip
+    counts = Counter(ch for s in SENTENCES for token in s for ch in token)
+    expected = {ch for ch, n in counts.items() if n >= char_min_count}
+    assert {ch for ch in counts if ch in encoder.chars} == expected
