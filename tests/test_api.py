@@ -24,6 +24,17 @@ def test_every_public_name_imports_and_is_listed():
         rnnlab.Nope  # noqa: B018
 
 
+def test_no_public_name_is_shadowed_by_a_subpackage():
+    """Importing ``rnnlab.evaluate.metrics`` sets ``rnnlab.evaluate`` to that package: a
+    function of the same name would be replaced, so none may share a subpackage's name."""
+    import rnnlab.evaluate.metrics
+
+    folder = Path(rnnlab.__file__).parent
+    subpackages = {p.name for p in folder.iterdir() if (p / "__init__.py").exists()}
+    assert not set(rnnlab.__all__) & subpackages
+    assert callable(rnnlab.evaluate_run) and callable(rnnlab.predict) and callable(rnnlab.load)
+
+
 def test_load_returns_a_predictor_of_the_files_task():
     assert issubclass(TextPredictor, rnnlab.Predictor) and issubclass(
         TagPredictor, rnnlab.Predictor

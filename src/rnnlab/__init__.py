@@ -3,7 +3,7 @@
 >>> import rnnlab
 >>> predictor = rnnlab.load("runs/imdb")          # any task's run directory or model file
 >>> predictor.predict(["What a film!"])
->>> rnnlab.evaluate("runs/imdb", "other.csv").metrics["accuracy"]
+>>> rnnlab.evaluate_run("runs/imdb", "other.csv").metrics["accuracy"]
 >>> clf = rnnlab.TextClassifier(epochs=2).fit(texts, labels)
 >>> tagger = rnnlab.SequenceTagger(epochs=3).fit(tokens, tags)
 
@@ -24,7 +24,7 @@ __all__ = [
     "SequenceTagger",
     "TextClassifier",
     "__version__",
-    "evaluate",
+    "evaluate_run",
     "load",
     "predict",
 ]
@@ -64,7 +64,7 @@ def load(path: Any, device: Any = "cpu", engine: str = "torch") -> Predictor:
     return _load(path, device=device, engine=engine)
 
 
-def evaluate(
+def evaluate_run(
     run: Any,
     data: str | None = None,
     *,
@@ -73,6 +73,8 @@ def evaluate(
     write: bool = True,
 ) -> Evaluation:
     """Evaluate a run on ``data`` (default: its own test data) with its task's evaluation.
+
+    (Not ``rnnlab.evaluate``: that name is the package of metrics, ``rnnlab.evaluate``.)
 
     Other data is written to ``RUN/evaluations/<name>/`` and never replaces the run's own
     ``metrics.json``; ``options`` are data-reading keys of the task (``text_col``,

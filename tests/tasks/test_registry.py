@@ -110,7 +110,7 @@ def test_load_evaluate_and_predict_reach_a_registered_task(toy_run, tmp_path):
     assert rnnlab.predict(toy_run, ["x", "y"]) == ["b?", "b?"]
     gold = tmp_path / "gold.txt"
     gold.write_text("b b c a\n", encoding="utf-8")
-    result = rnnlab.evaluate(toy_run, str(gold))
+    result = rnnlab.evaluate_run(toy_run, str(gold))
     assert result.metrics["accuracy"] == 0.5 and result.metrics["num_examples"] == 4
     assert isinstance(read_run_config(toy_run, ToyRunConfig), ToyRunConfig)
 

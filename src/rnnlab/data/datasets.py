@@ -34,7 +34,15 @@ from rnnlab.data.tables import LabeledTexts
 from rnnlab.data.tagged_builtin import TAG_DATASETS, TagDatasetSplits, load_tagged
 from rnnlab.errors import ConfigError
 
-__all__ = ["DatasetSplits", "TagDatasetSplits", "is_dataset_name", "load", "names", "task_of"]
+__all__ = [
+    "DatasetSplits",
+    "TagDatasetSplits",
+    "is_dataset_name",
+    "load",
+    "load_for",
+    "names",
+    "task_of",
+]
 
 
 @dataclass
@@ -73,6 +81,21 @@ def is_dataset_name(value: str) -> bool:
 def task_of(name: str) -> str:
     """``"tag"`` for a tagged dataset, ``"classify"`` for any other name."""
     return "tag" if _normalize(name) in TAG_DATASETS else "classify"
+
+
+_WHAT = {"classify": "text classification table", "tag": "set of tagged sentences"}
+
+
+def load_for(task: str, name: str, seed: int = 0) -> DatasetSplits | TagDatasetSplits:
+    """:func:`load` for a run of ``task``; a dataset of another task is refused, naming the
+    command it belongs to."""
+    actual = task_of(name)
+    if actual != task:
+        raise ConfigError(
+            f"{name!r} is a {_WHAT[actual]}, not a {_WHAT[task]}; use it with: "
+            f"rnnlab train {actual} --data {name}"
+        )
+    return load(name, seed=seed)
 
 
 def load(name: str, seed: int = 0) -> DatasetSplits | TagDatasetSplits:

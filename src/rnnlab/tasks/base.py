@@ -34,7 +34,7 @@ from rnnlab.config import RunConfig
 from rnnlab.data import datasets
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.fileio import atomic_write_json
-from rnnlab.runs import evaluation_dir, load_model_file, model_task
+from rnnlab.runs import evaluation_dir, load_model_file, model_task, read_run_config
 
 __all__ = [
     "Evaluation",
@@ -45,6 +45,7 @@ __all__ = [
     "evaluation_target",
     "get_task",
     "load_predictor",
+    "plan_evaluation",
     "register_task",
     "task_names",
     "task_of_run",
@@ -242,6 +243,24 @@ def evaluation_target(
     if not write or not run_dir.is_dir():
         return None
     return run_dir if data is None else evaluation_dir(run_dir, source, name)
+
+
+def plan_evaluation(
+    run_dir: Path,
+    config_type: type[RunConfig],
+    data: str | None,
+    *,
+    name: str | None,
+    options: dict[str, Any] | None,
+    write: bool,
+    kind: str,
+) -> tuple[Any, str, Path | None]:
+    """The start every task's ``evaluate`` shares: the run's config with the reading
+    ``options`` applied, what to score (:func:`evaluation_source`, ``kind`` naming the data
+    it takes) and where to write (:func:`evaluation_target`)."""
+    config = with_read_options(read_run_config(run_dir, config_type), options)
+    source = evaluation_source(run_dir, config.data, data, kind)
+    return config, source, evaluation_target(run_dir, data, source, name, write)
 
 
 def write_evaluation_metrics(directory: Path, metrics: dict[str, Any], run_dir: Path) -> None:

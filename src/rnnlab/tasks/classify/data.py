@@ -86,12 +86,7 @@ def load_splits(data: Any, seed: int) -> Splits:
 
 def classification_dataset(name: str, seed: int) -> Any:
     """The built-in classification dataset ``name``; a tagged dataset is refused."""
-    if datasets.task_of(name) != "classify":
-        raise ConfigError(
-            f"{name!r} is a tagged dataset for sequence labelling, not a classification "
-            f"table; use it with: rnnlab train tag --data {name}"
-        )
-    return datasets.load(name, seed=seed)
+    return datasets.load_for("classify", name, seed)
 
 
 def read_labeled_table(path: str, data: Any, *, labels: bool = True) -> LabeledTexts:

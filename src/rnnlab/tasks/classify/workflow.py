@@ -27,13 +27,11 @@ from rnnlab.data.tables import LabeledTexts
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.fileio import atomic_write_json
-from rnnlab.runs import MODEL_FILE, read_run_config, training_run
+from rnnlab.runs import MODEL_FILE, training_run
 from rnnlab.tasks.base import (
     Evaluation,
     TrainSummary,
-    evaluation_source,
-    evaluation_target,
-    with_read_options,
+    plan_evaluation,
     write_evaluation_metrics,
 )
 from rnnlab.tasks.classify.analysis import (
@@ -150,9 +148,10 @@ def evaluate_run(
     """
     run_dir = Path(run_dir)
     predictor = TextPredictor.from_file(run_dir)
-    config = with_read_options(read_run_config(run_dir, ClassifyRunConfig), options)
-    source = evaluation_source(run_dir, config.data, data, "a labelled table")
-    target = evaluation_target(run_dir, data, source, name, write)
+    config, source, target = plan_evaluation(
+        run_dir, ClassifyRunConfig, data, name=name, options=options, write=write,
+        kind="a labelled table",
+    )  # fmt: skip
     if datasets.is_dataset_name(source):
         table = classification_dataset(source, config.train.seed).test
     else:

@@ -69,12 +69,7 @@ def read_tagged_file(path: str, data: Any) -> TaggedSentences:
 
 def tag_dataset(name: str, seed: int) -> Any:
     """The built-in tagged dataset ``name``; a classification dataset is refused."""
-    if datasets.task_of(name) != "tag":
-        raise ConfigError(
-            f"{name!r} is a text classification dataset, not tagged sentences; use it with: "
-            f"rnnlab train classify --data {name}"
-        )
-    return datasets.load(name, seed=seed)
+    return datasets.load_for("tag", name, seed)
 
 
 def load_tag_splits(data: Any, seed: int) -> TagSplits:

@@ -18,13 +18,11 @@ from typing import Any
 
 from rnnlab.data import datasets
 from rnnlab.fileio import atomic_write_json
-from rnnlab.runs import MODEL_FILE, read_run_config, training_run
+from rnnlab.runs import MODEL_FILE, training_run
 from rnnlab.tasks.base import (
     Evaluation,
     TrainSummary,
-    evaluation_source,
-    evaluation_target,
-    with_read_options,
+    plan_evaluation,
     write_evaluation_metrics,
 )
 from rnnlab.tasks.tag.config import TagRunConfig, resolve_monitor
@@ -99,9 +97,10 @@ def evaluate_tag_run(
     """
     run_dir = Path(run_dir)
     predictor = TagPredictor.from_file(run_dir)
-    config = with_read_options(read_run_config(run_dir, TagRunConfig), options)
-    source = evaluation_source(run_dir, config.data, data, "a tagged file")
-    target = evaluation_target(run_dir, data, source, name, write)
+    config, source, target = plan_evaluation(
+        run_dir, TagRunConfig, data, name=name, options=options, write=write,
+        kind="a tagged file",
+    )  # fmt: skip
     if datasets.is_dataset_name(source):
         sentences = tag_dataset(source, config.train.seed).test
     else:
