@@ -1,0 +1,140 @@
+r"""A recurrent language model: embedding → ``rnnlab.nn`` LSTM/GRU stack → softmax over words.
+
+    ids (B, T) ─embedding (word-type dropout)─► (B, T, E) ─► LSTM/GRU layers ─► (B, T, H)
+        (variational dropout on every layer's input, DropConnect on W_hh: the encoder's own)
+      ─locked dropout─► [projection H → E when H ≠ E] ─► · Wᵀ (tied to the embedding) + b
+      ─► logits (B, T, V)
+
+The loss of a batch is the mean negative log-likelihood of its scored targets in nats,
+−(1/N) Σ log p(w_t | w_<t), plus AR and TAR (:mod:`rnnlab.nn.regularization`) in training.
+The hidden state carries from one batch to the next and is detached in between (truncated
+back-propagation through time); a column that starts anew (``batch.reset``) starts from zero.
+Perplexity = exp(NLL), bits per token = NLL / ln 2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rnnlab.nn.regularization import (
+    activation_penalty,
+    embedding_dropout,
+    locked_dropout,
+    temporal_activation_penalty,
+)
+from rnnlab.tasks.encoder import recurrent_layer
+from rnnlab.tasks.lm.data import LMBatch
+
+__all__ = ["RecurrentLM", "detach_state"]
+
+State = Tensor | tuple[Tensor, Tensor]
+
+
+def detach_state(state: State | None) -> State | None:
+    """The state cut from the graph of the batch that made it (pytorch/examples'
+    ``repackage_hidden``): gradients stop at the window's start."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)  # type: ignore[return-value]
+    return state.detach()
+
+
+def _reset_rows(state: State | None, reset: Tensor) -> State | None:
+    """Zero the state of the rows whose column starts in this batch."""
+    if state is None or bool(reset.all()):
+        return None
+    if not bool(reset.any()):
+        return state
+    keep = (~reset).to(state[0].dtype if isinstance(state, tuple) else state.dtype)
+    keep = keep.view(1, -1, 1).to(state[0].device if isinstance(state, tuple) else state.device)
+    if isinstance(state, tuple):
+        return (state[0] * keep, state[1] * keep)
+    return state * keep
+
+
+class RecurrentLM(nn.Module):
+    """Next-token model over a vocabulary of ``vocab_size`` ids (see the module docstring).
+
+    Args:
+        vocab_size: V.
+        config: the ``[model]`` section (:class:`~rnnlab.tasks.encoder.EncoderConfig` keys
+            plus ``output_dropout``, ``embedding_dropout``, ``tie_weights``, ``ar``, ``tar``).
+    """
+
+    def __init__(self, vocab_size: int, config: Any) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(vocab_size, config.embedding_dim)
+        self.rnn = recurrent_layer(config, config.embedding_dim)
+        width = config.hidden_size * (2 if config.bidirectional else 1)
+        tie = config.tie_weights
+        self.projection = (
+            nn.Linear(width, config.embedding_dim)
+            if tie and width != config.embedding_dim
+            else None
+        )
+        self.decoder = nn.Linear(config.embedding_dim if tie else width, vocab_size)
+        if tie:
+            self.decoder.weight = self.embedding.weight
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+        self._state: State | None = None
+
+    def forward(
+        self, ids: Tensor, state: State | None = None
+    ) -> tuple[Tensor, State, Tensor, Tensor]:
+        """(logits (B, T, V), final state, raw outputs (B, T, H), dropped outputs)."""
+        weight = embedding_dropout(
+            self.embedding.weight, self.config.embedding_dropout, self.training
+        )
+        x = nn.functional.embedding(ids, weight)  # (B, T, E)
+        raw, state = self.rnn(x, state)  # (B, T, H)
+        dropped = locked_dropout(raw, self.config.output_dropout, self.training)
+        features = dropped if self.projection is None else self.projection(dropped)
+        return self.decoder(features), state, raw, dropped
+
+    def _nll(self, batch: LMBatch, state: State | None) -> tuple[Tensor, State, Tensor, Tensor]:
+        """Summed NLL (nats) of the scored targets, the new state, raw and dropped outputs."""
+        logits, state, raw, dropped = self(batch.inputs, _reset_rows(state, batch.reset))
+        losses = nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1), reduction="none"
+        )
+        return (losses * batch.mask.reshape(-1)).sum(), state, raw, dropped
+
+    def training_step(self, batch: LMBatch) -> Tensor:
+        """Mean NLL of the batch + AR + TAR; the state carries to the next batch, detached."""
+        total, state, raw, dropped = self._nll(batch, self._state)
+        self._state = detach_state(state)
+        loss = total / max(batch.num_tokens, 1)
+        loss = loss + activation_penalty(dropped, self.config.ar, batch.mask)
+        return loss + temporal_activation_penalty(raw, self.config.tar, batch.mask)
+
+    @torch.no_grad()
+    def evaluate(self, batches: Iterable[LMBatch]) -> dict[str, float]:
+        """``loss`` (NLL per scored token, nats), ``perplexity`` and ``bits_per_token`` over
+        every batch, the state carried from one to the next."""
+        device = next(self.parameters()).device
+        state, total, count = None, 0.0, 0
+        for batch in batches:
+            batch = batch.to(device)
+            nll, state, _, _ = self._nll(batch, state)
+            total += float(nll)
+            count += batch.num_tokens
+        loss = total / max(count, 1)
+        return {
+            "loss": loss,
+            "perplexity": math.exp(min(loss, 700.0)),
+            "bits_per_token": loss / math.log(2),
+            "tokens": float(count),
+        }
+
+    def train(self, mode: bool = True) -> RecurrentLM:
+        """Switching mode starts the next training batch from a fresh state."""
+        self._state = None
+        return super().train(mode)
