@@ -140,14 +140,16 @@ def test_builtin_tasks_are_found_by_name_and_unknown_ones_refused(tmp_path):
     assert get_task("classify").predictor_type.__name__ == "TextPredictor"
     assert get_task("tag").predictor_type.__name__ == "TagPredictor"
     assert {"classify", "tag"} <= set(base.task_names())
-    with pytest.raises(ConfigError, match=r"Unknown task 'lm'; the tasks are classify, tag"):
-        get_task("lm")
+    with pytest.raises(
+        ConfigError, match=r"Unknown task 'forecast'; the tasks are classify, lm, tag"
+    ):
+        get_task("forecast")
     path = tmp_path / "m.safetensors"
     save_model_file(
-        path, {"w": torch.zeros(1)}, task="lm", model_config=ToyModelConfig(),
+        path, {"w": torch.zeros(1)}, task="forecast", model_config=ToyModelConfig(),
         tokenizer={}, vocab={}, labels=[], preprocessing={},
     )  # fmt: skip
-    with pytest.raises(ConfigError, match=r"Unknown task 'lm'"):
+    with pytest.raises(ConfigError, match=r"Unknown task 'forecast'"):
         rnnlab.load(path)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from rnnlab.cli import evaluate, explain, export, predict, serve
+from rnnlab.cli import evaluate, explain, export, generate, predict, score, serve
 from rnnlab.cli.embed import embed_app
 from rnnlab.cli.train import train_app
 
@@ -32,6 +32,8 @@ app.command("predict", epilog=predict.EPILOG)(predict.predict)
 app.command("export", epilog=export.EPILOG)(export.export_command)
 app.command("serve", epilog=serve.EPILOG)(serve.serve)
 app.command("explain", epilog=explain.EPILOG)(explain.explain)
+app.command("generate", epilog=generate.EPILOG)(generate.generate)
+app.command("score", epilog=score.EPILOG)(score.score)
 app.add_typer(embed_app, name="embed")
 
 

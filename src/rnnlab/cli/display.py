@@ -139,6 +139,7 @@ def print_flat_metrics(metrics: dict[str, Any], title: str, console: Console) ->
 
 Printer = Callable[[dict[str, Any], str, Console], None]
 METRICS_PRINTERS: dict[str, Printer] = {"classify": print_classification, "tag": print_tagging}
+# A language model's metrics are flat numbers (perplexity, bits per token): the flat table.
 
 
 def print_metrics(task: str, metrics: dict[str, Any], title: str, console: Console) -> None:

@@ -318,3 +318,90 @@ def train_repeats(
     else:
         summary = cross_validate(config, out, folds, on_run=announce, **options)
     print_repeats(summary, out_console)
+
+
+@train_app.command(
+    "lm",
+    epilog=(
+        "Examples:\n\n"
+        "  rnnlab train lm --data ptb --out runs/ptb\n\n"
+        "  rnnlab train lm --data ptb --level char --out runs/ptb-char\n\n"
+        "  rnnlab train lm --data corpus.txt --valid dev.txt --bptt 70 --out runs/corpus"
+    ),
+)
+@clean_errors
+def train_lm(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/lm"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Text file (one document per line), ptb, peoples_daily_text or a "
+            "classification dataset (its training texts only)."
+        ),
+    ] = None,
+    valid: Annotated[
+        str | None, typer.Option(help="Validation text (default: 10% of --data's lines).")
+    ] = None,
+    test: Annotated[str | None, typer.Option(help="Test text, evaluated after training.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config; flags override it.")] = None,
+    level: Annotated[str | None, typer.Option(help="word or char.")] = None,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="Word level: auto, whitespace, english or chinese.")
+    ] = None,
+    bptt: Annotated[int | None, typer.Option(help="Truncated-BPTT window (tokens).")] = None,
+    max_vocab: Annotated[int | None, typer.Option(help="Vocabulary size.")] = None,
+    cell: Annotated[str | None, typer.Option(help="lstm, gru or rnn.")] = None,
+    hidden_size: Annotated[int | None, typer.Option()] = None,
+    embedding_dim: Annotated[int | None, typer.Option()] = None,
+    num_layers: Annotated[int | None, typer.Option()] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Early-stopping patience in epochs (0 = off).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
+    ] = False,
+) -> None:
+    """Train a language model (embedding → LSTM/GRU → tied softmax), word or character level."""
+    from rnnlab.tasks.lm import LMRunConfig
+    from rnnlab.tasks.lm import train_lm as run_train_lm
+    from rnnlab.train.progress import RichProgress
+
+    flags = overrides(
+        data__data=data,
+        data__valid=valid,
+        data__test=test,
+        data__level=level,
+        data__tokenizer=tokenizer,
+        data__bptt=bptt,
+        data__max_vocab=max_vocab,
+        model__cell=cell,
+        model__hidden_size=hidden_size,
+        model__embedding_dim=embedding_dim,
+        model__num_layers=num_layers,
+        train__epochs=epochs,
+        train__batch_size=batch_size,
+        train__lr=lr,
+        train__patience=patience,
+        train__seed=seed,
+        train__device=device,
+    )
+    run_config = run_config_from(LMRunConfig, config, out, resume, flags)
+    summary = run_train_lm(
+        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
+    )
+    print_metrics("lm", summary.metrics, f"{summary.evaluated_on} metrics", out_console)
+    split = summary.evaluated_on
+    out_console.print(
+        f"{split} perplexity {summary.metrics[f'{split}_perplexity']:.2f}  "
+        f"bits/token {summary.metrics[f'{split}_bits_per_token']:.4f}  "
+        f"({summary.metrics[f'{split}_tokens']} tokens, trained in {summary.seconds:.0f} s, "
+        f"best epoch {summary.best_epoch})"
+    )
+    out_console.print(
+        f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
+    )

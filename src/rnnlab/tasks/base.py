@@ -54,7 +54,11 @@ __all__ = [
 ]
 
 # Built-in tasks: name → the package whose import registers it.
-_BUILTIN = {"classify": "rnnlab.tasks.classify", "tag": "rnnlab.tasks.tag"}
+_BUILTIN = {
+    "classify": "rnnlab.tasks.classify",
+    "lm": "rnnlab.tasks.lm",
+    "tag": "rnnlab.tasks.tag",
+}
 _REGISTRY: dict[str, Task] = {}
 
 

@@ -1,7 +1,36 @@
-"""Language models (in progress): next-token LSTM/GRU models on ``rnnlab.nn``.
+"""Language models: next-token LSTM/GRU models on ``rnnlab.nn``, word or character level.
 
-So far the library pieces — the run config (:mod:`.config`), the token stream with
-truncated-BPTT and exact evaluation batches (:mod:`.data`) and the model with the AWD-LSTM
-regularisers (:mod:`.model`), trained by the one Trainer. The task is not registered yet:
-``rnnlab train lm``, ``generate``, ``score`` and the predictor come next.
+Corpora (PTB, People's Daily, a classification dataset's training texts, any text file) →
+one token stream → truncated-BPTT training with the AWD-LSTM regularisers → exact
+perplexity / bits per token; generation and surprisal through :class:`LMPredictor`. The
+package follows the task contract of :mod:`rnnlab.tasks.base` (``config``, ``data``,
+``model``, ``predictor``, ``workflow``; no estimator or ONNX export yet) and importing it
+registers the ``"lm"`` task.
 """
+
+from rnnlab.tasks.base import Task, register_task
+from rnnlab.tasks.lm.config import LMDataConfig, LMModelConfig, LMRunConfig
+from rnnlab.tasks.lm.predictor import LMPredictor, TextSurprisal
+from rnnlab.tasks.lm.workflow import evaluate_lm_run, train_lm
+
+__all__ = [
+    "TASK",
+    "LMDataConfig",
+    "LMModelConfig",
+    "LMPredictor",
+    "LMRunConfig",
+    "TextSurprisal",
+    "evaluate_lm_run",
+    "train_lm",
+]
+
+TASK = register_task(
+    Task(
+        name="lm",
+        title="language model",
+        config_type=LMRunConfig,
+        predictor_type=LMPredictor,
+        train=train_lm,
+        evaluate=evaluate_lm_run,
+    )
+)

@@ -55,6 +55,9 @@ class LMDataConfig(ConfigSection):
     valid: str = setting("", aliases=("validation", "dev"))
     test: str = setting("")
     level: str = setting("word", choices=("word", "char"))
+    # Word level: "whitespace" (pre-tokenised corpora such as PTB), "english", "chinese", or
+    # "auto" (whitespace for the built-in corpora, else english or chinese by the script).
+    tokenizer: str = setting("auto", choices=("auto", "whitespace", "english", "chinese"))
     max_vocab: int = setting(50000, low=1, aliases=("vocab_size", "max_size"))
     min_count: int = setting(1, low=1, aliases=("min_freq",))
     bptt: int = setting(35, low=2, aliases=("seq_len", "window"))

