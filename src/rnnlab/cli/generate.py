@@ -32,6 +32,9 @@ def generate(
     num_samples: Annotated[int, typer.Option(help="Continuations to draw.")] = 1,
     stop: Annotated[str | None, typer.Option(help="Stop at this text.")] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same text.")] = 0,
+    beam: Annotated[
+        int, typer.Option(help="Beam search with this many beams instead of sampling (0: off).")
+    ] = 0,
 ) -> None:
     """Continue --prompt: one line per sample (the new text only)."""
     from rnnlab.deploy.engines import load
@@ -48,6 +51,7 @@ def generate(
     texts = predictor.generate(
         prompt, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
         repetition_penalty=repetition_penalty, num_samples=num_samples, stop=stop, seed=seed,
+        beam=beam,
     )  # fmt: skip
     for text in texts:
         out_console.print(text, highlight=False, markup=False)

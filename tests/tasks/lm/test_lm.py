@@ -186,3 +186,35 @@ def test_the_evaluation_number_does_not_depend_on_the_batch_size(ptb_model):
             for size in (1, 7, 64)
         ]
     assert max(values) / min(values) - 1 < 1e-3, values
+
+
+def test_beam_search_as_wide_as_the_vocabulary_finds_the_brute_force_best():
+    """Two new tokens, a beam of V: the best continuation by enumerating all V² pairs (a
+    continuation may also end at <eos> after one token)."""
+    from rnnlab.tasks.lm.predictor import LMPredictor
+
+    vocab = Vocab.build([[*"abcde", EOS]], min_count=1)
+    torch.manual_seed(1)
+    model = RecurrentLM(len(vocab), tiny_config(embedding_dim=8, hidden_size=8)).eval()
+    lm = LMPredictor(model, vocab, {"name": "whitespace"}, "char")
+    eos = vocab.token_to_id(EOS)
+    with torch.no_grad():
+        context = torch.tensor([[eos, vocab.token_to_id("a")]])
+        first = torch.log_softmax(model(context)[0][0, -1], -1)
+        best, best_text = -math.inf, None
+        for t1 in range(len(vocab)):
+            if t1 == eos:
+                candidates = [(first[t1].item(), "")]
+            else:
+                second = torch.log_softmax(
+                    model(torch.cat([context, torch.tensor([[t1]])], 1))[0][0, -1], -1
+                )
+                candidates = [
+                    (first[t1].item() + second[t2].item(),
+                     vocab.id_to_token(t1) + ("" if t2 == eos else vocab.id_to_token(t2)))
+                    for t2 in range(len(vocab))
+                ]  # fmt: skip
+            for score, text in candidates:
+                if score > best:
+                    best, best_text = score, text
+    assert lm.generate("a", 2, beam=len(vocab))[0] == best_text

@@ -67,6 +67,9 @@ def test_generation_is_seeded_per_call_and_greedy_at_temperature_zero(word_run):
     greedy = lm.generate("the company", 12, temperature=0.0)
     assert greedy == lm.generate("the company", 12, top_k=1, seed=9)  # top-k 1 is greedy
     assert lm.predict(["the company"]) == [lm.generate("the company", 20, temperature=0.0)[0]]
+    assert lm.generate("the company", 12, beam=1) == greedy  # beam 1 is greedy
+    best = lm.generate("the company", 6, beam=4, num_samples=3)
+    assert len(best) == 3 and len(set(best)) == 3
     for bad, match in (
         ({"top_p": 0.0}, "top_p must be in"),
         ({"temperature": -1.0}, "temperature"),

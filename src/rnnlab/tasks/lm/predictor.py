@@ -132,8 +132,13 @@ class LMPredictor(Predictor):
         num_samples: int = 1,
         stop: str | None = None,
         seed: int | None = None,
+        beam: int = 0,
     ) -> list[str]:
         """``num_samples`` continuations of ``prompt`` (the new text only).
+
+        With ``beam`` B ≥ 1, beam search instead of sampling: the B most probable
+        continuations (sum of log-probabilities) are kept at each step and the
+        ``num_samples`` best returned (``num_samples`` ≤ B); beam 1 is greedy decoding.
 
         Each step divides the logits by ``temperature`` (0: greedy, the most probable token),
         keeps the ``top_k`` most probable tokens (0: all) and the smallest set whose
@@ -149,6 +154,10 @@ class LMPredictor(Predictor):
         _check("repetition_penalty", repetition_penalty > 0, "a number > 0", repetition_penalty)
         _check("num_samples", isinstance(num_samples, int) and num_samples >= 1,
                "an integer >= 1", num_samples)  # fmt: skip
+        _check("beam", isinstance(beam, int) and beam >= 0, "an integer >= 0 (0: sample)", beam)
+        if beam:
+            _check("num_samples", num_samples <= beam, f"at most --beam ({beam})", num_samples)
+            return self._beam_search(prompt, max_new_tokens, beam, num_samples, stop)
         generator = torch.Generator().manual_seed(0 if seed is None else seed)
         device = next(self.model.parameters()).device
         context = [self.vocab.token_to_id(EOS), *self.vocab.encode(self.tokens(prompt))]
@@ -180,6 +189,53 @@ class LMPredictor(Predictor):
         if stop:
             texts = [text.split(stop)[0] for text in texts]
         return texts
+
+    def _beam_search(
+        self, prompt: str, max_new_tokens: int, width: int, count: int, stop: str | None
+    ) -> list[str]:
+        """The ``count`` best of ``width`` beams (see :meth:`generate`)."""
+        device = next(self.model.parameters()).device
+        eos = self.vocab.token_to_id(EOS)
+        context = torch.tensor([[eos, *self.vocab.encode(self.tokens(prompt))]], device=device)
+        logits, state, _, _ = self.model(context)
+        beams: list[tuple[list[int], float]] = [([], 0.0)]
+        finished: list[tuple[list[int], float]] = []
+        logp = torch.log_softmax(logits[:, -1].float(), dim=-1)  # (beams, V)
+        for _ in range(max_new_tokens):
+            scores = torch.tensor([s for _, s in beams], device=device).unsqueeze(1) + logp
+            top = torch.topk(scores.flatten(), min(width, scores.numel()))
+            survivors, rows = [], []
+            for value, flat in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+                row, token = divmod(flat, logp.shape[1])
+                tokens = [*beams[row][0], token]
+                done = token == eos or (stop and stop in self._detokenize(self._words(tokens)))
+                (finished if done else survivors).append((tokens, value))
+                if not done:
+                    rows.append(row)
+            if not survivors or len(finished) >= width:
+                beams = survivors
+                break
+            beams = survivors
+            index = torch.tensor(rows, device=device)
+            state = (
+                tuple(s[:, index] for s in state) if isinstance(state, tuple) else state[:, index]
+            )
+            last = torch.tensor([[tokens[-1]] for tokens, _ in beams], device=device)
+            step, state, _, _ = self.model(last, state)
+            logp = torch.log_softmax(step[:, -1].float(), dim=-1)
+        ranked = sorted(finished + beams, key=lambda pair: -pair[1])[:count]
+        texts = [self._detokenize(self._words(tokens)) for tokens, _ in ranked]
+        return [text.split(stop)[0] for text in texts] if stop else texts
+
+    def _words(self, ids: Sequence[int]) -> list[str]:
+        """Token strings of ``ids``, up to the first ``<eos>``."""
+        out = []
+        for i in ids:
+            token = self.vocab.id_to_token(i)
+            if token == EOS:
+                break
+            out.append(token)
+        return out
 
     @staticmethod
     def _choose(
