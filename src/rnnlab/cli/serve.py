@@ -38,11 +38,12 @@ def serve(
         int, typer.Option(help="torch threads of the model's worker thread.")
     ] = 1,
 ) -> None:
-    """Serve the model over HTTP: POST /predict and /explain, GET /health and /model, and a
-    web page at / to try it in a browser. The OpenAPI schema is at /openapi.json."""
-    refuse_task(run, "serve", lambda task: "predict" in task.endpoints)
+    """Serve the model over HTTP: for a classifier POST /predict and /explain and a web page
+    at / to try it; for a language model POST /generate and /score; GET /health and /model
+    for every run. The OpenAPI schema is at /openapi.json."""
+    refuse_task(run, "serve", lambda task: bool(task.endpoints))
     from rnnlab.deploy.engines import load
-    from rnnlab.serve import ServeConfig, create_app
+    from rnnlab.serve import ServeConfig, app_for
     from rnnlab.serve import serve as run_server
 
     config = ServeConfig(
@@ -54,7 +55,7 @@ def serve(
         model_threads=model_threads,
     )
     predictor = load(run, engine=engine)
-    app_ = create_app(predictor, run=run, engine=engine, config=config)
+    app_ = app_for(predictor, run=run, engine=engine, config=config)
     err_console.print(
         f"serving {run} ({engine}) on http://{host}:{port}/  (Ctrl-C stops)", soft_wrap=True
     )

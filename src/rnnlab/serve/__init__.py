@@ -7,7 +7,25 @@
 Needs FastAPI and uvicorn: ``pip install "rnnlab[serve]"``.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from rnnlab.serve.app import ServeConfig, create_app
 from rnnlab.serve.server import running_server, serve
 
-__all__ = ["ServeConfig", "create_app", "running_server", "serve"]
+__all__ = ["APPS", "ServeConfig", "app_for", "create_app", "running_server", "serve"]
+
+
+def _lm_app(*args: Any, **kwargs: Any) -> Any:
+    from rnnlab.serve.lm import create_lm_app
+
+    return create_lm_app(*args, **kwargs)
+
+
+# The application of each task that offers HTTP endpoints (its Task.endpoints), by task name.
+APPS: dict[str, Callable[..., Any]] = {"classify": create_app, "lm": _lm_app}
+
+
+def app_for(predictor: Any, **options: Any) -> Any:
+    """The FastAPI application for ``predictor``'s task (``run``, ``engine``, ``config``)."""
+    return APPS[predictor.task](predictor, **options)

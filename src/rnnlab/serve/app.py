@@ -41,7 +41,7 @@ from rnnlab.serve.schemas import (
     PredictRequest,
 )
 
-__all__ = ["ApiError", "ServeConfig", "create_app"]
+__all__ = ["ERROR_RESPONSES", "ApiError", "ServeConfig", "base_app", "create_app", "model_info"]
 
 STATIC = Path(__file__).parent / "static"
 _EXAMPLE = 'send {"text": "..."} or {"texts": ["...", "..."]}'
@@ -104,19 +104,19 @@ def _where(loc: Sequence[Any]) -> str:
     return out or "body"
 
 
-def _validation_error(exc: RequestValidationError) -> JSONResponse:
+def _validation_error(exc: RequestValidationError, example: str = _EXAMPLE) -> JSONResponse:
     errors = exc.errors()
     first = errors[0] if errors else {"type": "", "loc": (), "msg": "invalid request"}
     if first["type"] == "json_invalid":
         reason = (first.get("ctx") or {}).get("error", "")
-        message = f"The request body is not valid JSON ({reason}); {_EXAMPLE}."
+        message = f"The request body is not valid JSON ({reason}); {example}."
         return JSONResponse({"error": message}, status_code=400)
     if first["type"] == "missing" and tuple(first["loc"]) == ("body",):
-        message = f"The request has no JSON body; {_EXAMPLE} with Content-Type: application/json."
+        message = f"The request has no JSON body; {example} with Content-Type: application/json."
     elif first["type"] == "model_attributes_type" and tuple(first["loc"]) == ("body",):
-        message = f"The request body must be a JSON object; {_EXAMPLE}."
+        message = f"The request body must be a JSON object; {example}."
     elif first["type"] == "extra_forbidden":
-        message = f"Unknown field {_where(first['loc'])!r}; {_EXAMPLE}."
+        message = f"Unknown field {_where(first['loc'])!r}; {example}."
     else:
         got = first.get("input")
         got_text = "" if isinstance(got, (dict, list)) else f", got {json.dumps(got)[:60]}"
@@ -170,6 +170,19 @@ def _read_json(path: Path) -> dict[str, Any]:
     return {}
 
 
+def _preprocessing(predictor: Any) -> dict[str, Any]:
+    """Tokenizer settings, vocabulary size and whatever encoding settings the predictor has."""
+    tokenizer = predictor.tokenizer
+    found: dict[str, Any] = {
+        "tokenizer": tokenizer if isinstance(tokenizer, dict) else tokenizer.to_dict(),
+        "vocab_size": len(predictor.vocab),
+    }
+    for name in ("max_len", "truncate", "level"):
+        if hasattr(predictor, name):
+            found[name] = getattr(predictor, name)
+    return found
+
+
 def model_info(predictor: Any, run: Path | None, engine: str, config: ServeConfig) -> dict:
     """What /model reports: task, labels, configuration, metrics, preprocessing, limits."""
     run_dir = run if run is not None and run.is_dir() else None
@@ -189,16 +202,84 @@ def model_info(predictor: Any, run: Path | None, engine: str, config: ServeConfi
         "run": None if run is None else str(run),
         "config": configuration,
         "metrics": _read_json(run_dir / "metrics.json") if run_dir is not None else {},
-        "preprocessing": {
-            "tokenizer": predictor.tokenizer.to_dict(),
-            "max_len": predictor.max_len,
-            "truncate": predictor.truncate,
-            "vocab_size": len(predictor.vocab),
-        },
+        "preprocessing": _preprocessing(predictor),
         "limits": asdict(config),
         "explain": hasattr(predictor, "explain"),
         "rnnlab_version": __version__,
     }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse},
+    413: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
+
+
+def base_app(
+    batcher: MicroBatcher, config: ServeConfig, info: dict[str, Any], description: str,
+    example: str,
+) -> FastAPI:  # fmt: skip
+    """What every task's server shares: the batcher's lifespan, ``{"error": …}`` answers
+    for bad bodies (``example`` says what to send), the body-size limit, ``GET /health`` and
+    ``GET /model``. Each task's app adds its own endpoints."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await batcher.start()
+        try:
+            yield
+        finally:
+            await batcher.stop()
+
+    app = FastAPI(
+        title="rnnlab",
+        version=__version__,
+        description=description,
+        docs_url=None,  # the hosted Swagger/ReDoc pages load scripts from a CDN
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.batcher = batcher
+    app.state.config = config
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_error(exc, example)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
+            return JSONResponse(
+                {
+                    "error": f"The request body has {int(length):,} bytes, more than this "
+                    f"server's limit of {config.max_body_bytes:,}; send fewer or shorter texts."
+                },
+                status_code=413,
+            )
+        return await call_next(request)
+
+    @app.get("/health", response_model=HealthResponse, summary="Liveness and batching counters")
+    async def health() -> dict[str, Any]:
+        stats = batcher.stats
+        return {
+            "status": "ok",
+            "queued": batcher.pending,
+            "batches": stats.batches,
+            "texts": stats.texts,
+            "largest_batch": stats.largest,
+        }
+
+    @app.get("/model", summary="Task, labels, configuration, metrics and limits")
+    async def model() -> dict[str, Any]:
+        return info
+
+    return app
 
 
 def create_app(
@@ -229,50 +310,10 @@ def create_app(
     )
     info = model_info(predictor, None if run is None else Path(run), engine, config)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await batcher.start()
-        try:
-            yield
-        finally:
-            await batcher.stop()
-
-    app = FastAPI(
-        title="rnnlab",
-        version=__version__,
-        description=f"A {predictor.task} model with labels {labels}.",
-        docs_url=None,  # the hosted Swagger/ReDoc pages load scripts from a CDN
-        redoc_url=None,
-        lifespan=lifespan,
+    app = base_app(
+        batcher, config, info, f"A {predictor.task} model with labels {labels}.", _EXAMPLE
     )
-    app.state.batcher = batcher
-    app.state.config = config
-    errors = {
-        400: {"model": ErrorResponse},
-        413: {"model": ErrorResponse},
-        422: {"model": ErrorResponse},
-    }
-
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _validation_error(exc)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
-            return JSONResponse(
-                {
-                    "error": f"The request body has {int(length):,} bytes, more than this "
-                    f"server's limit of {config.max_body_bytes:,}; send fewer or shorter texts."
-                },
-                status_code=413,
-            )
-        return await call_next(request)
+    errors = ERROR_RESPONSES
 
     @app.post(
         "/predict",
@@ -328,21 +369,6 @@ def create_app(
             raise ApiError(501, str(exc)) from None
         except RnnlabError as exc:
             raise ApiError(422, str(exc)) from None
-
-    @app.get("/health", response_model=HealthResponse, summary="Liveness and batching counters")
-    async def health() -> dict[str, Any]:
-        stats = batcher.stats
-        return {
-            "status": "ok",
-            "queued": batcher.pending,
-            "batches": stats.batches,
-            "texts": stats.texts,
-            "largest_batch": stats.largest,
-        }
-
-    @app.get("/model", summary="Task, labels, configuration, metrics and limits")
-    async def model() -> dict[str, Any]:
-        return info
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:

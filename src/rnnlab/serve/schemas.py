@@ -16,10 +16,15 @@ __all__ = [
     "ExplainRequest",
     "ExplainResponse",
     "GateTraceBody",
+    "GenerateRequest",
+    "GenerateResponse",
     "HealthResponse",
     "PredictRequest",
     "Prediction",
     "PredictionList",
+    "ScoreRequest",
+    "ScoreResponse",
+    "ScoredText",
 ]
 
 Label = StrictStr | StrictInt
@@ -103,3 +108,51 @@ class ErrorResponse(BaseModel):
 
     error: str
     detail: list[dict] | None = None
+
+
+class GenerateRequest(BaseModel):
+    """A prompt to continue and the sampling settings of ``LMPredictor.generate``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"prompt": "the company said", "seed": 1}]},
+    )
+    prompt: StrictStr = ""
+    max_new_tokens: StrictInt = Field(default=50, ge=1)
+    temperature: float = Field(default=1.0, ge=0)
+    top_k: StrictInt = Field(default=0, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    repetition_penalty: float = Field(default=1.0, gt=0)
+    num_samples: StrictInt = Field(default=1, ge=1)
+    stop: StrictStr | None = None
+    seed: StrictInt = 0
+    beam: StrictInt = Field(default=0, ge=0)
+
+
+class GenerateResponse(BaseModel):
+    """The continuations (the new text only), one per sample."""
+
+    texts: list[str]
+
+
+class ScoreRequest(BaseModel):
+    """One text (``text``) or a list of texts (``texts``) to score; exactly one of the two."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "sales rose"}]}
+    )
+    text: StrictStr | None = None
+    texts: list[StrictStr] | None = None
+
+
+class ScoredText(BaseModel):
+    """Per-token surprisal in bits, the total and the perplexity of one text."""
+
+    tokens: list[str]
+    surprisal_bits: list[float]
+    total_bits: float
+    perplexity: float | None
+
+
+class ScoreResponse(BaseModel):
+    scores: list[ScoredText]

@@ -276,5 +276,5 @@ def test_cli_serve_and_explain_refuse_a_tag_run(model_file, command):
     result = invoke(command, model_file, *(["--text", "a b"] if command == "explain" else []))
     assert result.exit_code == 2, result.output
     assert f"rnnlab {command} {model_file}: the run holds a sequence tagger" in result.output
-    assert "works with text classifiers only" in result.output
+    assert "works with text classifiers" in result.output
     assert "label its inputs with rnnlab predict instead" in result.output

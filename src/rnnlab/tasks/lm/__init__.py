@@ -32,5 +32,6 @@ TASK = register_task(
         predictor_type=LMPredictor,
         train=train_lm,
         evaluate=evaluate_lm_run,
+        endpoints=("generate", "score"),
     )
 )
