@@ -51,3 +51,15 @@ def test_import_rnnlab_stays_light():
     code = "import sys, rnnlab; print('torch' in sys.modules, 'rnnlab.tasks' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_loading_a_model_does_not_import_scikit_learn():
+    """Predicting and serving never need the estimators, so start-up skips scikit-learn."""
+    code = (
+        "import sys, rnnlab\n"
+        f"rnnlab.load({str(FIXTURES / 'classify-format1.safetensors')!r})\n"
+        f"rnnlab.load({str(FIXTURES / 'tag-format1.safetensors')!r})\n"
+        "print('sklearn' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False"], result.stderr

@@ -73,8 +73,20 @@ def evaluate_echo(run, data=None, *, name=None, options=None, write=True) -> Eva
     return Evaluation({"data": data, "accuracy": correct / len(lines), "num_examples": len(lines)})
 
 
-def train_echo(config, run_dir, *, resume=False, callbacks=()):  # pragma: no cover - unused
-    raise NotImplementedError
+def train_echo(config, run_dir, *, resume=False, callbacks=()):
+    """ "Training" the echo model: fixed weights that favour label "b", and the run files."""
+    run_dir = Path(run_dir)
+    save_model_file(
+        run_dir / "model.safetensors",
+        {"weights": torch.tensor([0.1, 0.7, 0.2])},
+        task="toy",
+        model_config=config.model,
+        tokenizer={"name": "none"},
+        vocab={},
+        labels=["a", "b", "c"],
+        preprocessing={},
+    )
+    config.save(run_dir / "config.toml")
 
 
 @pytest.fixture
@@ -89,17 +101,7 @@ def toy_run(tmp_path):
     )
     register_task(task)
     run = tmp_path / "toy-run"
-    save_model_file(
-        run / "model.safetensors",
-        {"weights": torch.tensor([0.1, 0.7, 0.2])},
-        task="toy",
-        model_config=ToyModelConfig(suffix="?"),
-        tokenizer={"name": "none"},
-        vocab={},
-        labels=["a", "b", "c"],
-        preprocessing={},
-    )
-    ToyRunConfig().save(run / "config.toml")
+    get_task("toy").train(ToyRunConfig().merge({"model.suffix": "?"}), run)  # via the registry
     yield run
     base._REGISTRY.pop("toy", None)
 

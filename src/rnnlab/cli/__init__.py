@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import typer
 
-from rnnlab.cli import evaluate, explain, export, generate, predict, score, serve
+import rnnlab.cli.evaluate as evaluate
+import rnnlab.cli.explain as explain
+import rnnlab.cli.export as export
+import rnnlab.cli.generate as generate
+import rnnlab.cli.predict as predict
+import rnnlab.cli.score as score
+import rnnlab.cli.serve as serve
 from rnnlab.cli.embed import embed_app
 from rnnlab.cli.train import train_app
 

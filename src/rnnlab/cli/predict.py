@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,18 +32,20 @@ EPILOG = (
 )
 
 
+@dataclass(frozen=True)
 class Request:
-    """What ``rnnlab predict`` was asked: the run, its task, input, output and settings."""
+    """What ``rnnlab predict`` was asked: the run, its task, input, output and settings
+    (``options``: the data-reading flags given, by config key)."""
 
-    def __init__(self, run: Path, task: Any, data: str | None, out: Path | None, **settings: Any):
-        self.run, self.task, self.data, self.out = run, task, data, out
-        self.settings = settings
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.settings[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    run: Path
+    task: Any
+    data: str | None
+    out: Path | None
+    options: dict[str, Any]
+    batch_size: int
+    chunk_rows: int | None
+    resume: bool
+    engine: str
 
 
 def _lines(data: str | None, what: str) -> list[str]:
@@ -269,10 +272,10 @@ def predict(
     )
     refuse_options(task, list(options), task.predict_options, "predict")
     request = Request(
-        run,
-        task,
-        data,
-        out,
+        run=run,
+        task=task,
+        data=data,
+        out=out,
         options=options,
         batch_size=batch_size,
         chunk_rows=chunk_rows,

@@ -219,11 +219,18 @@ def with_read_options(config: RunConfig, options: dict[str, Any] | None) -> Any:
     return config.merge({f"data.{key}": value for key, value in options.items()})
 
 
-def evaluation_source(run_dir: Path, data_config: Any, data: str | None, kind: str) -> str:
+def evaluation_source(
+    run_dir: Path,
+    data_config: Any,
+    data: str | None,
+    kind: str,
+    builtin: Callable[[str], bool] = datasets.is_dataset_name,
+) -> str:
     """What ``evaluate`` scores: ``data`` if given, else the run's test data, else the test
-    part of the built-in dataset it was trained on — never its own training data, which
-    would overstate its accuracy (refused, asking for ``--data`` with ``kind``)."""
-    trained_on_dataset = datasets.is_dataset_name(data_config.data)
+    part of the built-in corpus it was trained on (``builtin`` says which names are one) —
+    never its own training data, which would overstate its accuracy (refused, asking for
+    ``--data`` with ``kind``)."""
+    trained_on_dataset = builtin(data_config.data)
     source = data or data_config.test or (data_config.data if trained_on_dataset else "")
     if not source:
         raise ConfigError(
@@ -258,12 +265,13 @@ def plan_evaluation(
     options: dict[str, Any] | None,
     write: bool,
     kind: str,
+    builtin: Callable[[str], bool] = datasets.is_dataset_name,
 ) -> tuple[Any, str, Path | None]:
     """The start every task's ``evaluate`` shares: the run's config with the reading
     ``options`` applied, what to score (:func:`evaluation_source`, ``kind`` naming the data
     it takes) and where to write (:func:`evaluation_target`)."""
     config = with_read_options(read_run_config(run_dir, config_type), options)
-    source = evaluation_source(run_dir, config.data, data, kind)
+    source = evaluation_source(run_dir, config.data, data, kind, builtin)
     return config, source, evaluation_target(run_dir, data, source, name, write)
 
 

@@ -133,10 +133,19 @@ def test_carrying_the_state_equals_one_unrolled_pass(cell):
     torch.testing.assert_close(split, nll, rtol=1e-5, atol=1e-5)
     for got, want in zip(torch.autograd.grad(split, list(model.parameters())), grads, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
-    cut = model(ids[:, 8:16], detach_state(model(ids[:, :8])[1]))[0]
-    loss = torch.nn.functional.cross_entropy(cut.reshape(-1, 20), ids[:, 9:17].reshape(-1))
-    loss.backward()
-    assert all(p.grad is not None for p in model.rnn.parameters())
+    # Untied, so an embedding row gets gradient only where its word is an input: window 1
+    # reads words 0-9, window 2 words 10-19. The loss of window 2 reaches window 1's rows
+    # through a carried state, and not through a detached one.
+    untied = RecurrentLM(20, tiny_config(cell=cell, tie_weights=False)).eval()
+    first_ids, second_ids = torch.randint(0, 10, (3, 8)), torch.randint(10, 20, (3, 9))
+    for detach, reaches in ((False, True), (True, False)):
+        state = untied(first_ids)[1]
+        state = detach_state(state) if detach else state
+        out = untied(second_ids[:, :8], state)[0]
+        loss = torch.nn.functional.cross_entropy(out.reshape(-1, 20), second_ids[:, 1:].reshape(-1))
+        (grad,) = torch.autograd.grad(loss, [untied.embedding.weight])
+        assert bool(grad[:10].abs().sum() > 0) is reaches, detach
+        assert bool(grad[10:].abs().sum() > 0)
 
 
 def test_a_tiny_model_memorises_a_short_text():

@@ -133,6 +133,49 @@ def test_a_character_run_reports_bits_per_character(corpus):
     assert sum(b for _, b in scored.words) <= scored.total_bits + 1e-9  # spaces not in words
 
 
+def test_pretrained_vectors_and_the_init_setting_take_effect(corpus, tmp_path):
+    """model.embeddings fills the embedding (frozen here, so it stays), model.init picks the
+    recurrent initialisation: neither key is accepted without an effect."""
+    from rnnlab.tasks.lm import LMRunConfig, train_lm
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text(
+        "2 32\nthe " + " ".join(["0.5"] * 32) + "\nof " + " ".join(["-0.25"] * 32) + "\n"
+    )
+    config = LMRunConfig().merge(
+        {"data.data": str(corpus / "valid.txt"), "data.tokenizer": "whitespace",
+         "model.embedding_dim": 32, "model.hidden_size": 32, "model.num_layers": 1,
+         "model.embeddings": str(vectors), "model.freeze_embeddings": True,
+         "train.epochs": 1, "train.batch_size": 10, "train.device": "cpu"}
+    )  # fmt: skip
+    train_lm(config, tmp_path / "run")
+    lm = rnnlab.load(tmp_path / "run")
+    row = lm.model.embedding.weight[lm.vocab.token_to_id("the")]
+    assert torch.allclose(row, torch.full((32,), 0.5))
+    from rnnlab.tasks.lm.model import RecurrentLM
+
+    torch.manual_seed(0)
+    orthogonal = RecurrentLM(50, config.model).rnn.weight_hh_l0.detach()
+    q = orthogonal[:32]  # one gate's block: orthogonal rows
+    torch.testing.assert_close(q @ q.T, torch.eye(32), atol=1e-4, rtol=0)
+    torch.manual_seed(0)
+    plain = RecurrentLM(50, config.model.__class__(**{**vars(config.model), "init": "torch"}))
+    assert not torch.allclose(plain.rnn.weight_hh_l0[:32] @ plain.rnn.weight_hh_l0[:32].T,
+                              torch.eye(32), atol=1e-2)  # fmt: skip
+
+
+def test_a_run_on_a_builtin_corpus_evaluates_its_test_split_by_default():
+    from rnnlab.tasks.base import evaluation_source
+    from rnnlab.tasks.lm.data import is_corpus_name
+
+    assert evaluation_source(Path("r"), LMDataConfig(data="ptb"), None, "a text file",
+                             is_corpus_name) == "ptb"  # fmt: skip
+    with pytest.raises(ValueError, match="trained without --test data"):
+        evaluation_source(
+            Path("r"), LMDataConfig(data="c.txt"), None, "a text file", is_corpus_name
+        )
+
+
 def test_bad_corpora_are_one_sentence(corpus, tmp_path):
     short = tmp_path / "short.txt"
     short.write_text("a b c\nd e f\n", encoding="utf-8")

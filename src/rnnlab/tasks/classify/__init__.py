@@ -8,7 +8,6 @@ baselines, significance, error tables); importing it registers the ``"classify"`
 
 from rnnlab.tasks.base import Task, register_task
 from rnnlab.tasks.classify.config import ClassifyRunConfig, DataConfig, ModelConfig
-from rnnlab.tasks.classify.estimator import TextClassifier
 from rnnlab.tasks.classify.export import classifier_graph, classifier_metadata
 from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.tasks.classify.workflow import evaluate_run, train_classifier
@@ -40,3 +39,13 @@ TASK = register_task(
         explainable=True,
     )
 )
+
+
+def __getattr__(attribute: str) -> object:
+    """``TextClassifier`` on first use: it brings scikit-learn, which loading a model never
+    needs."""
+    if attribute == "TextClassifier":
+        from rnnlab.tasks.classify.estimator import TextClassifier
+
+        return TextClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")

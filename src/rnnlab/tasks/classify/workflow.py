@@ -42,7 +42,6 @@ from rnnlab.tasks.classify.analysis import (
 )
 from rnnlab.tasks.classify.config import ClassifyRunConfig
 from rnnlab.tasks.classify.data import classification_dataset, load_splits, read_labeled_table
-from rnnlab.tasks.classify.estimator import TextClassifier, resolve_tokenizer
 from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.text.batching import padding_report
 
@@ -57,6 +56,9 @@ def train_classifier(
     callbacks: tuple = (),
 ) -> TrainSummary:
     """Train, evaluate on the test split (or validation when there is none), write the run."""
+    # Imported here: the estimator brings scikit-learn, which loading a model never needs.
+    from rnnlab.tasks.classify.estimator import TextClassifier, resolve_tokenizer
+
     splits = load_splits(config.data, config.train.seed)
     config = resolve_tokenizer(config, splits.train.texts)
     with training_run(run_dir, config, resume=resume) as run_dir:

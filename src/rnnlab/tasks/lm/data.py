@@ -62,8 +62,10 @@ __all__ = [
     "LMSplits",
     "encode_stream",
     "evaluation_batches",
+    "is_corpus_name",
     "line_tokens",
     "load_lm_splits",
+    "read_lines",
 ]
 
 EOS = "<eos>"
@@ -261,18 +263,26 @@ def _peoples_daily(seed: int) -> LMSplits:
         if line.strip()
     ]
     rest, test = holdout(["all"] * len(lines), 0.1, seed)
-    train, valid = holdout(["all"] * len(rest), 1 / 9, seed)
-    pick = lambda idx, base: [base[i] for i in idx]  # noqa: E731
-    kept = pick(rest, lines)
+    kept = [lines[i] for i in rest]
+    train, valid = holdout(["all"] * len(kept), 1 / 9, seed)
     return LMSplits(
-        pick(train, kept), pick(valid, kept), pick(test, lines), "dataset peoples_daily_text", True
+        [kept[i] for i in train],
+        [kept[i] for i in valid],
+        [lines[i] for i in test],
+        "dataset peoples_daily_text",
+        True,
     )
 
 
 CORPORA = ("ptb", "peoples_daily_text")
 
 
-def _read_lines(path: str, what: str) -> list[str]:
+def is_corpus_name(name: str) -> bool:
+    """True for a built-in corpus (``ptb``, ``peoples_daily_text``) or dataset name."""
+    return name.strip().lower() in CORPORA or datasets.is_dataset_name(name)
+
+
+def read_lines(path: str, what: str) -> list[str]:
     file = Path(path)
     if not file.is_file():
         raise RnnlabFileNotFoundError(
@@ -306,9 +316,9 @@ def load_lm_splits(data: Any, seed: int) -> LMSplits:
         return LMSplits(
             [texts[i] for i in kept], [texts[i] for i in held], None, f"dataset {data.data}"
         )
-    train = _read_lines(data.data, "--data")
+    train = read_lines(data.data, "--data")
     if data.valid:
-        valid = _read_lines(data.valid, "--valid")
+        valid = read_lines(data.valid, "--valid")
     else:
         lines = [line for line in train if line.strip()]
         if len(lines) < 2:
@@ -318,5 +328,5 @@ def load_lm_splits(data: Any, seed: int) -> LMSplits:
             )
         kept, held = holdout(["all"] * len(lines), 0.1, seed)
         train, valid = [lines[i] for i in kept], [lines[i] for i in held]
-    test = _read_lines(data.test, "--test") if data.test else None
+    test = read_lines(data.test, "--test") if data.test else None
     return LMSplits(train, valid, test, data.data)

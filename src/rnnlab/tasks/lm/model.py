@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+import rnnlab.nn as rnn
 from rnnlab.nn.regularization import (
     activation_penalty,
     embedding_dropout,
@@ -82,8 +83,10 @@ class RecurrentLM(nn.Module):
         self.decoder = nn.Linear(config.embedding_dim if tie else width, vocab_size)
         if tie:
             self.decoder.weight = self.embedding.weight
-        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)  # AWD-LSTM's embedding init
         nn.init.zeros_(self.decoder.bias)
+        if config.init == "orthogonal":  # the recurrent weights as the other tasks' encoder
+            rnn.orthogonal_init_(self.rnn)
         self._state: State | None = None
 
     def forward(

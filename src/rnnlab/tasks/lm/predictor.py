@@ -260,8 +260,9 @@ class LMPredictor(Predictor):
             logits = logits.masked_fill(logits < kth, float("-inf"))
         if top_p < 1.0:
             ordered, order = torch.sort(logits, dim=-1, descending=True)
-            cumulative = torch.softmax(ordered, dim=-1).cumsum(dim=-1)
-            drop = cumulative - torch.softmax(ordered, dim=-1) >= top_p  # keep the first over
+            sorted_probs = torch.softmax(ordered, dim=-1)
+            before = sorted_probs.cumsum(dim=-1) - sorted_probs  # mass ahead of each token
+            drop = before >= top_p  # keeps the first token that reaches top_p
             ordered = ordered.masked_fill(drop, float("-inf"))
             logits = torch.full_like(logits, float("-inf")).scatter(1, order, ordered)
         probs = torch.softmax(logits, dim=-1).cpu()

@@ -15,6 +15,7 @@ evaluation → the run directory.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,14 @@ from rnnlab.tasks.lm.data import (
     LMBatches,
     encode_stream,
     evaluation_batches,
+    is_corpus_name,
     line_tokens,
     load_lm_splits,
+    read_lines,
 )
 from rnnlab.tasks.lm.model import RecurrentLM
 from rnnlab.tasks.lm.predictor import LMPredictor, splitter
+from rnnlab.tasks.pretrained import init_embeddings
 from rnnlab.text.tokenize import get_tokenizer, guess_tokenizer
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer, seed_everything
@@ -96,6 +100,11 @@ def train_lm(
     with training_run(run_dir, config, resume=resume) as run_dir:
         seed_everything(config.train.seed)
         model = RecurrentLM(len(vocab), config.model)
+        if config.model.embeddings:
+            init_embeddings(
+                model.embedding, config.model.embeddings, vocab,
+                freeze=config.model.freeze_embeddings, seed=config.train.seed,
+            )  # fmt: skip
         batches = LMBatches(
             train, batch_size, bptt, variable=config.data.variable_bptt, seed=config.train.seed
         )
@@ -145,18 +154,18 @@ def evaluate_lm_run(
     predictor = LMPredictor.from_file(run_dir)
     config, source, target = plan_evaluation(
         run_dir, LMRunConfig, data, name=name, options=options, write=write,
-        kind="a text file",
+        kind="a text file", builtin=is_corpus_name,
     )  # fmt: skip
-    if data is None and source in ("ptb", "peoples_daily_text"):
-        lines = load_lm_splits(config.data, config.train.seed).test or []
-    else:
-        lines = (
-            Path(source).read_text(encoding="utf-8").splitlines() if Path(source).is_file() else []
-        )
-        if not lines:
+    if is_corpus_name(source):
+        corpus = load_lm_splits(replace(config.data, data=source), config.train.seed)
+        if corpus.test is None:
             raise DataError(
-                f"{source}: no text to score; pass a UTF-8 text file, one document per line."
+                f"{source} has no test text a language model may be scored on (a "
+                "classification dataset lends only its training texts); pass a text file."
             )
+        lines = corpus.test
+    else:
+        lines = read_lines(source, "--data")
     tokens = line_tokens(lines, predictor.level, splitter(predictor.tokenizer, predictor.level))
     stream = encode_stream(tokens, predictor.vocab, source)
     found = predictor.model.evaluate(evaluation_batches(stream, 10, config.data.bptt).batches())

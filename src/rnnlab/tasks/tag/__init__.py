@@ -8,7 +8,6 @@ files and the built-in tagged datasets. The package follows the task contract of
 
 from rnnlab.tasks.base import Task, register_task
 from rnnlab.tasks.tag.config import TagDataConfig, TagModelConfig, TagRunConfig
-from rnnlab.tasks.tag.estimator import SequenceTagger
 from rnnlab.tasks.tag.export import tagger_graph, tagger_metadata
 from rnnlab.tasks.tag.predictor import TagPredictor
 from rnnlab.tasks.tag.workflow import evaluate_tag_run, train_tagger
@@ -38,3 +37,13 @@ TASK = register_task(
         export_metadata=tagger_metadata,
     )
 )
+
+
+def __getattr__(attribute: str) -> object:
+    """``SequenceTagger`` on first use: it brings scikit-learn, which loading a model never
+    needs."""
+    if attribute == "SequenceTagger":
+        from rnnlab.tasks.tag.estimator import SequenceTagger
+
+        return SequenceTagger
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")

@@ -27,7 +27,6 @@ from rnnlab.tasks.base import (
 )
 from rnnlab.tasks.tag.config import TagRunConfig, resolve_monitor
 from rnnlab.tasks.tag.data import load_tag_splits, model_scheme, read_tagged_file, tag_dataset
-from rnnlab.tasks.tag.estimator import PRETOKENIZED, SequenceTagger
 from rnnlab.tasks.tag.predictor import TagPredictor
 from rnnlab.text.tagschemes import detect_scheme
 
@@ -38,6 +37,9 @@ def train_tagger(
     config: TagRunConfig, run_dir: str | Path, *, resume: bool = False, callbacks: tuple = ()
 ) -> TrainSummary:
     """Train, evaluate on the test split (or validation when there is none), write the run."""
+    # Imported here: the estimator brings scikit-learn, which loading a model never needs.
+    from rnnlab.tasks.tag.estimator import PRETOKENIZED, SequenceTagger
+
     splits = load_tag_splits(config.data, config.train.seed)
     scheme = model_scheme(config.data.scheme, detect_scheme(splits.train.tags), splits.origin)
     config = resolve_monitor(config, scheme)
