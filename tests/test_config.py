@@ -221,3 +221,15 @@ def test_a_task_adds_its_own_section(tmp_path):
         config.merge({"data.seq_len": 1})
     with pytest.raises(ConfigError, match=r"Unknown config section 'lm'"):
         ClassifyRunConfig.from_dict({"lm": {}})
+
+
+def test_a_file_section_keeps_the_run_types_own_defaults_for_that_section(tmp_path):
+    from rnnlab.tasks.lm.config import LMRunConfig
+
+    path = tmp_path / "lm.toml"
+    path.write_text("[train]\nlr = 0.01\n", encoding="utf-8")
+    config = LMRunConfig.from_toml(path)
+    assert config.train.lr == 0.01
+    # The language model's [train] defaults, not TrainConfig's (monitor = "accuracy").
+    assert (config.train.monitor, config.train.monitor_mode) == ("perplexity", "min")
+    assert config.train.batch_size == LMRunConfig().train.batch_size != TrainConfig().batch_size

@@ -330,11 +330,20 @@ class RunConfig:
             for key, value in table.items():
                 values[name][key] = cls._checked(f"{name}.{key}", value, where)
         try:
-            return cls(**{name: sections[name](**kw) for name, kw in values.items()})
+            return cls(**{name: cls._section(name, kw) for name, kw in values.items()})
         except ConfigError as exc:  # a rule spanning several keys: say which file broke it
             if not source or source in str(exc):
                 raise
             raise ConfigError(f"{str(exc).rstrip('.')} (in {source}).") from None
+
+    @classmethod
+    def _section(cls, name: str, values: Mapping[str, Any]) -> ConfigSection:
+        """Section ``name`` with ``values`` over this run type's own defaults for it (a
+        language model's ``[train]`` follows perplexity even when a file sets only ``lr``)."""
+        field_ = next(f for f in fields(cls) if f.name == name)
+        if field_.default_factory is not dataclasses.MISSING:
+            return dataclasses.replace(field_.default_factory(), **values)
+        return cls.sections()[name](**values)
 
     @classmethod
     def from_toml(cls: type[_RunT], path: str | os.PathLike[str]) -> _RunT:

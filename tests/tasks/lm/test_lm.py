@@ -227,3 +227,22 @@ def test_beam_search_as_wide_as_the_vocabulary_finds_the_brute_force_best():
                 if score > best:
                     best, best_text = score, text
     assert lm.generate("a", 2, beam=len(vocab))[0] == best_text
+
+
+def test_the_two_level_softmax_scores_what_the_model_predicts():
+    """Evaluation (the training loss's fused path) equals −log p from the logits generation
+    reads, and the "auto" rule keeps a small vocabulary on the full softmax."""
+    from rnnlab.tasks.lm.model import adaptive_cutoff
+
+    torch.manual_seed(0)
+    config = tiny_config(softmax="adaptive", softmax_cutoff=12)
+    model = RecurrentLM(40, config).eval()
+    stream = torch.randint(0, 40, (300,))
+    metrics = model.evaluate(evaluation_batches(stream, 1, 299).batches())
+    log_p, _, _, _ = model(stream[None, :-1])
+    direct = -log_p[0].log_softmax(-1).gather(1, stream[1:, None]).mean()
+    assert model.adaptive is not None
+    assert metrics["loss"] == pytest.approx(float(direct), rel=1e-5)
+    assert adaptive_cutoff(tiny_config(), 300) is None  # "auto", 300 < 2 × 2000
+    assert adaptive_cutoff(tiny_config(), 10_000) == 2000
+    assert adaptive_cutoff(tiny_config(softmax="full"), 10_000) is None

@@ -32,6 +32,11 @@ class LMModelConfig(EncoderConfig):
     # Share the softmax weights with the embedding (Press & Wolf 2017; Inan et al. 2017); a
     # projection H → E is added when the sizes differ.
     tie_weights: bool = setting(True, aliases=("tie", "tied"))
+    # The output layer: "full" softmax over V, "adaptive" two-level softmax (the
+    # softmax_cutoff most frequent ids + a tail cluster; rnnlab.nn.softmax.TiedAdaptiveSoftmax),
+    # or "auto": adaptive when the vocabulary has at least twice softmax_cutoff ids.
+    softmax: str = setting("auto", choices=("auto", "full", "adaptive"))
+    softmax_cutoff: int = setting(2000, low=1, aliases=("cutoff",))
     # AR α · mean(h_t²) and TAR β · mean((h_t − h_{t−1})²), Merity et al. 2017.
     ar: float = setting(2.0, low=0, aliases=("alpha",))
     tar: float = setting(1.0, low=0, aliases=("beta",))

@@ -28,10 +28,11 @@ from rnnlab.nn.regularization import (
     locked_dropout,
     temporal_activation_penalty,
 )
+from rnnlab.nn.softmax import TiedAdaptiveSoftmax, linear_cross_entropy
 from rnnlab.tasks.encoder import recurrent_layer
 from rnnlab.tasks.lm.data import LMBatch
 
-__all__ = ["RecurrentLM", "detach_state"]
+__all__ = ["RecurrentLM", "adaptive_cutoff", "detach_state"]
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -44,6 +45,18 @@ def detach_state(state: State | None) -> State | None:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)  # type: ignore[return-value]
     return state.detach()
+
+
+def adaptive_cutoff(config: Any, vocab_size: int) -> int | None:
+    """The head size of the two-level softmax, or None for the full one: ``model.softmax``
+    "adaptive" always, "auto" when the tail would hold at least as many ids as the head
+    (word vocabularies; a character vocabulary is too small to gain)."""
+    cutoff = config.softmax_cutoff
+    if config.softmax == "full" or cutoff >= vocab_size:
+        return None
+    if config.softmax == "auto" and vocab_size < 2 * cutoff:
+        return None
+    return cutoff
 
 
 def _reset_rows(state: State | None, reset: Tensor) -> State | None:
@@ -83,16 +96,21 @@ class RecurrentLM(nn.Module):
         self.decoder = nn.Linear(config.embedding_dim if tie else width, vocab_size)
         if tie:
             self.decoder.weight = self.embedding.weight
+        cutoff = adaptive_cutoff(config, vocab_size)
+        self.adaptive = (
+            TiedAdaptiveSoftmax(cutoff, self.decoder.in_features) if cutoff is not None else None
+        )
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)  # AWD-LSTM's embedding init
         nn.init.zeros_(self.decoder.bias)
         if config.init == "orthogonal":  # the recurrent weights as the other tasks' encoder
             rnn.orthogonal_init_(self.rnn)
         self._state: State | None = None
 
-    def forward(
+    def features(
         self, ids: Tensor, state: State | None = None
     ) -> tuple[Tensor, State, Tensor, Tensor]:
-        """(logits (B, T, V), final state, raw outputs (B, T, H), dropped outputs)."""
+        """(softmax inputs (B, T, E or H), final state, raw outputs (B, T, H), dropped
+        outputs): everything before the output layer."""
         weight = embedding_dropout(
             self.embedding.weight, self.config.embedding_dropout, self.training
         )
@@ -100,15 +118,29 @@ class RecurrentLM(nn.Module):
         raw, state = self.rnn(x, state)  # (B, T, H)
         dropped = locked_dropout(raw, self.config.output_dropout, self.training)
         features = dropped if self.projection is None else self.projection(dropped)
+        return features, state, raw, dropped
+
+    def forward(
+        self, ids: Tensor, state: State | None = None
+    ) -> tuple[Tensor, State, Tensor, Tensor]:
+        """(logits (B, T, V), final state, raw outputs (B, T, H), dropped outputs)."""
+        features, state, raw, dropped = self.features(ids, state)
+        if self.adaptive is not None:
+            logits = self.adaptive.log_probs(features, self.decoder.weight, self.decoder.bias)
+            return logits, state, raw, dropped
         return self.decoder(features), state, raw, dropped
 
     def _nll(self, batch: LMBatch, state: State | None) -> tuple[Tensor, State, Tensor, Tensor]:
-        """Summed NLL (nats) of the scored targets, the new state, raw and dropped outputs."""
-        logits, state, raw, dropped = self(batch.inputs, _reset_rows(state, batch.reset))
-        losses = nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1), reduction="none"
-        )
-        return (losses * batch.mask.reshape(-1)).sum(), state, raw, dropped
+        """Summed NLL (nats) of the scored targets, the new state, raw and dropped outputs;
+        the output layer fused with its loss (:func:`rnnlab.nn.softmax.linear_cross_entropy`,
+        exact) so that the (B·T, V) logits exist once."""
+        features, state, raw, dropped = self.features(batch.inputs, _reset_rows(state, batch.reset))
+        weight, bias = self.decoder.weight, self.decoder.bias
+        if self.adaptive is not None:
+            total = self.adaptive.nll(features, weight, bias, batch.targets, batch.mask)
+        else:
+            total = linear_cross_entropy(features, weight, batch.targets, bias, batch.mask)
+        return total, state, raw, dropped
 
     def training_step(self, batch: LMBatch) -> Tensor:
         """Mean NLL of the batch + AR + TAR; the state carries to the next batch, detached."""

@@ -97,7 +97,9 @@ class LMPredictor(Predictor):
             )
         vocab = Vocab.from_dict(meta["vocab"], source=f"{path} (vocab)")
         try:
-            model = RecurrentLM(len(vocab), LMModelConfig(**meta["model_config"]))
+            # Files written before the two-level softmax existed hold a full one.
+            stored = {"softmax": "full", **meta["model_config"]}
+            model = RecurrentLM(len(vocab), LMModelConfig(**stored))
             model.load_file_tensors(tensors)
         except (TypeError, RuntimeError) as exc:
             raise DataError(
