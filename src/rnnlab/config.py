@@ -259,6 +259,11 @@ class TrainConfig(ConfigSection):
 
     epochs: int = setting(4, low=1, aliases=("num_epochs", "max_epochs", "n_epochs"))
     batch_size: int = setting(32, low=1, aliases=("batch",))
+    # "adam", "adamw" (decoupled weight decay), "sgd" (plain, as AWD-LSTM), or "nt-asgd":
+    # SGD until the monitored metric has not beaten the best of the epochs before the last
+    # `nonmono` ones, then averaged SGD, evaluated on the average (Merity et al. 2017).
+    optimizer: str = setting("adam", choices=("adam", "adamw", "sgd", "nt-asgd"))
+    nonmono: int = setting(5, low=1)
     lr: float = setting(1e-3, low=0, aliases=("learning_rate", "lr0"))
     weight_decay: float = setting(0.0, low=0, aliases=("l2",))
     clip_norm: float = setting(5.0, low=0, aliases=("grad_clip", "clip", "max_grad_norm"))
@@ -276,6 +281,11 @@ class TrainConfig(ConfigSection):
     num_threads: int = setting(0, low=0, aliases=("threads",))
 
     def check(self) -> None:
+        if self.optimizer == "nt-asgd" and (self.schedule != "none" or self.warmup_steps):
+            raise ConfigError(
+                "Config key 'train.optimizer' is 'nt-asgd', which sets its own pace (a constant "
+                "rate, then averaging); set train.schedule = 'none' and train.warmup_steps = 0."
+            )
         lower_better = self.monitor.lower().endswith(_LOWER_IS_BETTER)
         if lower_better and self.monitor_mode == "max":
             raise ConfigError(

@@ -356,11 +356,22 @@ def train_lm(
     num_layers: Annotated[int | None, typer.Option()] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
-    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="adamw (default), adam, sgd or nt-asgd.")
+    ] = None,
+    softmax: Annotated[
+        str | None,
+        typer.Option(help="Output layer: auto (default), full or adaptive (two-level)."),
+    ] = None,
     patience: Annotated[
         int | None, typer.Option(help="Early-stopping patience in epochs (0 = off).")
     ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
@@ -386,14 +397,27 @@ def train_lm(
         train__epochs=epochs,
         train__batch_size=batch_size,
         train__lr=lr,
+        train__optimizer=optimizer,
+        model__softmax=softmax,
         train__patience=patience,
         train__seed=seed,
         train__device=device,
     )
     run_config = run_config_from(LMRunConfig, config, out, resume, flags)
-    summary = run_train_lm(
-        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
-    )
+    callbacks = (RichProgress(console=err_console),)
+    if seeds is not None:
+        from rnnlab.tasks.repeats import LM_SCORES, train_seeds
+
+        def announce(name: str) -> None:
+            err_console.print(f"training {out / name}")
+
+        summary = train_seeds(
+            run_config, out, seeds, on_run=announce, train=run_train_lm, scores=LM_SCORES,
+            resume=resume, callbacks=callbacks,
+        )  # fmt: skip
+        print_repeats(summary, out_console)
+        return
+    summary = run_train_lm(run_config, out, resume=resume, callbacks=callbacks)
     print_metrics("lm", summary.metrics, f"{summary.evaluated_on} metrics", out_console)
     split = summary.evaluated_on
     out_console.print(

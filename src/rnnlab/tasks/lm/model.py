@@ -35,6 +35,7 @@ from rnnlab.tasks.lm.data import LMBatch
 __all__ = ["RecurrentLM", "adaptive_cutoff", "detach_state"]
 
 State = Tensor | tuple[Tensor, Tensor]
+_EXTRA = "_extra_state"  # the state-dict key of get_extra_state
 
 
 def detach_state(state: State | None) -> State | None:
@@ -169,10 +170,27 @@ class RecurrentLM(nn.Module):
             "tokens": float(count),
         }
 
+    def get_extra_state(self) -> dict[str, Any]:
+        """The hidden state carried to the next training batch, in the state dict: a run
+        resumed in the middle of an epoch continues from it, as if never interrupted."""
+        state = self._state
+        if state is None:
+            return {}
+        return {"h": state[0], "c": state[1]} if isinstance(state, tuple) else {"h": state}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        device = self.embedding.weight.device
+        if not state:
+            self._state = None
+        elif "c" in state:
+            self._state = (state["h"].to(device), state["c"].to(device))
+        else:
+            self._state = state["h"].to(device)
+
     def file_tensors(self) -> dict[str, Tensor]:
         """The weights for the model file: a tied softmax is stored once (safetensors keeps
-        no shared tensors), as the embedding."""
-        tensors = dict(self.state_dict())
+        no shared tensors), as the embedding; no carried state."""
+        tensors = {k: v for k, v in self.state_dict().items() if not k.endswith(_EXTRA)}
         if self.config.tie_weights:
             tensors.pop("decoder.weight")
         return tensors
@@ -180,11 +198,14 @@ class RecurrentLM(nn.Module):
     def load_file_tensors(self, tensors: dict[str, Tensor]) -> None:
         """Load :meth:`file_tensors`' weights; every other key must match exactly."""
         missing, unexpected = self.load_state_dict(tensors, strict=False)
+        missing = [k for k in missing if not k.endswith(_EXTRA)]
         allowed = {"decoder.weight"} if self.config.tie_weights else set()
         if set(missing) - allowed or unexpected:
             raise RuntimeError(f"weights do not fit: missing {missing}, unexpected {unexpected}")
 
     def train(self, mode: bool = True) -> RecurrentLM:
-        """Switching mode starts the next training batch from a fresh state."""
-        self._state = None
+        """Switching mode (evaluation in between) starts the next training batch from a
+        fresh state; staying in training mode keeps the carried one (a resumed run)."""
+        if mode != self.training:
+            self._state = None
         return super().train(mode)
