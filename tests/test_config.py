@@ -107,7 +107,7 @@ def test_partial_file_keeps_defaults_and_flags_win(tmp_path):
          r"'train'\?$"),
         ("[train]\nxyzzy = 1", r"Unknown config key 'train.xyzzy' in \S*c.toml; the keys of "
          r"\[train\] are: epochs, batch_size, lr, .*num_threads\.$"),
-        ("[optim]\nxyzzy = 1", r"Unknown config section 'optim' .*the sections are: model, "
+        ("[zzqq]\nxyzzy = 1", r"Unknown config section 'zzqq' .*the sections are: model, "
          r"data, train"),
     ],
 )  # fmt: skip

@@ -259,12 +259,12 @@ class TrainConfig(ConfigSection):
 
     epochs: int = setting(4, low=1, aliases=("num_epochs", "max_epochs", "n_epochs"))
     batch_size: int = setting(32, low=1, aliases=("batch",))
+    lr: float = setting(1e-3, low=0, aliases=("learning_rate", "lr0"))
     # "adam", "adamw" (decoupled weight decay), "sgd" (plain, as AWD-LSTM), or "nt-asgd":
     # SGD until the monitored metric has not beaten the best of the epochs before the last
     # `nonmono` ones, then averaged SGD, evaluated on the average (Merity et al. 2017).
     optimizer: str = setting("adam", choices=("adam", "adamw", "sgd", "nt-asgd"))
     nonmono: int = setting(5, low=1)
-    lr: float = setting(1e-3, low=0, aliases=("learning_rate", "lr0"))
     weight_decay: float = setting(0.0, low=0, aliases=("l2",))
     clip_norm: float = setting(5.0, low=0, aliases=("grad_clip", "clip", "max_grad_norm"))
     schedule: str = setting("linear", choices=("none", "linear", "cosine"), aliases=("scheduler",))
