@@ -298,8 +298,10 @@ def train_repeats(
     seeds: int | None,
     folds: int | None,
     resume: bool,
+    **task: Any,
 ) -> None:
-    """``train classify --seeds N`` or ``--folds K``: train the runs, print their summary."""
+    """``train classify --seeds N`` or ``--folds K`` (``train lm --seeds N``, with the task's
+    ``train`` and ``scores`` in ``task``): train the runs, print their summary."""
     from rnnlab.tasks.repeats import cross_validate, train_seeds
     from rnnlab.train.progress import RichProgress
 
@@ -314,7 +316,7 @@ def train_repeats(
         err_console.print(f"training {out / name}")
 
     if seeds is not None:
-        summary = train_seeds(config, out, seeds, on_run=announce, **options)
+        summary = train_seeds(config, out, seeds, on_run=announce, **task, **options)
     else:
         summary = cross_validate(config, out, folds, on_run=announce, **options)
     print_repeats(summary, out_console)
@@ -406,17 +408,11 @@ def train_lm(
     run_config = run_config_from(LMRunConfig, config, out, resume, flags)
     callbacks = (RichProgress(console=err_console),)
     if seeds is not None:
-        from rnnlab.tasks.repeats import LM_SCORES, train_seeds
+        from rnnlab.tasks.repeats import LM_SCORES
 
-        def announce(name: str) -> None:
-            err_console.print(f"training {out / name}")
-
-        summary = train_seeds(
-            run_config, out, seeds, on_run=announce, train=run_train_lm, scores=LM_SCORES,
-            resume=resume, callbacks=callbacks,
-        )  # fmt: skip
-        print_repeats(summary, out_console)
-        return
+        return train_repeats(
+            run_config, out, seeds, None, resume, train=run_train_lm, scores=LM_SCORES
+        )
     summary = run_train_lm(run_config, out, resume=resume, callbacks=callbacks)
     print_metrics("lm", summary.metrics, f"{summary.evaluated_on} metrics", out_console)
     split = summary.evaluated_on

@@ -382,9 +382,11 @@ def _check_inputs(model: Any, train: Any, valid: Any) -> None:
 
 def _cpu_copy(value: Any) -> Any:
     """A CPU copy of a state-dict entry: a tensor, or a module's extra state (a language
-    model's carried hidden state: a tensor, a tuple of them, or None)."""
+    model's carried hidden state: a dict of tensors, possibly empty)."""
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _cpu_copy(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return type(value)(_cpu_copy(v) for v in value)
     return value

@@ -195,3 +195,19 @@ def test_a_classification_dataset_gives_its_training_texts_only():
     assert set(splits.train) | set(splits.valid) == set(data.train.texts)
     assert not (set(splits.train) | set(splits.valid)) & set(data.valid.texts + data.test.texts)
     assert splits.test is None
+
+
+def test_seeds_train_separate_runs_and_summarise_their_perplexity(corpus):
+    out = corpus / "seeds"
+    result = invoke(
+        "train", "lm", "--data", corpus / "train.txt", "--valid", corpus / "valid.txt",
+        "--test", corpus / "test.txt", "--tokenizer", "whitespace", *TINY, "--seeds", "2",
+        "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    runs = [json.loads((out / f"seed-{s}" / "metrics.json").read_text()) for s in (0, 1)]
+    assert summary["runs"] == ["seed-0", "seed-1"]
+    values = [run["test_perplexity"] for run in runs]
+    assert summary["test_perplexity"]["values"] == values and values[0] != values[1]
+    assert summary["test_perplexity"]["mean"] == pytest.approx(sum(values) / 2)
