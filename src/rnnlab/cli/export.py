@@ -29,7 +29,8 @@ def export_command(
     """Export to ONNX: token ids and lengths in, probabilities out, any batch size and length.
 
     A tagger's graph also takes the words' characters and returns per-token emission scores
-    and the decoded tags. Labels, tokenizer and vocabulary travel in the file's metadata (key
+    and the decoded tags. A language model's takes a window of ids and the carried state and
+    returns next-token log-probabilities and the new state (generation is a loop over it). Labels, tokenizer and vocabulary travel in the file's metadata (key
     "rnnlab") and, with --sidecar, in a JSON file beside it, so any language can tokenise
     and read the outputs.
     """
@@ -39,10 +40,10 @@ def export_command(
     out_console.print(f"wrote {result.path}" + (f" and {result.sidecar}" if result.sidecar else ""))
     batch, steps = result.checked_shape
     if result.outputs == ("probabilities",):
-        compared = f"texts up to {steps} tokens: max |Δp| = {result.max_abs_diff:.1e}"
+        compared = f"a padded batch of {batch} texts up to {steps} tokens: max |Δp|"
+    elif "log_probs" in result.outputs:
+        compared = f"{batch} windows of {steps} tokens from a random state: max |Δ|"
     else:
-        compared = (
-            f"sentences up to {steps} tokens: max |Δ| = {result.max_abs_diff:.1e} "
-            f"({', '.join(result.outputs)})"
-        )
-    out_console.print(f"onnxruntime vs PyTorch on a padded batch of {batch} {compared}")
+        compared = f"a padded batch of {batch} sentences up to {steps} tokens: max |Δ|"
+    outputs = "" if len(result.outputs) == 1 else f" ({', '.join(result.outputs)})"
+    out_console.print(f"onnxruntime vs PyTorch on {compared} = {result.max_abs_diff:.1e}{outputs}")

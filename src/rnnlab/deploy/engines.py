@@ -125,6 +125,12 @@ def load(path: Any, device: Any = "cpu", engine: str = "torch") -> Predictor:
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}.")
     predictor = load_predictor(path, device=device)
+    if engine not in predictor.engines:
+        raise ConfigError(
+            f"engine={engine!r}: a '{predictor.task}' model runs on "
+            f"{' or '.join(predictor.engines)} only; use engine='torch' (rnnlab export RUN "
+            "--onnx writes its graph for use outside rnnlab)."
+        )
     if engine != "torch":
         predictor.use_engine(make_engine(engine, predictor.model.eval(), predictor.task))
     return predictor

@@ -1,4 +1,5 @@
-"""Figures of a whole run: learning curves, confusion matrix, accuracy by text length."""
+"""Figures of a whole run: learning curves (loss and scores, or perplexity), confusion matrix,
+accuracy by text length, and the surprisal of one text under a language model."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import numpy as np
 
 from rnnlab.explain.plots import new_figure
 
-__all__ = ["confusion_figure", "learning_curves_figure", "length_buckets_figure"]
+__all__ = [
+    "confusion_figure",
+    "learning_curves_figure",
+    "length_buckets_figure",
+    "perplexity_curves_figure",
+    "surprisal_figure",
+]
 
 
 def learning_curves_figure(history: Sequence[dict[str, Any]], metric: str = "accuracy") -> Any:
@@ -71,4 +78,41 @@ def length_buckets_figure(rows: Sequence[dict[str, Any]]) -> Any:
     ax.set(xlabel="text length (tokens)", ylabel="accuracy", ylim=(0, 1),
            title="accuracy by text length (95% CI)")  # fmt: skip
     ax.grid(axis="y", alpha=0.3)
+    return figure
+
+
+def perplexity_curves_figure(history: Sequence[dict[str, Any]]) -> Any:
+    """Perplexity per epoch on a log scale: training (exp of the epoch's mean training loss,
+    dropout and the AR/TAR penalties included, so above what the weights score) and
+    validation (exact, every token)."""
+    epochs = [record["epoch"] for record in history]
+    figure, (ax,) = new_figure(6.5, 3.4)
+    train = [record.get("train_loss") for record in history]
+    if any(v is not None for v in train):
+        values = [np.nan if v is None else float(np.exp(min(v, 700.0))) for v in train]
+        ax.plot(epochs, values, marker="o", label="train (with dropout, AR/TAR)")
+    valid = [record.get("valid_perplexity") for record in history]
+    if any(v is not None for v in valid):
+        ax.plot(epochs, [np.nan if v is None else v for v in valid], marker="o", label="valid")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="perplexity (log scale)", title="perplexity per epoch")
+    ax.grid(alpha=0.3, which="both")
+    ax.set_xticks(epochs)
+    ax.legend(fontsize=8)
+    return figure
+
+
+def surprisal_figure(tokens: Sequence[str], bits: Sequence[float], unit: str = "token") -> Any:
+    """One bar per token: its surprisal −log₂ p(token | context) in bits, the token under it.
+    Long texts keep their first 80 tokens so that the labels stay readable."""
+    tokens, bits = list(tokens)[:80], list(bits)[:80]
+    width = min(16.0, 2.0 + 0.22 * len(tokens))
+    figure, (ax,) = new_figure(width, 3.4)
+    x = np.arange(len(tokens))
+    ax.bar(x, bits, color="#4c78a8")
+    labels = ["␣" if t == " " else t for t in tokens]
+    ax.set_xticks(x, labels=labels, rotation=90, fontsize=7)
+    ax.set(ylabel="surprisal (bits)", title=f"surprisal per {unit}, −log₂ p(next {unit})")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_xlim(-0.6, len(tokens) - 0.4)
     return figure

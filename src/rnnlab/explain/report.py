@@ -15,24 +15,25 @@ and can be mailed as it is; nothing on the page loads from the network.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import MissingDependencyError
 from rnnlab.explain.charts import confusion_figure, learning_curves_figure, length_buckets_figure
-from rnnlab.explain.plots import figure_bytes, gate_trace_figure, pca_figure
+from rnnlab.explain.page import EXAMPLES_FILE, REPORT_FILE, evaluation_rows, page, read_jsonl
+from rnnlab.explain.page import ci_cell as _ci
+from rnnlab.explain.page import image as _image
+from rnnlab.explain.page import number as _num
+from rnnlab.explain.page import table as _table
+from rnnlab.explain.plots import gate_trace_figure, pca_figure
 from rnnlab.fileio import atomic_write_text
 
 __all__ = ["EXAMPLES_FILE", "REPORT_FILE", "SECTIONS", "render_report", "write_report"]
 
-REPORT_FILE = "report.html"
-EXAMPLES_FILE = "examples.json"  # in analysis/: [[text, true label], …] the report explains
 Example = str | tuple[str, str | None]  # a text, or (text, its true label)
 # A completeness gap above this (in probability) marks attributions as unreliable: the
 # prediction changes too abruptly along the path for the quadrature to follow.
@@ -49,58 +50,12 @@ SECTIONS = (
     "config",
 )
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
-background:#fafafa}
-main{max-width:1080px;margin:0 auto;padding:24px}
-h1{font-size:1.6em;margin:0 0 4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;
-margin-top:36px}
-section{background:#fff;border:1px solid #e4e4e4;border-radius:6px;padding:4px 20px 16px;
-margin-bottom:18px}
-table{border-collapse:collapse;margin:8px 0;font-size:0.92em}
-th,td{border-bottom:1px solid #e6e6e6;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;height:auto}.muted{color:#666;font-size:0.9em}
-.tokens{line-height:2.1;font-size:1.02em}.tok{padding:2px 3px;border-radius:3px;margin:0 1px}
-.example{border-top:1px solid #eee;padding-top:10px;margin-top:14px}
-.legend span{padding:2px 8px;border-radius:3px;margin-right:6px}
-"""
-
-
-def _image(figure: Any, alt: str) -> str:
-    data = base64.b64encode(figure_bytes(figure, "png", dpi=100)).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _num(value: Any, digits: int = 4) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "–"
-
-
-def _ci(metrics: dict[str, Any], key: str) -> str:
-    low, high = metrics.get(f"{key}_ci_low"), metrics.get(f"{key}_ci_high")
-    if low is None or high is None:
-        return _num(metrics.get(key))
-    return f"{_num(metrics.get(key))} <span class=muted>[{_num(low)}, {_num(high)}]</span>"
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
@@ -140,15 +95,11 @@ def _metrics_section(metrics: dict[str, Any]) -> str:
 
 def _evaluations_section(run_dir: Path) -> str:
     rows = []
-    for path in sorted((run_dir / "evaluations").glob("*/metrics.json")):
-        try:
-            m = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
+    for name, m in evaluation_rows(run_dir):
         tfidf = {k.removeprefix("baseline_tfidf_"): v for k, v in m.items()}
         rows.append(
             [
-                html.escape(path.parent.name),
+                html.escape(name),
                 html.escape(str(m.get("data", "?"))),
                 str(m.get("num_examples", "?")),
                 _ci(m, "accuracy"),
@@ -291,7 +242,7 @@ def render_report(
         examples = _saved_examples(run_dir)
     metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
-    history = _read_jsonl(run_dir / "history.jsonl")
+    history = read_jsonl(run_dir / "history.jsonl")
     buckets = _read_csv(run_dir / "analysis" / "length_buckets.csv")
     mistakes = _read_csv(run_dir / "analysis" / "mistakes.csv")[:10]
     config_text = config_path.read_text("utf-8") if config_path.exists() else ""
@@ -317,19 +268,7 @@ def render_report(
         "mistakes": ("Most confident mistakes", _mistakes_section(mistakes)),
         "config": ("Configuration", f"<pre>{html.escape(config_text)}</pre>"),
     }
-    body = "".join(
-        f'<section id="{key}"><h2>{title}</h2>{content}</section>'
-        for key, (title, content) in blocks.items()
-    )
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    name = html.escape(run_dir.resolve().name)
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>rnnlab report: {name}</title><style>{_STYLE}</style></head><body><main>"
-        f"<h1>Run report: {name}</h1><p class=muted>written {stamp} by rnnlab</p>"
-        f"{body}</main></body></html>\n"
-    )
+    return page(run_dir, blocks)
 
 
 def write_report(

@@ -67,13 +67,15 @@ class Predictor(ABC):
 
     Subclasses set ``task`` and implement :meth:`from_file` and :meth:`predict`; ``labels``
     are the classes (or tags) the model chooses between; ``model`` is the ``nn.Module`` and
-    ``engine`` what runs its batches (the model itself unless :meth:`use_engine` says).
+    ``engine`` what runs its batches (the model itself unless :meth:`use_engine` says);
+    ``engines`` names the engines its batches can run on.
     """
 
     model: Any
     engine: Any
 
     task: ClassVar[str] = ""
+    engines: ClassVar[tuple[str, ...]] = ("torch", "onnx")
 
     @property
     @abstractmethod

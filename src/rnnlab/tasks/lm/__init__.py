@@ -4,12 +4,14 @@ Corpora (PTB, People's Daily, a classification dataset's training texts, any tex
 one token stream → truncated-BPTT training with the AWD-LSTM regularisers → exact
 perplexity / bits per token; generation and surprisal through :class:`LMPredictor`. The
 package follows the task contract of :mod:`rnnlab.tasks.base` (``config``, ``data``,
-``model``, ``predictor``, ``workflow``; no estimator or ONNX export yet) and importing it
+``model``, ``predictor``, ``workflow``, ``export``; no scikit-learn estimator: a language
+model has no labels to fit) and importing it
 registers the ``"lm"`` task.
 """
 
 from rnnlab.tasks.base import Task, register_task
 from rnnlab.tasks.lm.config import LMDataConfig, LMModelConfig, LMRunConfig
+from rnnlab.tasks.lm.export import lm_graph, lm_metadata
 from rnnlab.tasks.lm.predictor import LMPredictor, TextSurprisal
 from rnnlab.tasks.lm.workflow import evaluate_lm_run, train_lm
 
@@ -33,5 +35,7 @@ TASK = register_task(
         train=train_lm,
         evaluate=evaluate_lm_run,
         endpoints=("generate", "score"),
+        export_graph=lm_graph,
+        export_metadata=lm_metadata,
     )
 )

@@ -71,6 +71,9 @@ class LMPredictor(Predictor):
     """Generates continuations and scores texts with a trained :class:`RecurrentLM`."""
 
     task = "lm"
+    # Generation and scoring loop over the model step by step in PyTorch; the ONNX graph of
+    # rnnlab export is for programs outside Python (rnnlab.tasks.lm.export).
+    engines = ("torch",)
 
     def __init__(
         self, model: RecurrentLM, vocab: Vocab, tokenizer: dict[str, Any], level: str

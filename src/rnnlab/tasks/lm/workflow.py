@@ -8,6 +8,8 @@ evaluation → the run directory.
       vocab.json         tokenizer settings and vocabulary, for other tools
       metrics.json       valid_/test_ perplexity, bits_per_token (and bpc at character level)
       history.jsonl      one line per epoch
+      report.html        perplexity curves, samples at three temperatures, a surprisal plot
+      analysis/          examples.json: the prompt and validation text the report uses
       evaluations/NAME/  metrics.json of every later ``rnnlab evaluate RUN --data X``
       checkpoints/       last.pt and best.pt, for --resume
 """
@@ -25,6 +27,7 @@ from rnnlab.errors import DataError
 from rnnlab.fileio import atomic_write_json
 from rnnlab.runs import MODEL_FILE, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
+from rnnlab.tasks.lm.analysis import choose_examples, save_examples, write_run_report
 from rnnlab.tasks.lm.config import LMRunConfig
 from rnnlab.tasks.lm.data import (
     LMBatches,
@@ -136,8 +139,10 @@ def train_lm(
     metrics["train_seconds"] = round(seconds, 2)
     metrics["best_epoch"] = result.best_epoch
     atomic_write_json(run_dir / "metrics.json", metrics)
+    save_examples(run_dir, choose_examples(splits.valid, split))
+    report = write_run_report(run_dir, LMPredictor.from_file(run_dir))
     evaluated = "test" if test is not None else "valid"
-    return TrainSummary(run_dir, metrics, evaluated, seconds, result.best_epoch)
+    return TrainSummary(run_dir, metrics, evaluated, seconds, result.best_epoch, report=report)
 
 
 def evaluate_lm_run(
@@ -173,6 +178,8 @@ def evaluate_lm_run(
     metrics.update(
         {k.removeprefix("test_"): v for k, v in scores(found, "test", predictor.level).items()}
     )
+    report = None
     if target is not None:
         write_evaluation_metrics(target, metrics, run_dir)
-    return Evaluation(metrics, target)
+        report = write_run_report(run_dir, predictor)
+    return Evaluation(metrics, target, report)

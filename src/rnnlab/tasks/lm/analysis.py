@@ -1,0 +1,49 @@
+"""What a language-model run's report shows beyond its files: the prompt it continues and
+the validation text whose surprisal it plots, chosen once at training time and saved in
+``RUN/analysis/examples.json`` so that the report renders again with the same ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rnnlab.errors import MissingDependencyError
+from rnnlab.explain.lm_report import write_lm_report
+from rnnlab.explain.page import EXAMPLES_FILE
+from rnnlab.fileio import atomic_write_json
+
+__all__ = ["choose_examples", "save_examples", "write_run_report"]
+
+ANALYSIS_DIR = "analysis"
+# A text short enough for its surprisal plot to be read token by token.
+_TOKENS = (8, 40)
+_PROMPT_WORDS = 3
+_PROMPT_CHARS = 8  # text without spaces (Chinese at character level)
+
+
+def choose_examples(lines: Sequence[str], tokenize: Callable[[str], list[str]]) -> dict[str, str]:
+    """The first line of 8–40 tokens as the surprisal text (else the first non-blank line)
+    and its first three words (or eight characters, for text without spaces) as the
+    prompt; empty when there are no lines."""
+    texts = [line.strip() for line in lines if line.strip()]
+    if not texts:
+        return {}
+    low, high = _TOKENS
+    text = next((t for t in texts if low <= len(tokenize(t)) <= high), texts[0])
+    words = text.split()
+    prompt = " ".join(words[:_PROMPT_WORDS]) if len(words) > _PROMPT_WORDS else text[:_PROMPT_CHARS]
+    return {"prompt": prompt, "text": text}
+
+
+def save_examples(run_dir: str | Path, examples: dict[str, str]) -> None:
+    """``RUN/analysis/examples.json``, written atomically."""
+    atomic_write_json(Path(run_dir) / ANALYSIS_DIR / EXAMPLES_FILE, examples)
+
+
+def write_run_report(run_dir: str | Path, predictor: Any) -> Path | None:
+    """``RUN/report.html`` from the run's files; None when matplotlib is not installed."""
+    try:
+        return write_lm_report(run_dir, predictor)
+    except MissingDependencyError:
+        return None
