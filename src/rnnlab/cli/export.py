@@ -30,9 +30,9 @@ def export_command(
 
     A tagger's graph also takes the words' characters and returns per-token emission scores
     and the decoded tags. A language model's takes a window of ids and the carried state and
-    returns next-token log-probabilities and the new state (generation is a loop over it). Labels, tokenizer and vocabulary travel in the file's metadata (key
-    "rnnlab") and, with --sidecar, in a JSON file beside it, so any language can tokenise
-    and read the outputs.
+    returns next-token log-probabilities and the new state (generation is a loop over it).
+    Labels, tokenizer and vocabulary travel in the file's metadata (key "rnnlab") and, with
+    --sidecar, in a JSON file beside it, so any language can tokenise and read the outputs.
     """
     from rnnlab.deploy.onnx import export_onnx
 
