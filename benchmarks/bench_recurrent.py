@@ -4,8 +4,10 @@
 
 A 2-layer layer of 128 units over batch × length inputs of 128 features. tokens/s =
 batch·length / seconds (forward + backward of the output's sum, or forward alone under
-``no_grad`` for the inference rows), median of ``--repeats`` timed runs after warm-up. Each
-ratio is to the torch.nn row measured just before it in the same process. GFLOP/s counts the
+``no_grad`` for the inference rows), median of ``--repeats`` timed runs after warm-up. The
+rows of a group are timed in turns (one run of each, the order rotating from turn to turn),
+so that drift of a noisy machine and warm-up order favour none of them. Each ratio is to the
+group's torch.nn row. GFLOP/s counts the
 multiply-adds of the gate GEMMs (2·(I + H)·G·H per token, layer and direction; ×3 for training:
 forward, input gradient, weight gradient) and is shown as a fraction of the sgemm peak measured
 at the start of the run (2048² float32 matmul, same thread count).
@@ -13,7 +15,9 @@ at the start of the run (2048² float32 matmul, same thread count).
 Rows (``auto`` = what rnnlab picks by itself; on a CPU with ``rnnlab[fast]`` that is the step
 path's compiled loops, see ``rnnlab.nn.layers``):
 
-* GRU/LSTM training, full length: torch.nn vs rnnlab auto, rnnlab with ``recurrent_dropout``
+* GRU/LSTM training, full length: torch.nn vs rnnlab auto, each of rnnlab's paths forced
+  (``path="step"``, ``path="fused"``: auto must never be slower than either), rnnlab with
+  ``recurrent_dropout``
   (torch has no equivalent, so the reference is torch without dropout), rnnlab with
   ``weight_dropout`` (DropConnect), bidirectional (vs torch bidirectional);
 * variable lengths (uniform in [length/2, length], valid tokens counted): torch.nn on
@@ -26,6 +30,7 @@ Keras/TensorFlow is timed too when it is installed (optional: ``pip install kera
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
 from collections.abc import Callable
@@ -42,6 +47,22 @@ LAYERS = 2
 GATES = {"GRU": 3, "LSTM": 4}
 TORCH = {"GRU": torch.nn.GRU, "LSTM": torch.nn.LSTM}
 OURS = {"GRU": rnn.GRU, "LSTM": rnn.LSTM}
+
+
+def interleaved_medians(runs: list[Callable[[], None]], repeats: int) -> list[float]:
+    """Median seconds of each run, timed in ``repeats`` turns of one run each (the order
+    rotating per turn) after two warm-up runs each."""
+    for run in runs:
+        for _ in range(2):
+            run()
+    times: list[list[float]] = [[] for _ in runs]
+    for turn in range(repeats):
+        for k in range(len(runs)):
+            i = (k + turn) % len(runs)
+            start = time.perf_counter()
+            runs[i]()
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def median_seconds(run: Callable[[], None], repeats: int) -> float:
@@ -115,6 +136,9 @@ def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
     ours = OURS[kind](FEATURES, HIDDEN, **common)
     yield trained("train", "torch.nn", reference, is_reference=True)
     yield trained("train", "rnnlab auto", ours)
+    for path in ("step", "fused"):
+        yield trained("train", f"rnnlab path={path}", OURS[kind](FEATURES, HIDDEN, **common,
+                                                                 path=path))  # fmt: skip
     for option in ("recurrent_dropout", "weight_dropout"):
         layer = OURS[kind](FEATURES, HIDDEN, **common, **{option: 0.25})
         yield trained("train", f"rnnlab {option}=0.25", layer)
@@ -135,9 +159,9 @@ def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
     ours_lengths = training_step(ours, lambda: ours(x, lengths=lengths)[0])
     yield Row("lengths", "rnnlab auto", ours_lengths, valid)
 
-    reference.eval()
-    ours.eval()
-    for variant, layer, is_ref in (("torch.nn", reference, True), ("rnnlab auto", ours, False)):
+    # Own copies in evaluation mode: every row is built before any is timed.
+    inference = ((copy.deepcopy(reference).eval(), True), (copy.deepcopy(ours).eval(), False))
+    for variant, (layer, is_ref) in zip(("torch.nn", "rnnlab auto"), inference, strict=True):
         run = inference_step(lambda layer=layer: layer(x)[0])
         yield Row("inference", variant, run, full, training=False, is_reference=is_ref)
 
@@ -191,18 +215,22 @@ def main() -> None:
         lengths[0] = length
         print(header)
         for kind in args.kinds:
-            baseline = None
-            for group, variant, run, tokens, bidirectional, training, is_reference in rows(
-                kind, x, lengths
-            ):
-                rate = tokens / median_seconds(run, args.repeats)
-                if is_reference:
-                    baseline = rate
-                gflops = rate * flops_per_token(kind, bidirectional, training) / 1e9
-                print(
-                    f"{length:>4} {kind:<5} {group:<13} {variant:<30} {rate:>10,.0f} "
-                    f"{rate / baseline:>6.2f}× {gflops:>8.1f} {gflops / peak:>5.0%}"
+            groups: dict[str, list[Row]] = {}
+            for row in rows(kind, x, lengths):
+                groups.setdefault(row.group, []).append(row)
+            for group_rows in groups.values():
+                seconds = interleaved_medians([r.run for r in group_rows], args.repeats)
+                rates = [r.tokens / s for r, s in zip(group_rows, seconds, strict=True)]
+                baseline = next(
+                    rate for r, rate in zip(group_rows, rates, strict=True) if r.is_reference
                 )
+                for r, rate in zip(group_rows, rates, strict=True):
+                    gflops = rate * flops_per_token(kind, r.bidirectional, r.training) / 1e9
+                    print(
+                        f"{length:>4} {kind:<5} {r.group:<13} {r.variant:<30} {rate:>10,.0f} "
+                        f"{rate / baseline:>6.2f}× {gflops:>8.1f} {gflops / peak:>5.0%}",
+                        flush=True,
+                    )
         keras_rate = keras_gru_tokens_per_second(args.batch, length, args.repeats)
         if keras_rate is None:
             print(f"{length:>4} Keras GRU: not installed (pip install keras tensorflow)")

@@ -35,6 +35,9 @@ def generate(
     beam: Annotated[
         int, typer.Option(help="Beam search with this many beams instead of sampling (0: off).")
     ] = 0,
+    context: Annotated[
+        int, typer.Option(help="Most prompt tokens to condition on; a longer prompt is refused.")
+    ] = 0,
 ) -> None:
     """Continue --prompt: one line per sample (the new text only)."""
     from rnnlab.deploy.engines import load
@@ -51,7 +54,7 @@ def generate(
     texts = predictor.generate(
         prompt, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
         repetition_penalty=repetition_penalty, num_samples=num_samples, stop=stop, seed=seed,
-        beam=beam,
+        beam=beam, context=context,
     )  # fmt: skip
     for text in texts:
         out_console.print(text, highlight=False, markup=False)

@@ -168,6 +168,8 @@ def train_classify(
     )
     if summary.report is not None:
         out_console.print(f"report: {summary.report}")
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")
 
 
 @train_app.command(
@@ -290,6 +292,8 @@ def train_tag(
     out_console.print(
         f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
     )
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")
 
 
 def train_repeats(
@@ -347,6 +351,13 @@ def train_lm(
     test: Annotated[str | None, typer.Option(help="Test text, evaluated after training.")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML config; flags override it.")] = None,
     level: Annotated[str | None, typer.Option(help="word or char.")] = None,
+    continuous: Annotated[
+        bool | None,
+        typer.Option(
+            "--continuous/--lines",
+            help="Text files as running text (a paragraph is a document) or one per line.",
+        ),
+    ] = None,
     tokenizer: Annotated[
         str | None, typer.Option(help="Word level: auto, whitespace, english or chinese.")
     ] = None,
@@ -389,6 +400,7 @@ def train_lm(
         data__valid=valid,
         data__test=test,
         data__level=level,
+        data__continuous=continuous,
         data__tokenizer=tokenizer,
         data__bptt=bptt,
         data__max_vocab=max_vocab,
@@ -425,3 +437,5 @@ def train_lm(
     out_console.print(
         f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
     )
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")

@@ -127,6 +127,7 @@ class GenerateRequest(BaseModel):
     stop: StrictStr | None = None
     seed: StrictInt = 0
     beam: StrictInt = Field(default=0, ge=0)
+    context: StrictInt = Field(default=0, ge=0)
 
 
 class GenerateResponse(BaseModel):

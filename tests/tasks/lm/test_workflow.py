@@ -290,3 +290,41 @@ def test_the_onnx_graph_scores_and_generates_as_the_model_does(word_run, tmp_pat
     assert " ".join(greedy) == lm.generate("the company", 8, temperature=0.0)[0]
     with pytest.raises(ConfigError, match="a 'lm' model runs on torch only"):
         rnnlab.load(word_run, engine="onnx")  # generation loops in PyTorch
+
+
+def test_continuous_text_makes_a_paragraph_one_document(corpus, tmp_path):
+    lines = (corpus / "valid.txt").read_text(encoding="utf-8").splitlines()[:40]
+    wrapped = "".join(  # paragraphs of four PTB lines, each line broken in two
+        "\n".join(half for line in lines[i : i + 4] for half in _halves(line)) + "\n\n"
+        for i in range(0, 40, 4)
+    )
+    (tmp_path / "running.txt").write_text(wrapped, encoding="utf-8")
+    result = invoke("train", "lm", "--data", tmp_path / "running.txt", "--valid",
+                    tmp_path / "running.txt", "--continuous", "--tokenizer", "whitespace",
+                    *TINY, "--out", tmp_path / "run")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "report: " in result.output
+    words = sum(len(line.split()) for line in lines)
+    metrics = json.loads((tmp_path / "run/metrics.json").read_text(encoding="utf-8"))
+    assert metrics["valid_tokens"] == words + 10 - 1  # 10 paragraphs end in <eos>
+    scored = rnnlab.evaluate_run(tmp_path / "run", str(tmp_path / "running.txt"))
+    assert scored.metrics["tokens"] == words + 10 - 1  # evaluate reads it the same way
+    splits = load_lm_splits(LMDataConfig(data=str(tmp_path / "running.txt"), valid=str(
+        tmp_path / "running.txt")), 0)  # fmt: skip
+    assert len(splits.train) == 2 * 40 + 10  # without it: every half line and blank line
+
+
+def _halves(line: str) -> list[str]:
+    words = line.split()
+    return [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+
+
+def test_a_prompt_longer_than_the_context_asked_for_is_refused(word_run):
+    lm = rnnlab.load(word_run)
+    assert lm.generate("the company said", 4, context=3, seed=1) == lm.generate(
+        "the company said", 4, seed=1
+    )
+    with pytest.raises(ValueError, match="the prompt has 3 tokens, more than the context of 2"):
+        lm.generate("the company said", 4, context=2)
+    result = invoke("generate", word_run, "--prompt", "the company said", "--context", "2")
+    assert result.exit_code == 2 and "more than the context of 2" in result.output

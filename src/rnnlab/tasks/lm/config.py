@@ -60,6 +60,9 @@ class LMDataConfig(ConfigSection):
     valid: str = setting("", aliases=("validation", "dev"))
     test: str = setting("")
     level: str = setting("word", choices=("word", "char"))
+    # Text files as running text: a paragraph (lines up to a blank line) is one document, its
+    # line breaks read as spaces; off, every line is a document. <eos> ends each document.
+    continuous: bool = setting(False)
     # Word level: "whitespace" (pre-tokenised corpora such as PTB), "english", "chinese", or
     # "auto" (whitespace for the built-in corpora, else english or chinese by the script).
     tokenizer: str = setting("auto", choices=("auto", "whitespace", "english", "chinese"))

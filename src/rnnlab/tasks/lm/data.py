@@ -65,6 +65,8 @@ __all__ = [
     "is_corpus_name",
     "line_tokens",
     "load_lm_splits",
+    "paragraphs",
+    "read_documents",
     "read_lines",
 ]
 
@@ -282,6 +284,26 @@ def is_corpus_name(name: str) -> bool:
     return name.strip().lower() in CORPORA or datasets.is_dataset_name(name)
 
 
+def paragraphs(lines: Sequence[str]) -> list[str]:
+    """Running text as documents: each paragraph (lines up to a blank one) joined by spaces."""
+    found, current = [], []
+    for line in lines:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            found.append(" ".join(current))
+            current = []
+    if current:
+        found.append(" ".join(current))
+    return found
+
+
+def read_documents(path: str, what: str, continuous: bool = False) -> list[str]:
+    """The documents of a text file: its lines, or with ``continuous`` its paragraphs."""
+    lines = read_lines(path, what)
+    return paragraphs(lines) if continuous else lines
+
+
 def read_lines(path: str, what: str) -> list[str]:
     file = Path(path)
     if not file.is_file():
@@ -316,17 +338,19 @@ def load_lm_splits(data: Any, seed: int) -> LMSplits:
         return LMSplits(
             [texts[i] for i in kept], [texts[i] for i in held], None, f"dataset {data.data}"
         )
-    train = read_lines(data.data, "--data")
+    continuous = data.continuous
+    train = read_documents(data.data, "--data", continuous)
     if data.valid:
-        valid = read_lines(data.valid, "--valid")
+        valid = read_documents(data.valid, "--valid", continuous)
     else:
         lines = [line for line in train if line.strip()]
         if len(lines) < 2:
+            unit = "paragraph" if continuous else "non-blank line"
             raise DataError(
-                f"{data.data} holds {len(lines)} non-blank line; holding out validation text "
-                "needs at least 2 — add text or pass --valid FILE."
+                f"{data.data} holds {len(lines)} {unit}; holding out validation text needs at "
+                "least 2 — add text or pass --valid FILE."
             )
         kept, held = holdout(["all"] * len(lines), 0.1, seed)
         train, valid = [lines[i] for i in kept], [lines[i] for i in held]
-    test = read_lines(data.test, "--test") if data.test else None
+    test = read_documents(data.test, "--test", continuous) if data.test else None
     return LMSplits(train, valid, test, data.data)

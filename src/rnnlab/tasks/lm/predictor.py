@@ -138,6 +138,7 @@ class LMPredictor(Predictor):
         stop: str | None = None,
         seed: int | None = None,
         beam: int = 0,
+        context: int = 0,
     ) -> list[str]:
         """``num_samples`` continuations of ``prompt`` (the new text only).
 
@@ -150,6 +151,9 @@ class LMPredictor(Predictor):
         probabilities sum to ``top_p``, and penalises tokens already in the context
         (CTRL's rule: positive logits divided by ``repetition_penalty``, negative ones
         multiplied). Generation stops at ``<eos>``, at ``stop`` or after ``max_new_tokens``.
+
+        ``context`` > 0 is the most prompt tokens the caller means the model to condition on
+        (say, to compare with a fixed-window model); a longer prompt is refused, not cut.
         """
         _check("max_new_tokens", isinstance(max_new_tokens, int) and max_new_tokens >= 1,
                "an integer >= 1", max_new_tokens)  # fmt: skip
@@ -160,6 +164,13 @@ class LMPredictor(Predictor):
         _check("num_samples", isinstance(num_samples, int) and num_samples >= 1,
                "an integer >= 1", num_samples)  # fmt: skip
         _check("beam", isinstance(beam, int) and beam >= 0, "an integer >= 0 (0: sample)", beam)
+        _check("context", isinstance(context, int) and context >= 0,
+               "an integer >= 0 (0: the whole prompt)", context)  # fmt: skip
+        if context and len(self.tokens(prompt)) > context:
+            raise ValueRangeError(
+                f"the prompt has {len(self.tokens(prompt))} tokens, more than the context of "
+                f"{context} asked for; shorten the prompt or raise context (--context)."
+            )
         if beam:
             _check("num_samples", num_samples <= beam, f"at most --beam ({beam})", num_samples)
             return self._beam_search(prompt, max_new_tokens, beam, num_samples, stop)

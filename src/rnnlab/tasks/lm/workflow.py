@@ -36,7 +36,7 @@ from rnnlab.tasks.lm.data import (
     is_corpus_name,
     line_tokens,
     load_lm_splits,
-    read_lines,
+    read_documents,
 )
 from rnnlab.tasks.lm.model import RecurrentLM
 from rnnlab.tasks.lm.predictor import LMPredictor, splitter
@@ -154,7 +154,8 @@ def evaluate_lm_run(
     write: bool = True,
 ) -> Evaluation:
     """Per-token NLL, perplexity and bits per token (bpc at character level) of a text file
-    (one document per line) or, by default, the run's own test text; every token scored."""
+    (one document per line, or per paragraph for a run trained with ``data.continuous``)
+    or, by default, the run's own test text; every token scored."""
     run_dir = Path(run_dir)
     predictor = LMPredictor.from_file(run_dir)
     config, source, target = plan_evaluation(
@@ -170,7 +171,7 @@ def evaluate_lm_run(
             )
         lines = corpus.test
     else:
-        lines = read_lines(source, "--data")
+        lines = read_documents(source, "--data", config.data.continuous)
     tokens = line_tokens(lines, predictor.level, splitter(predictor.tokenizer, predictor.level))
     stream = encode_stream(tokens, predictor.vocab, source)
     found = predictor.model.evaluate(evaluation_batches(stream, 10, config.data.bptt).batches())
