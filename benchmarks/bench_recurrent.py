@@ -22,7 +22,7 @@ path's compiled loops, see ``rnnlab.nn.layers``):
   ``weight_dropout`` (DropConnect), bidirectional (vs torch bidirectional);
 * variable lengths (uniform in [length/2, length], valid tokens counted): torch.nn on
   ``pack_padded_sequence(enforce_sorted=False)`` vs rnnlab ``lengths=``;
-* inference (no grad): torch.nn vs rnnlab auto.
+* inference (no grad): torch.nn vs rnnlab auto and each forced path.
 
 Keras/TensorFlow is timed too when it is installed (optional: ``pip install keras tensorflow``).
 """
@@ -160,8 +160,13 @@ def rows(kind: str, x: torch.Tensor, lengths: torch.Tensor):
     yield Row("lengths", "rnnlab auto", ours_lengths, valid)
 
     # Own copies in evaluation mode: every row is built before any is timed.
-    inference = ((copy.deepcopy(reference).eval(), True), (copy.deepcopy(ours).eval(), False))
-    for variant, (layer, is_ref) in zip(("torch.nn", "rnnlab auto"), inference, strict=True):
+    inference = [("torch.nn", copy.deepcopy(reference).eval(), True),
+                 ("rnnlab auto", copy.deepcopy(ours).eval(), False)]  # fmt: skip
+    for path in ("step", "fused"):
+        forced = OURS[kind](FEATURES, HIDDEN, **common, path=path)
+        forced.load_state_dict(ours.state_dict())
+        inference.append((f"rnnlab path={path}", forced.eval(), False))
+    for variant, layer, is_ref in inference:
         run = inference_step(lambda layer=layer: layer(x)[0])
         yield Row("inference", variant, run, full, training=False, is_reference=is_ref)
 
