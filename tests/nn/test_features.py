@@ -333,3 +333,17 @@ def test_auto_path_gives_the_fused_paths_numbers(kind):
         ours.zero_grad()
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+@pytest.mark.skipif(not native_status().available, reason="needs the compiled step loops")
+def test_auto_leaves_whole_sequence_lstm_inference_to_torch_kernels():
+    """bench_recurrent.py: oneDNN's LSTM inference kernel keeps up with or beats the compiled
+    loops over whole sequences, so auto takes it there and the compiled loops elsewhere."""
+    x, lengths = torch.randn(4, 9, 5), torch.tensor([9, 5, 7, 2])
+    lstm, gru = rnn.LSTM(5, 6, batch_first=True).eval(), rnn.GRU(5, 6, batch_first=True).eval()
+    with torch.no_grad():
+        assert lstm._choose_path(False, x, None) == "fused"
+        assert lstm._choose_path(False, x, lengths) == "step"  # packed kernels are slow
+        assert lstm._choose_path(True, x, None) == "step"  # gates are recorded on the step path
+        assert gru._choose_path(False, x, None) == "step"
+    assert lstm._choose_path(False, x, None) == "step"  # recording a graph: training

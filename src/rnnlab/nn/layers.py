@@ -22,7 +22,8 @@ Two paths compute the same function and agree to float precision in outputs and 
   sgemm and one fused pass of gate math per step, no synchronisation between threads. That is
   what ``path="auto"`` (the default) runs for every CPU float32 call where it is available —
   plain layers, variable lengths, bidirectional, all dropouts, gate recording, training and
-  inference — as it beats torch's own CPU kernels for training in every case benchmarked
+  inference — but LSTM inference over whole (unpadded) sequences, where torch's oneDNN kernel
+  is as fast or faster; it beats torch's own CPU kernels for training in every case benchmarked
   (``benchmarks/bench_recurrent.py`` measures it; the README keeps the tables, with the machine
   they came from). Without the compiled loops
   (float64, GPU, no compiler) the same functions run as PyTorch loops, the reference the tests
@@ -274,11 +275,16 @@ class _RecurrentBase(nn.Module):
                     "input/recurrent dropout; use path='auto' or 'step'."
                 )
             return "fused"
-        if self.path == "step" or return_gates or variational or self._compiled_loops_run(x):
-            return "step"
         records_graph = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         )
+        if self.path == "step" or return_gates or variational:
+            return "step"
+        if self._compiled_loops_run(x):
+            # oneDNN's LSTM inference kernel over whole sequences keeps up with the compiled
+            # loops or beats them (bench_recurrent.py); everything else runs faster compiled.
+            lstm_inference = self.mode == "LSTM" and not records_graph and lengths is None
+            return "fused" if lstm_inference else "step"
         on_cpu_training = x.device.type == "cpu" and records_graph and not _exporting()
         return "step" if lengths is not None and on_cpu_training else "fused"
 
