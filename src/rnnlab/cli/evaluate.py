@@ -79,8 +79,8 @@ def evaluate(
     if result.directory is None:
         return
     out_console.print(f"wrote {result.directory / 'metrics.json'}")
-    analysis = f"{result.directory / 'analysis'}/*.csv"
-    if result.report is not None:
-        out_console.print(f"wrote {result.report} and {analysis}")
-    elif (result.directory / "analysis").is_dir():
-        out_console.print(f"wrote {analysis}")
+    written = [str(result.report)] if result.report is not None else []
+    if any((result.directory / "analysis").glob("*.csv")):
+        written.append(f"{result.directory / 'analysis'}/*.csv")
+    if written:
+        out_console.print(f"wrote {' and '.join(written)}")

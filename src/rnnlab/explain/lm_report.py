@@ -118,6 +118,7 @@ def _samples_section(predictor: Any, prompt: str, max_new_tokens: int) -> str:
     if not prompt:
         return "<p class=muted>No prompt saved in analysis/examples.json.</p>"
     rows = []
+    joint = "" if predictor.level == "char" else " "  # characters carry their own spaces
     for temperature in SAMPLE_TEMPERATURES:
         text = predictor.generate(
             prompt, max_new_tokens, temperature=temperature, seed=SAMPLE_SEED
@@ -125,7 +126,7 @@ def _samples_section(predictor: Any, prompt: str, max_new_tokens: int) -> str:
         rows.append(
             [
                 f"{temperature:g}",
-                f"<div class=sample><b>{html.escape(prompt)}</b> {html.escape(text)}</div>",
+                f"<div class=sample><b>{html.escape(prompt)}</b>{joint}{html.escape(text)}</div>",
             ]
         )
     return (

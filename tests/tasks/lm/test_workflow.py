@@ -74,8 +74,10 @@ def test_the_report_shows_curves_samples_and_surprisal_and_loads_nothing(word_ru
     metrics = json.loads((word_run / "metrics.json").read_text(encoding="utf-8"))
     assert f"{metrics['test_perplexity']:.2f}" in page
     examples = json.loads((word_run / "analysis/examples.json").read_text(encoding="utf-8"))
-    valid = [line.strip() for line in (word_run.parent / "valid.txt").read_text().splitlines()]
-    assert examples["text"] in valid and examples["text"].startswith(examples["prompt"] + " ")
+    valid = (word_run.parent / "valid.txt").read_text(encoding="utf-8").splitlines()
+    assert examples["text"] in valid  # as the corpus has it, PTB's leading space included
+    assert examples["text"].startswith(examples["prompt"] + " ")
+    assert len(examples["prompt"].split()) == 3
     lm = rnnlab.load(word_run)
     for temperature in SAMPLE_TEMPERATURES:  # the samples are the seeded generate's
         text = lm.generate(examples["prompt"], 40, temperature=temperature, seed=0)[0]
@@ -328,3 +330,16 @@ def test_a_prompt_longer_than_the_context_asked_for_is_refused(word_run):
         lm.generate("the company said", 4, context=2)
     result = invoke("generate", word_run, "--prompt", "the company said", "--context", "2")
     assert result.exit_code == 2 and "more than the context of 2" in result.output
+
+
+def test_evaluating_a_run_again_keeps_its_own_record_and_report(word_run):
+    before = json.loads((word_run / "metrics.json").read_text(encoding="utf-8"))
+    (word_run / "analysis/examples.json").unlink()  # as a run trained before the report
+    result = invoke("evaluate", word_run)
+    assert result.exit_code == 0, result.output
+    after = json.loads((word_run / "metrics.json").read_text(encoding="utf-8"))
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        assert after[key] == (pytest.approx(value, rel=1e-4) if key == "test_perplexity" else value)
+    assert (word_run / "analysis/examples.json").is_file()  # chosen anew for the report
+    assert "analysis/*.csv" not in result.output and "report.html" in result.output

@@ -16,6 +16,7 @@ evaluation → the run directory.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +28,12 @@ from rnnlab.errors import DataError
 from rnnlab.fileio import atomic_write_json
 from rnnlab.runs import MODEL_FILE, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
-from rnnlab.tasks.lm.analysis import choose_examples, save_examples, write_run_report
+from rnnlab.tasks.lm.analysis import (
+    choose_examples,
+    has_examples,
+    save_examples,
+    write_run_report,
+)
 from rnnlab.tasks.lm.config import LMRunConfig
 from rnnlab.tasks.lm.data import (
     LMBatches,
@@ -180,7 +186,16 @@ def evaluate_lm_run(
         {k.removeprefix("test_"): v for k, v in scores(found, "test", predictor.level).items()}
     )
     report = None
-    if target is not None:
+    if target is not None and target == run_dir:
+        # The run's own record keeps its shape: valid_*, test_* and the training keys.
+        record = run_dir / "metrics.json"
+        previous = json.loads(record.read_text("utf-8")) if record.exists() else {}
+        atomic_write_json(record, {**previous, **scores(found, "test", predictor.level)})
+    elif target is not None:
         write_evaluation_metrics(target, metrics, run_dir)
+    if target is not None:
+        if not has_examples(run_dir):  # a run trained before the report had examples
+            save_examples(run_dir, choose_examples(lines, splitter(predictor.tokenizer,
+                                                                   predictor.level)))  # fmt: skip
         report = write_run_report(run_dir, predictor)
     return Evaluation(metrics, target, report)
