@@ -168,8 +168,6 @@ def train_classify(
     )
     if summary.report is not None:
         out_console.print(f"report: {summary.report}")
-    if summary.report is not None:
-        out_console.print(f"report: {summary.report}")
 
 
 @train_app.command(
@@ -292,8 +290,6 @@ def train_tag(
     out_console.print(
         f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
     )
-    if summary.report is not None:
-        out_console.print(f"report: {summary.report}")
 
 
 def train_repeats(
