@@ -54,3 +54,14 @@ def chromium_page() -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+def open_file(page: object, path: os.PathLike[str] | str) -> list[str]:
+    """Open a local file in ``page``; returns the list (filled as the page loads) of every URL
+    it requested, for the check that a report or page reaches for nothing but itself."""
+    from pathlib import Path
+
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))  # type: ignore[attr-defined]
+    page.goto(Path(path).resolve().as_uri())  # type: ignore[attr-defined]
+    return requests

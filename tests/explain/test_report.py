@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rnnlab.explain.report import SECTIONS
-from tests.browser import chromium_page
+from tests.browser import chromium_page, open_file
 
 pytest.importorskip("matplotlib", reason="the report's figures need matplotlib")
 
@@ -52,9 +52,7 @@ def test_report_has_every_section_and_loads_nothing_from_the_network(tiny_run):
 
 def test_report_renders_in_a_real_browser(tiny_run):
     with chromium_page() as page:
-        requests: list[str] = []
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto((tiny_run / "report.html").as_uri())
+        requests = open_file(page, tiny_run / "report.html")
         headings = page.eval_on_selector_all("section > h2", "els => els.map(e => e.textContent)")
         assert headings == [TITLES[key] for key in SECTIONS]
         sizes = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")

@@ -21,7 +21,7 @@ from rnnlab.errors import ConfigError
 from rnnlab.explain.lm_report import LM_SECTIONS, SAMPLE_TEMPERATURES
 from rnnlab.tasks.lm.config import LMDataConfig
 from rnnlab.tasks.lm.data import EOS, evaluation_batches, load_lm_splits
-from tests.browser import chromium_page
+from tests.browser import chromium_page, open_file
 
 TINY = [
     "--epochs", "1", "--embedding-dim", "32", "--hidden-size", "32", "--num-layers", "1",
@@ -88,9 +88,7 @@ def test_the_report_shows_curves_samples_and_surprisal_and_loads_nothing(word_ru
 
 def test_the_report_renders_in_a_real_browser(word_run):
     with chromium_page() as page:
-        requests: list[str] = []
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto((word_run / "report.html").as_uri())
+        requests = open_file(page, word_run / "report.html")
         ids = page.eval_on_selector_all("section", "els => els.map(e => e.id)")
         assert tuple(ids) == LM_SECTIONS
         sizes = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
