@@ -52,7 +52,7 @@ from rnnlab.tasks.lm.data import (
     line_tokens,
     load_lm_splits,
 )
-from rnnlab.tasks.lm.model import RecurrentLM
+from rnnlab.tasks.lm.model import RecurrentLM, detach_state
 from rnnlab.text.vocab import Vocab
 
 BATCH, BPTT, CLIP = 20, 35, 0.25
@@ -91,10 +91,6 @@ class Contestant:
     tokens_per_s: float = 0.0
 
 
-def detach(state):
-    return None if state is None else tuple(s.detach() for s in state)
-
-
 def torch_contestant(vocab_size: int, hidden: int, valid) -> Contestant:
     torch.manual_seed(0)
     model = ExamplesLM(vocab_size, hidden, 2)
@@ -103,7 +99,7 @@ def torch_contestant(vocab_size: int, hidden: int, valid) -> Contestant:
     def step_loss(batch: LMBatch) -> Tensor:
         state = None if bool(batch.reset.all()) else carried["state"]
         log_probs, state = model(batch.inputs.t(), state)  # (T, B, V)
-        carried["state"] = detach(state)
+        carried["state"] = detach_state(state)
         return nn.functional.nll_loss(log_probs.flatten(0, 1), batch.targets.t().flatten())
 
     @torch.no_grad()

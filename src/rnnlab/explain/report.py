@@ -24,11 +24,17 @@ from typing import Any
 
 from rnnlab.errors import MissingDependencyError
 from rnnlab.explain.charts import confusion_figure, learning_curves_figure, length_buckets_figure
-from rnnlab.explain.page import EXAMPLES_FILE, REPORT_FILE, evaluation_rows, page, read_jsonl
-from rnnlab.explain.page import ci_cell as _ci
-from rnnlab.explain.page import image as _image
-from rnnlab.explain.page import number as _num
-from rnnlab.explain.page import table as _table
+from rnnlab.explain.page import (
+    EXAMPLES_FILE,
+    REPORT_FILE,
+    ci_cell,
+    evaluation_rows,
+    image,
+    number,
+    page,
+    read_jsonl,
+    table,
+)
 from rnnlab.explain.plots import gate_trace_figure, pca_figure
 from rnnlab.fileio import atomic_write_text
 
@@ -59,17 +65,17 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
-    rows = [["model", _ci(metrics, "accuracy"), _ci(metrics, "macro_f1")]]
+    rows = [["model", ci_cell(metrics, "accuracy"), ci_cell(metrics, "macro_f1")]]
     for name, title in (("majority", "majority class"), ("tfidf", "TF-IDF 1–2-grams + LR")):
         prefix = f"baseline_{name}_"
         if f"{prefix}accuracy" in metrics:
             sub = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
-            rows.append([title, _ci(sub, "accuracy"), _ci(sub, "macro_f1")])
+            rows.append([title, ci_cell(sub, "accuracy"), ci_cell(sub, "macro_f1")])
     parts = [
         f"<p>{metrics.get('num_examples', '?')} texts of the {metrics.get('split', '?')} split; "
         f"95 % percentile bootstrap intervals over {metrics.get('ci_resamples', 1000)} "
         "resamples in brackets.</p>",
-        _table(["system", "accuracy [95% CI]", "macro-F1 [95% CI]"], rows),
+        table(["system", "accuracy [95% CI]", "macro-F1 [95% CI]"], rows),
     ]
     if "mcnemar_p" in metrics:
         parts.append(
@@ -83,13 +89,13 @@ def _metrics_section(metrics: dict[str, Any]) -> str:
         )
     labels = metrics.get("labels", [])
     per_class = [
-        [html.escape(str(label)), _num(metrics.get(f"precision_{label}")),
-         _num(metrics.get(f"recall_{label}")), _num(metrics.get(f"f1_{label}")),
+        [html.escape(str(label)), number(metrics.get(f"precision_{label}")),
+         number(metrics.get(f"recall_{label}")), number(metrics.get(f"f1_{label}")),
          str(metrics.get(f"support_{label}", "–"))]
         for label in labels
     ]  # fmt: skip
     if per_class:
-        parts.append(_table(["class", "precision", "recall", "F1", "support"], per_class))
+        parts.append(table(["class", "precision", "recall", "F1", "support"], per_class))
     return "".join(parts)
 
 
@@ -102,9 +108,9 @@ def _evaluations_section(run_dir: Path) -> str:
                 html.escape(name),
                 html.escape(str(m.get("data", "?"))),
                 str(m.get("num_examples", "?")),
-                _ci(m, "accuracy"),
-                _ci(m, "macro_f1"),
-                _ci(tfidf, "accuracy") if "baseline_tfidf_accuracy" in m else "–",
+                ci_cell(m, "accuracy"),
+                ci_cell(m, "macro_f1"),
+                ci_cell(tfidf, "accuracy") if "baseline_tfidf_accuracy" in m else "–",
                 f"{m['mcnemar_p']:.4g}" if "mcnemar_p" in m else "–",
             ]
         )
@@ -113,7 +119,7 @@ def _evaluations_section(run_dir: Path) -> str:
             "<p class=muted>No other evaluations yet; <code>rnnlab evaluate RUN --data X</code> "
             "adds one under evaluations/.</p>"
         )
-    return _table(
+    return table(
         ["name", "data", "texts", "accuracy [95% CI]", "macro-F1 [95% CI]", "TF-IDF accuracy",
          "McNemar p"],
         rows,
@@ -168,8 +174,8 @@ def _examples_section(predictor: Any, examples: Sequence[Example], steps: int) -
             f"<span class=muted>({probs}; Σ attributions {sum(explanation.attributions):+.4f}"
             f"{gap_text})</span></p>"
             f"<div class=tokens>{_token_spans(explanation.tokens, explanation.attributions)}</div>"
-            f"{_image(gate_trace_figure(trace), 'gate trace')}"
-            + (_image(pca_figure(trace), "hidden-state PCA") if i == 0 else "")
+            f"{image(gate_trace_figure(trace), 'gate trace')}"
+            + (image(pca_figure(trace), "hidden-state PCA") if i == 0 else "")
             + "</div>"
         )
     return "".join(parts)
@@ -197,11 +203,11 @@ def _lengths_section(buckets: Sequence[dict[str, str]]) -> str:
         [
             b["bucket"],
             b["count"],
-            _ci({k: float(v) for k, v in b.items() if "acc" in k}, "accuracy"),
+            ci_cell({k: float(v) for k, v in b.items() if "acc" in k}, "accuracy"),
         ]
         for b in buckets
     ]
-    return _image(length_buckets_figure(buckets), "accuracy by length") + _table(
+    return image(length_buckets_figure(buckets), "accuracy by length") + table(
         ["tokens", "texts", "accuracy [95% CI]"], rows
     )
 
@@ -214,7 +220,7 @@ def _mistakes_section(mistakes: Sequence[dict[str, str]]) -> str:
         text = m["text"][:400] + ("…" if len(m["text"]) > 400 else "")
         rows.append([html.escape(m["true"]), html.escape(m["predicted"]), m["confidence"],
                      html.escape(text)])  # fmt: skip
-    return _table(["true", "predicted", "confidence", "text"], rows) + (
+    return table(["true", "predicted", "confidence", "text"], rows) + (
         "<p class=muted>All of them: analysis/mistakes.csv; confusions and length buckets "
         "beside it.</p>"
     )
@@ -248,12 +254,12 @@ def render_report(
     config_text = config_path.read_text("utf-8") if config_path.exists() else ""
     labels = metrics.get("labels") or [str(label) for label in predictor.labels]
     curves = (
-        _image(learning_curves_figure(history), "learning curves")
+        image(learning_curves_figure(history), "learning curves")
         if history
         else "<p class=muted>No history.jsonl in this run.</p>"
     )
     confusion = (
-        _image(confusion_figure(metrics["confusion_matrix"], labels), "confusion matrix")
+        image(confusion_figure(metrics["confusion_matrix"], labels), "confusion matrix")
         if "confusion_matrix" in metrics
         else "<p class=muted>No confusion matrix in metrics.json.</p>"
     )

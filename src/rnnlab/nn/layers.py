@@ -275,11 +275,11 @@ class _RecurrentBase(nn.Module):
                     "input/recurrent dropout; use path='auto' or 'step'."
                 )
             return "fused"
+        if self.path == "step" or return_gates or variational:
+            return "step"
         records_graph = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters())
         )
-        if self.path == "step" or return_gates or variational:
-            return "step"
         if self._compiled_loops_run(x):
             # oneDNN's LSTM inference kernel over whole sequences keeps up with the compiled
             # loops or beats them (bench_recurrent.py); everything else runs faster compiled.

@@ -312,6 +312,8 @@ def test_continuous_text_makes_a_paragraph_one_document(corpus, tmp_path):
     splits = load_lm_splits(LMDataConfig(data=str(tmp_path / "running.txt"), valid=str(
         tmp_path / "running.txt")), 0)  # fmt: skip
     assert len(splits.train) == 2 * 40 + 10  # without it: every half line and blank line
+    with pytest.raises(ConfigError, match="--continuous reads text files"):
+        load_lm_splits(LMDataConfig(data="ptb", continuous=True), 0)  # no silent no-op
 
 
 def _halves(line: str) -> list[str]:

@@ -323,6 +323,11 @@ def load_lm_splits(data: Any, seed: int) -> LMSplits:
     and test texts are never read), or a text file with ``data.valid`` / ``data.test`` (10 %
     of the lines held out when no validation file is given)."""
     name = data.data.strip().lower()
+    if data.continuous and is_corpus_name(data.data):
+        raise ConfigError(
+            f"--continuous reads text files as running text; {data.data} is a built-in corpus "
+            "with its own documents. Drop --continuous or pass a text file."
+        )
     if name == "ptb":
         return _ptb()
     if name == "peoples_daily_text":

@@ -166,10 +166,11 @@ class LMPredictor(Predictor):
         _check("beam", isinstance(beam, int) and beam >= 0, "an integer >= 0 (0: sample)", beam)
         _check("context", isinstance(context, int) and context >= 0,
                "an integer >= 0 (0: the whole prompt)", context)  # fmt: skip
-        if context and len(self.tokens(prompt)) > context:
+        prompt_tokens = len(self.tokens(prompt)) if context else 0
+        if prompt_tokens > context:
             raise ValueRangeError(
-                f"the prompt has {len(self.tokens(prompt))} tokens, more than the context of "
-                f"{context} asked for; shorten the prompt or raise context (--context)."
+                f"the prompt has {prompt_tokens} tokens, more than the context of {context} "
+                "asked for; shorten the prompt or raise context (--context)."
             )
         if beam:
             _check("num_samples", num_samples <= beam, f"at most --beam ({beam})", num_samples)

@@ -146,7 +146,7 @@ def train_lm(
     metrics["best_epoch"] = result.best_epoch
     atomic_write_json(run_dir / "metrics.json", metrics)
     save_examples(run_dir, choose_examples(splits.valid, split))
-    report = write_run_report(run_dir, LMPredictor.from_file(run_dir))
+    report = write_run_report(run_dir, LMPredictor(model, vocab, tokenizer, level))
     evaluated = "test" if test is not None else "valid"
     return TrainSummary(run_dir, metrics, evaluated, seconds, result.best_epoch, report=report)
 
@@ -178,24 +178,22 @@ def evaluate_lm_run(
         lines = corpus.test
     else:
         lines = read_documents(source, "--data", config.data.continuous)
-    tokens = line_tokens(lines, predictor.level, splitter(predictor.tokenizer, predictor.level))
+    tokens = line_tokens(lines, predictor.level, predictor.tokens)
     stream = encode_stream(tokens, predictor.vocab, source)
     found = predictor.model.evaluate(evaluation_batches(stream, 10, config.data.bptt).batches())
     metrics: dict[str, Any] = {"split": "test", "data": source}
     metrics.update(
         {k.removeprefix("test_"): v for k, v in scores(found, "test", predictor.level).items()}
     )
-    report = None
-    if target is not None and target == run_dir:
+    if target is None:
+        return Evaluation(metrics, None)
+    if target == run_dir:
         # The run's own record keeps its shape: valid_*, test_* and the training keys.
         record = run_dir / "metrics.json"
         previous = json.loads(record.read_text("utf-8")) if record.exists() else {}
         atomic_write_json(record, {**previous, **scores(found, "test", predictor.level)})
-    elif target is not None:
+    else:
         write_evaluation_metrics(target, metrics, run_dir)
-    if target is not None:
-        if not has_examples(run_dir):  # a run trained before the report had examples
-            save_examples(run_dir, choose_examples(lines, splitter(predictor.tokenizer,
-                                                                   predictor.level)))  # fmt: skip
-        report = write_run_report(run_dir, predictor)
-    return Evaluation(metrics, target, report)
+    if not has_examples(run_dir):  # a run trained before the report had examples
+        save_examples(run_dir, choose_examples(lines, predictor.tokens))
+    return Evaluation(metrics, target, write_run_report(run_dir, predictor))
