@@ -143,7 +143,7 @@ def test_wrong_types_name_the_key(tmp_path, toml, message):
         ("model.hidden_size", 0, r"'model.hidden_size' must be an integer >= 1, got 0\.$"),
         ("model.cell", "gur", r"'model.cell' must be one of 'rnn', 'lstm', 'gru', got 'gur'; "
          r"did you mean 'gru'\?$"),
-        ("model.pooling", "sum", r"'model.pooling' must be one of 'last', 'mean', 'max', got "
+        ("model.pooling", "sum", r"'model.pooling' must be one of 'last', 'mean', 'max', 'concat', got "
          r"'sum'\.$"),
         ("data.truncate", "middle", r"'data.truncate' must be one of 'head', 'tail'"),
         ("data.max_len", 0, r"'data.max_len' must be an integer >= 1"),

@@ -267,8 +267,17 @@ class TrainConfig(ConfigSection):
     nonmono: int = setting(5, low=1)
     weight_decay: float = setting(0.0, low=0, aliases=("l2",))
     clip_norm: float = setting(5.0, low=0, aliases=("grad_clip", "clip", "max_grad_norm"))
-    schedule: str = setting("linear", choices=("none", "linear", "cosine"), aliases=("scheduler",))
+    # "slanted": Howard & Ruder's slanted triangular rates (warmup_steps, or the first 10 %
+    # of the steps, rising from lr/32 to lr, then a linear fall back to lr/32).
+    schedule: str = setting(
+        "linear", choices=("none", "linear", "cosine", "slanted"), aliases=("scheduler",)
+    )
     warmup_steps: int = setting(0, low=0, aliases=("warmup",))
+    # Discriminative fine-tuning (Howard & Ruder 2018), for models that name their layer
+    # groups (input side first): the group k places below the top trains at lr / decay**k.
+    layer_lr_decay: float = setting(1.0, low=1, aliases=("discriminative_lr",))
+    # Gradual unfreezing: epoch e trains only the top e layer groups, every group after that.
+    gradual_unfreezing: bool = setting(False, aliases=("unfreeze",))
     patience: int = setting(0, low=0, aliases=("early_stopping", "early_stopping_patience"))
     monitor: str = setting("accuracy", pattern=(r".+", "a metric name"), aliases=("metric",))
     monitor_mode: str = setting("max", choices=("max", "min"), aliases=("mode",))

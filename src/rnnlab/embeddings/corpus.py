@@ -36,7 +36,7 @@ class RawTexts:
     """
 
     def __init__(self, source: str | os.PathLike[str]) -> None:
-        from rnnlab.data.datasets import is_dataset_name
+        from rnnlab.data.datasets import is_dataset_name, names
 
         self.source = str(source)
         path = Path(source)
@@ -46,7 +46,7 @@ class RawTexts:
         elif not path.is_file():
             raise RnnlabFileNotFoundError(
                 f"corpus: expected a text file (one document per line) or a dataset name "
-                f"(imdb, rotten_tomatoes, chinese_reviews), got {self.source!r}, which is "
+                f"({', '.join(names('classify'))}), got {self.source!r}, which is "
                 "neither; check the path."
             )
         self.path = path

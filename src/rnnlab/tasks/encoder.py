@@ -6,7 +6,8 @@
 Pooling turns the per-step outputs into one vector per text for classification:
 ``last`` — the final state of the last layer (both directions' final states when
 bidirectional; each sequence's own last valid step), ``mean`` — the average over valid steps,
-``max`` — the element-wise maximum over valid steps.
+``max`` — the element-wise maximum over valid steps, ``concat`` — [last, max, mean] side by
+side (ULMFiT's concat pooling, Howard & Ruder 2018), three times as wide.
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ import rnnlab.nn as rnn
 from rnnlab.config import ConfigSection, setting
 from rnnlab.errors import ConfigError
 
-__all__ = ["EncoderConfig", "TextEncoder", "init_orthogonal", "pool", "recurrent_layer"]
+__all__ = [
+    "POOLINGS",
+    "EncoderConfig",
+    "TextEncoder",
+    "init_orthogonal",
+    "pool",
+    "pooled_size",
+    "recurrent_layer",
+    "recurrent_layer_groups",
+]
+
+POOLINGS = ("last", "mean", "max", "concat")
 
 
 @dataclass(frozen=True)
@@ -123,8 +135,29 @@ class TextEncoder(nn.Module):
         return outputs, h_n, (result[2] if return_gates else None)
 
 
+def recurrent_layer_groups(rnn_module: nn.Module, num_layers: int) -> list[list[nn.Parameter]]:
+    """The parameters of each layer of a stacked ``rnnlab.nn`` layer (both directions
+    together), bottom layer first: the layer groups of discriminative fine-tuning."""
+    groups: list[list[nn.Parameter]] = [[] for _ in range(num_layers)]
+    for name, param in rnn_module.named_parameters():
+        layer = name.removesuffix("_reverse").rsplit("_l", 1)[-1]
+        groups[int(layer)].append(param)
+    return groups
+
+
+def pooled_size(width: int, method: str) -> int:
+    """The width of :func:`pool`'s vector for per-step outputs of ``width`` = D·H."""
+    return 3 * width if method == "concat" else width
+
+
 def pool(outputs: Tensor, h_n: Tensor, lengths: Tensor, method: str, bidirectional: bool) -> Tensor:
-    """One vector per sequence, (B, D·H), by ``last``, ``mean`` or ``max`` over valid steps."""
+    """One vector per sequence, (B, D·H) — (B, 3·D·H) for ``concat`` — by ``last``, ``mean``,
+    ``max`` or all three over the valid steps."""
+    if method == "concat":
+        return torch.cat(
+            [pool(outputs, h_n, lengths, m, bidirectional) for m in ("last", "max", "mean")],
+            dim=-1,
+        )
     if method == "last":
         if bidirectional:
             return torch.cat((h_n[-2], h_n[-1]), dim=-1)
@@ -138,4 +171,4 @@ def pool(outputs: Tensor, h_n: Tensor, lengths: Tensor, method: str, bidirection
         return (outputs * valid).sum(1) / valid.sum(1).clamp(min=1)
     if method == "max":
         return outputs.masked_fill(~valid, float("-inf")).amax(dim=1)
-    raise ConfigError(f"model.pooling must be 'last', 'mean' or 'max', got {method!r}.")
+    raise ConfigError(f"model.pooling must be one of {', '.join(POOLINGS)}, got {method!r}.")

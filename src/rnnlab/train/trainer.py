@@ -51,7 +51,9 @@ from rnnlab.train.optim import (
     averaging_optimizer,
     build_optimizer,
     build_scheduler,
+    layer_groups,
     not_improving,
+    unfrozen_groups,
 )
 from rnnlab.train.protocols import BatchSource, TrainableModel
 from rnnlab.train.steps import evaluate, resolve_device, seed_everything, train_step
@@ -142,6 +144,13 @@ class _Run:
         model.to(self.device)
         if valid is not None:
             self._check_monitor(valid)
+        self.groups = layer_groups(model)
+        if self.groups is None and (cfg.gradual_unfreezing or cfg.layer_lr_decay != 1.0):
+            raise ConfigError(
+                f"train.gradual_unfreezing and train.layer_lr_decay need a model that names its "
+                f"layer groups; {type(model).__name__} does not — leave them at their defaults."
+            )
+        self.trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(model, cfg)
         needs_total = cfg.schedule != "none"
         total = sum(train.num_batches(e) for e in range(cfg.epochs)) if needs_total else 0
@@ -232,9 +241,14 @@ class _Run:
             best_score=st.best_score,
         )
         dispatch(self.callbacks, "on_fit_start", info)
-        while st.epoch < cfg.epochs and not st.stopped_early:
-            self._train_epoch()
-            self._end_epoch()
+        try:
+            while st.epoch < cfg.epochs and not st.stopped_early:
+                self._unfreeze()
+                self._train_epoch()
+                self._end_epoch()
+        finally:
+            for p in self.trainable:  # gradual unfreezing leaves the model as it found it
+                p.requires_grad_(True)
         if self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
         result = FitResult(
@@ -248,6 +262,19 @@ class _Run:
         )
         dispatch(self.callbacks, "on_fit_end", result)
         return result
+
+    def _unfreeze(self) -> None:
+        """Gradual unfreezing: only the layer groups of this epoch compute gradients (the
+        others keep ``grad`` None, so the optimizer skips them and no backward pass runs
+        below the lowest open group)."""
+        if not self.cfg.gradual_unfreezing or self.groups is None:
+            return
+        open_groups = unfrozen_groups(len(self.groups), self.state.epoch, True)
+        trainable = {id(p) for p in self.trainable}
+        for k, group in enumerate(self.groups):
+            for p in group:
+                if id(p) in trainable:
+                    p.requires_grad_(k in open_groups)
 
     def _train_epoch(self) -> None:
         st, cfg = self.state, self.cfg

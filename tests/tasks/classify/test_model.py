@@ -33,6 +33,8 @@ def _one_thread_and_seed():
 
 def brute_force_pool(out: torch.Tensor, method: str, bidirectional: bool) -> torch.Tensor:
     """Pool the outputs (n, D·H) of ONE unpadded sequence, written out the slow way."""
+    if method == "concat":
+        return torch.cat([brute_force_pool(out, m, bidirectional) for m in ("last", "max", "mean")])
     if method == "last":
         if not bidirectional:
             return out[-1]
@@ -46,7 +48,7 @@ def brute_force_pool(out: torch.Tensor, method: str, bidirectional: bool) -> tor
     return best
 
 
-@pytest.mark.parametrize("method", ["last", "mean", "max"])
+@pytest.mark.parametrize("method", ["last", "mean", "max", "concat"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_pool_matches_each_sequence_run_alone(cell, bidirectional, method):
@@ -61,7 +63,8 @@ def test_pool_matches_each_sequence_run_alone(cell, bidirectional, method):
         outputs, state = layer(x, lengths=lengths)
         h_n = state[0] if isinstance(state, tuple) else state
         pooled = pool(outputs, h_n, lengths, method, bidirectional)
-        assert pooled.shape == (len(lengths), HIDDEN * (2 if bidirectional else 1))
+        width = HIDDEN * (2 if bidirectional else 1) * (3 if method == "concat" else 1)
+        assert pooled.shape == (len(lengths), width)
         for b, n in enumerate(lengths.tolist()):
             alone, _ = layer(x[b : b + 1, :n])  # no padding, no lengths
             expected = brute_force_pool(alone[0], method, bidirectional)
@@ -91,7 +94,7 @@ def test_pool_max_of_all_negative_outputs_is_not_zero():
 
 
 def test_pool_rejects_an_unknown_method():
-    with pytest.raises(ConfigError, match=r"model\.pooling must be 'last', 'mean' or 'max'"):
+    with pytest.raises(ConfigError, match=r"model\.pooling must be one of last, mean, max, concat"):
         pool(torch.zeros(1, 2, 3), torch.zeros(1, 1, 3), torch.tensor([2]), "sum", False)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
-from rnnlab.tasks.encoder import EncoderConfig
+from rnnlab.tasks.encoder import POOLINGS, EncoderConfig
 
 __all__ = ["ClassifyRunConfig", "DataConfig", "ModelConfig"]
 
@@ -27,7 +27,13 @@ class ModelConfig(EncoderConfig):
     """
 
     embedding_dropout: float = setting(0.0, low=0, below=1)
-    pooling: str = setting("last", choices=("last", "mean", "max"), aliases=("pool",))
+    pooling: str = setting("last", choices=POOLINGS, aliases=("pool",))
+    # Dropout on the pooled vector, before the linear head.
+    head_dropout: float = setting(0.0, low=0, below=1)
+    # A word-level language-model run (or its model file) whose embedding, recurrent layers,
+    # tokenizer and vocabulary the classifier starts from (ULMFiT): its encoder's shape
+    # replaces cell, embedding_dim, hidden_size and num_layers.
+    init_from: str = setting("", aliases=("pretrained_lm", "language_model"))
 
 
 @dataclass(frozen=True)

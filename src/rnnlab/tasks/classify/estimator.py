@@ -25,11 +25,16 @@ from rnnlab.errors import DataError
 from rnnlab.runs import save_model_file
 from rnnlab.tasks.classify.config import ClassifyRunConfig
 from rnnlab.tasks.classify.data import ClassificationBatches
+from rnnlab.tasks.classify.finetune import (
+    adopt_language_model,
+    load_language_model_weights,
+    read_language_model,
+)
 from rnnlab.tasks.classify.model import RecurrentClassifier
 from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.tasks.params import ConfigEstimator
 from rnnlab.text.batching import encode_texts
-from rnnlab.text.tokenize import get_tokenizer, guess_tokenizer
+from rnnlab.text.tokenize import Tokenizer, get_tokenizer, guess_tokenizer
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import seed_everything
 
@@ -85,6 +90,10 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
                 "validate after every epoch, or neither."
             )
         config = resolve_tokenizer(self.resolved_config(), texts)
+        lm = None
+        if config.model.init_from:
+            lm = read_language_model(config.model.init_from)
+            config = adopt_language_model(config, lm)
         texts = list(texts)
         labels = [_plain(label) for label in labels]
         if len(texts) != len(labels):
@@ -99,11 +108,20 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
             )
         seed_everything(config.train.seed)
         data = config.data
-        self.tokenizer_ = get_tokenizer(data.tokenizer, **data.tokenizer_options)
+        if lm is not None:  # the LM's own tokenizer, options (a user dictionary) included
+            self.tokenizer_ = Tokenizer.from_dict(lm.tokenizer)
+        else:
+            self.tokenizer_ = get_tokenizer(data.tokenizer, **data.tokenizer_options)
         tokens = self.tokenizer_.tokenize_many(texts)
-        self.vocab_ = Vocab.build(
-            tokens, max_size=data.max_vocab, min_count=data.min_count, oov_buckets=data.oov_buckets
-        )
+        if lm is not None:
+            self.vocab_ = lm.vocab
+        else:
+            self.vocab_ = Vocab.build(
+                tokens,
+                max_size=data.max_vocab,
+                min_count=data.min_count,
+                oov_buckets=data.oov_buckets,
+            )
         self.classes_ = classes
         index = {label: k for k, label in enumerate(classes)}
         train = ClassificationBatches(
@@ -119,6 +137,8 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
         if valid_texts is not None and valid_labels is not None:
             valid = self._batches(valid_texts, valid_labels, config)
         model = RecurrentClassifier(len(self.vocab_), classes, config.model, self.vocab_.pad_id)
+        if lm is not None:
+            load_language_model_weights(model.encoder, lm)
         self._train_model(
             model,
             model.encoder.embedding,

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.classify.data import TextBatch
-from rnnlab.tasks.encoder import TextEncoder, pool
+from rnnlab.tasks.encoder import TextEncoder, pool, pooled_size, recurrent_layer_groups
 
 __all__ = ["RecurrentClassifier"]
 
@@ -31,13 +31,22 @@ class RecurrentClassifier(nn.Module):
         self.config = config
         self.labels = list(labels)
         self.encoder = TextEncoder(vocab_size, config, pad_id)
-        self.head = nn.Linear(self.encoder.output_size, len(self.labels))
+        self.head_dropout = nn.Dropout(config.head_dropout)
+        self.head = nn.Linear(
+            pooled_size(self.encoder.output_size, config.pooling), len(self.labels)
+        )
 
     def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
         """Logits (B, K)."""
         outputs, h_n, _ = self.encoder(ids, lengths)
         pooled = pool(outputs, h_n, lengths, self.config.pooling, self.config.bidirectional)
-        return self.head(pooled)
+        return self.head(self.head_dropout(pooled))
+
+    def layer_groups(self) -> list[list[nn.Parameter]]:
+        """Embedding, each recurrent layer (bottom first), head: the groups of
+        discriminative learning rates and gradual unfreezing (rnnlab.train.optim)."""
+        recurrent = recurrent_layer_groups(self.encoder.rnn, self.config.num_layers)
+        return [list(self.encoder.embedding.parameters()), *recurrent, list(self.head.parameters())]
 
     def training_step(self, batch: TextBatch) -> Tensor:
         logits = self(batch.ids, batch.lengths)

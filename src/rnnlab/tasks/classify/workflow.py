@@ -42,6 +42,7 @@ from rnnlab.tasks.classify.analysis import (
 )
 from rnnlab.tasks.classify.config import ClassifyRunConfig
 from rnnlab.tasks.classify.data import classification_dataset, load_splits, read_labeled_table
+from rnnlab.tasks.classify.finetune import adopt_language_model, read_language_model
 from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.text.batching import padding_report
 
@@ -61,6 +62,8 @@ def train_classifier(
 
     splits = load_splits(config.data, config.train.seed)
     config = resolve_tokenizer(config, splits.train.texts)
+    if config.model.init_from:  # the run's config.toml shows the encoder it really trains
+        config = adopt_language_model(config, read_language_model(config.model.init_from))
     with training_run(run_dir, config, resume=resume) as run_dir:
         start = time.perf_counter()
         clf = TextClassifier(config).fit(
