@@ -24,12 +24,12 @@ def write(tmp_path, text: str):
     return path
 
 
-def test_defaults_are_the_classic_recipe():
+def test_defaults_are_the_measured_recipe():
     c = ClassifyRunConfig()
     assert (c.model.cell, c.model.embedding_dim, c.model.hidden_size, c.model.num_layers) == (
         "gru", 128, 128, 2
     )  # fmt: skip
-    assert (c.model.pooling, c.model.bidirectional, c.model.init) == ("last", False, "orthogonal")
+    assert (c.model.pooling, c.model.bidirectional, c.model.init) == ("concat", True, "orthogonal")
     m = c.model
     dropouts = (m.dropout, m.input_dropout, m.recurrent_dropout, m.embedding_dropout)
     assert (*dropouts, m.weight_dropout) == (0.0, 0.2, 0.0, 0.0, 0.2)
@@ -39,8 +39,9 @@ def test_defaults_are_the_classic_recipe():
     assert (c.data.truncate, c.data.tokenizer_options, c.data.format) == ("head", {}, "")
     t = c.train
     assert (t.epochs, t.batch_size, t.lr, t.clip_norm, t.schedule, t.patience) == (
-        4, 32, 1e-3, 5.0, "linear", 0
+        20, 32, 1e-3, 5.0, "linear", 2
     )  # fmt: skip
+    assert (t.layer_lr_decay, t.gradual_unfreezing) == (1.0, False)
     assert (t.monitor, t.monitor_mode, t.device, t.checkpoint_every, t.bucketing) == (
         "accuracy", "max", "auto", 200, True
     )  # fmt: skip
@@ -143,7 +144,8 @@ def test_wrong_types_name_the_key(tmp_path, toml, message):
         ("model.hidden_size", 0, r"'model.hidden_size' must be an integer >= 1, got 0\.$"),
         ("model.cell", "gur", r"'model.cell' must be one of 'rnn', 'lstm', 'gru', got 'gur'; "
          r"did you mean 'gru'\?$"),
-        ("model.pooling", "sum", r"'model.pooling' must be one of 'last', 'mean', 'max', 'concat', got "
+        ("model.pooling", "sum", r"'model.pooling' must be one of 'last', 'mean', 'max', "
+         r"'concat', got "
          r"'sum'\.$"),
         ("data.truncate", "middle", r"'data.truncate' must be one of 'head', 'tail'"),
         ("data.max_len", 0, r"'data.max_len' must be an integer >= 1"),

@@ -37,6 +37,9 @@ ENCODER_KEYS = ("cell", "embedding_dim", "hidden_size", "num_layers")
 FINE_TUNING: dict[str, Any] = {
     "model.pooling": "concat",
     "model.head_dropout": 0.1,
+    "train.lr": 3e-3,
+    "train.epochs": 30,
+    "train.patience": 3,
     "train.layer_lr_decay": 2.6,
     "train.gradual_unfreezing": True,
     "train.schedule": "slanted",
@@ -80,8 +83,8 @@ def read_language_model(path: str | Path) -> PretrainedLM:
 
 
 def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
-    """``config`` (a ClassifyRunConfig) with the LM's tokenizer and encoder shape; refuses a
-    tokenizer other than the LM's and a bidirectional encoder (the LM reads left to right)."""
+    """``config`` (a ClassifyRunConfig) with the LM's tokenizer and encoder shape, read left
+    to right as the LM reads (unidirectional); refuses a tokenizer other than the LM's."""
     wanted = config.data.tokenizer
     name = lm.tokenizer["name"]
     if wanted not in ("auto", name):
@@ -89,12 +92,8 @@ def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
             f"data.tokenizer is {wanted!r} but the language model {lm.source} reads {name!r} "
             f"tokens, and its vocabulary only fits those; drop --tokenizer or set it to {name}."
         )
-    if config.model.bidirectional:
-        raise ConfigError(
-            f"model.bidirectional: the language model {lm.source} reads left to right, so the "
-            "classifier fine-tuned from it does too; drop --bidirectional."
-        )
-    changes = {f"model.{key}": lm.model_config[key] for key in ENCODER_KEYS}
+    changes: dict[str, Any] = {f"model.{key}": lm.model_config[key] for key in ENCODER_KEYS}
+    changes["model.bidirectional"] = False
     changes["data.tokenizer"] = name  # its options travel in the model file, as the LM's
     return config.merge(changes)
 
