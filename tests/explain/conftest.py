@@ -30,6 +30,8 @@ def imdb_predictor(imdb):
             embedding_dim=32,
             hidden_size=32,
             num_layers=1,
+            bidirectional=False,  # the trace tests compare with torch's one-direction layers
+            pooling="last",
             max_len=80,
             truncate="tail",
             max_vocab=8000,

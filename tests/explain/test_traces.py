@@ -26,7 +26,14 @@ def small_predictor(cell: str, **model: object) -> TextPredictor:
     tokenizer = get_tokenizer("english")
     vocab = Vocab.build([tokenizer(TEXT)], min_count=1)
     config = ModelConfig(
-        **{"cell": cell, "embedding_dim": 8, "hidden_size": 6, "num_layers": 1, **model}
+        **{
+            "cell": cell,
+            "embedding_dim": 8,
+            "hidden_size": 6,
+            "num_layers": 1,
+            "bidirectional": False,
+            **model,
+        }
     )
     return TextPredictor(
         RecurrentClassifier(len(vocab), ["neg", "pos"], config), tokenizer, vocab, max_len=50

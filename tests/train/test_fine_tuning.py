@@ -55,8 +55,10 @@ def test_layer_groups_hold_every_parameter_once_in_input_to_output_order():
     assert groups[-1] == list(model.head.parameters())
     names = {id(p): n for n, p in model.named_parameters()}
     for layer, group in enumerate(groups[1:-1]):
-        assert {names[id(p)] for p in group} == {
-            f"encoder.rnn.{w}_l{layer}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        assert {names[id(p)] for p in group} == {  # both directions of the layer
+            f"encoder.rnn.{w}_l{layer}{side}"
+            for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            for side in ("", "_reverse")
         }
 
 
