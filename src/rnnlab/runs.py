@@ -100,13 +100,17 @@ def resolve_model_path(path: str | Path) -> Path:
     return path
 
 
-def load_model_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read (tensors, decoded metadata) from a model file; never unpickles."""
+def load_model_file(
+    path: str | Path, *, weights: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read (tensors, decoded metadata) from a model file; never unpickles. With
+    ``weights=False`` only the header is read and the tensors dict is empty."""
     path = resolve_model_path(path)
     try:
         with safe_open(str(path), framework="pt") as handle:
             raw = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+            names = handle.keys() if weights else []
+            tensors = {name: handle.get_tensor(name) for name in names}
     except Exception as exc:  # safetensors raises its own error types for corrupt headers
         raise DataError(
             f"{path} is not a readable safetensors model file ({exc}); "

@@ -76,10 +76,9 @@ def test_a_model_without_layer_groups_is_refused_in_one_sentence():
 
 
 def test_unfrozen_groups_open_one_more_each_epoch():
-    assert list(unfrozen_groups(4, 0, True)) == [3]
-    assert list(unfrozen_groups(4, 1, True)) == [2, 3]
-    assert list(unfrozen_groups(4, 9, True)) == [0, 1, 2, 3]
-    assert list(unfrozen_groups(4, 0, False)) == [0, 1, 2, 3]
+    assert list(unfrozen_groups(4, 0)) == [3]
+    assert list(unfrozen_groups(4, 1)) == [2, 3]
+    assert list(unfrozen_groups(4, 9)) == [0, 1, 2, 3]
 
 
 class Snapshots(Callback):
@@ -112,7 +111,7 @@ def test_gradual_unfreezing_moves_only_the_open_groups_each_epoch(rotten_tomatoe
     group_of = {names[id(p)]: k for k, group in enumerate(groups) for p in group}
     before = start
     for epoch, after in enumerate(snapshots.seen):
-        open_groups = set(unfrozen_groups(len(groups), epoch, True))
+        open_groups = set(unfrozen_groups(len(groups), epoch))
         for name, value in after.items():
             moved = not torch.equal(value, before[name])
             assert moved == (group_of[name] in open_groups), (epoch, name)

@@ -148,9 +148,9 @@ def train_classify(
         train__seed=seed,
         train__device=device,
     )
-    run_config = run_config_from(ClassifyRunConfig, config, out, resume, flags)
     if init_from and config is None and not resume:  # ULMFiT's recipe under the flags
-        run_config = ClassifyRunConfig().merge({**FINE_TUNING, **flags})
+        flags = {**FINE_TUNING, **flags}
+    run_config = run_config_from(ClassifyRunConfig, config, out, resume, flags)
     if seeds is not None or folds is not None:
         return train_repeats(run_config, out, seeds, folds, resume)
     summary = train_classifier(

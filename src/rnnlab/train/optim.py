@@ -77,11 +77,9 @@ def parameter_groups(model: torch.nn.Module, config: TrainConfig) -> list[dict]:
     return out
 
 
-def unfrozen_groups(num_groups: int, epoch: int, gradual: bool) -> range:
-    """The indices of the layer groups that train in ``epoch`` (from 0): all of them, or
-    with gradual unfreezing the top ``epoch + 1``."""
-    if not gradual:
-        return range(num_groups)
+def unfrozen_groups(num_groups: int, epoch: int) -> range:
+    """The indices of the layer groups that train in ``epoch`` (from 0) under gradual
+    unfreezing: the top ``epoch + 1``."""
     return range(max(0, num_groups - (epoch + 1)), num_groups)
 
 

@@ -269,7 +269,7 @@ class _Run:
         below the lowest open group)."""
         if not self.cfg.gradual_unfreezing or self.groups is None:
             return
-        open_groups = unfrozen_groups(len(self.groups), self.state.epoch, True)
+        open_groups = unfrozen_groups(len(self.groups), self.state.epoch)
         trainable = {id(p) for p in self.trainable}
         for k, group in enumerate(self.groups):
             for p in group:

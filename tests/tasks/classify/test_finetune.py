@@ -108,6 +108,15 @@ def test_another_tokenizer_and_non_lm_runs_are_refused(lm_run, fine_tuned):
     with pytest.raises(ConfigError, match="reads 'english' tokens"):
         adopt_language_model(ClassifyRunConfig().merge({"data.tokenizer": "char"}), lm)
     assert not adopt_language_model(ClassifyRunConfig(), lm).model.bidirectional
+    with pytest.raises(ConfigError, match="would overwrite the embedding"):
+        adopt_language_model(ClassifyRunConfig().merge({"model.embeddings": "glove-6b-50d"}), lm)
+    with pytest.raises(ConfigError, match=r"data\.oov_buckets"):
+        adopt_language_model(ClassifyRunConfig().merge({"data.oov_buckets": 8}), lm)
+    header_only = read_language_model(lm_run, weights=False)
+    assert header_only.tensors == {} and header_only.vocab.to_dict() == lm.vocab.to_dict()
+    assert adopt_language_model(ClassifyRunConfig(), header_only) == adopt_language_model(
+        ClassifyRunConfig(), lm
+    )
     with pytest.raises(ConfigError, match=r"holds a .* model, not a language model"):
         read_language_model(fine_tuned)
     result = invoke(

@@ -57,10 +57,11 @@ class PretrainedLM:
     tensors: dict[str, Tensor]
 
 
-def read_language_model(path: str | Path) -> PretrainedLM:
+def read_language_model(path: str | Path, *, weights: bool = True) -> PretrainedLM:
     """The language model at ``path`` (a run directory or model file); one sentence when it
-    is not a word-level language model a classifier can read its texts with."""
-    tensors, meta = load_model_file(path)
+    is not a word-level language model a classifier can read its texts with. Without
+    ``weights`` only the file's header is read (enough for :func:`adopt_language_model`)."""
+    tensors, meta = load_model_file(path, weights=weights)
     where = f"model.init_from (--init-from) {path}"
     if meta["task"] != "lm":
         raise ConfigError(
@@ -91,6 +92,16 @@ def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
         raise ConfigError(
             f"data.tokenizer is {wanted!r} but the language model {lm.source} reads {name!r} "
             f"tokens, and its vocabulary only fits those; drop --tokenizer or set it to {name}."
+        )
+    if config.model.embeddings:
+        raise ConfigError(
+            f"model.embeddings ({config.model.embeddings}) would overwrite the embedding the "
+            f"language model {lm.source} trained; drop --embeddings or --init-from."
+        )
+    if config.data.oov_buckets:
+        raise ConfigError(
+            f"data.oov_buckets: the classifier uses the vocabulary of the language model "
+            f"{lm.source} unchanged, which has no buckets; set it to 0."
         )
     changes: dict[str, Any] = {f"model.{key}": lm.model_config[key] for key in ENCODER_KEYS}
     changes["model.bidirectional"] = False

@@ -63,7 +63,8 @@ def train_classifier(
     splits = load_splits(config.data, config.train.seed)
     config = resolve_tokenizer(config, splits.train.texts)
     if config.model.init_from:  # the run's config.toml shows the encoder it really trains
-        config = adopt_language_model(config, read_language_model(config.model.init_from))
+        lm = read_language_model(config.model.init_from, weights=False)  # the header suffices
+        config = adopt_language_model(config, lm)
     with training_run(run_dir, config, resume=resume) as run_dir:
         start = time.perf_counter()
         clf = TextClassifier(config).fit(
