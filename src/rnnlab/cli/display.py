@@ -138,7 +138,46 @@ def print_flat_metrics(metrics: dict[str, Any], title: str, console: Console) ->
 
 
 Printer = Callable[[dict[str, Any], str, Console], None]
-METRICS_PRINTERS: dict[str, Printer] = {"classify": print_classification, "tag": print_tagging}
+_BASELINES = {
+    "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift",
+    "ets": "AutoETS", "arima": "AutoARIMA", "theta": "Theta",
+}  # fmt: skip
+
+
+def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> None:
+    """MASE and sMAPE of the model and every baseline on the same windows, the interval
+    coverage, and one line when the model loses to seasonal naive."""
+    table = Table(title=f"{title}: model and baselines, same windows", show_header=True)
+    for column in ("forecast", "MASE", "sMAPE"):
+        table.add_column(column, justify="left" if column == "forecast" else "right")
+    table.add_row("rnnlab", f"{metrics['mase']:.3f}", f"{metrics['smape']:.2f}")
+    for key, name in _BASELINES.items():
+        if f"baseline_{key}_mase" in metrics:
+            table.add_row(name, f"{metrics[f'baseline_{key}_mase']:.3f}",
+                          f"{metrics[f'baseline_{key}_smape']:.2f}")  # fmt: skip
+    console.print(table)
+    shape = (f"horizon {metrics['horizon']}, lookback {metrics['lookback']}, season "
+             f"{metrics['season_length']}, {metrics['windows']} window(s) × "
+             f"{metrics['series']} series")  # fmt: skip
+    extra = [f"{k.replace('_', ' ')} {metrics[k]:.2f}" for k in ("coverage_80", "coverage_95")
+             if k in metrics]  # fmt: skip
+    console.print(f"{shape}; MAE {metrics['mae']:.4g}, RMSE {metrics['rmse']:.4g}"
+                  + (f"; {', '.join(extra)}" if extra else ""))  # fmt: skip
+    beaten = metrics.get("beaten_by") or []
+    if "seasonal_naive" in beaten:
+        console.print("[bold]The model loses to seasonal naive on MASE here; prefer the "
+                      "baseline for these series.[/]")  # fmt: skip
+    elif beaten:
+        console.print(f"ahead of the model on MASE: {', '.join(_BASELINES[b] for b in beaten)}")
+    for name, why in (metrics.get("failed_baselines") or {}).items():
+        console.print(f"[dim]{_BASELINES.get(name, name)} not fitted: {why}[/]")
+
+
+METRICS_PRINTERS: dict[str, Printer] = {
+    "classify": print_classification,
+    "forecast": print_forecast,
+    "tag": print_tagging,
+}
 # A language model's metrics are flat numbers (perplexity, bits per token): the flat table.
 
 

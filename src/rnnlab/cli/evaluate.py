@@ -56,6 +56,13 @@ def evaluate(
         str | None,
         typer.Option(help="Scheme of the file's tags: auto (detected), bio, bioes or plain."),
     ] = None,
+    time_col: Annotated[str | None, typer.Option(help="Forecasting: the time column.")] = None,
+    target_col: Annotated[str | None, typer.Option(help="Forecasting: the value column.")] = None,
+    id_col: Annotated[str | None, typer.Option(help="Forecasting: the series column.")] = None,
+    freq: Annotated[str | None, typer.Option(help="Forecasting: pandas frequency.")] = None,
+    fill: Annotated[
+        str | None, typer.Option(help="Forecasting: none, linear, ffill or zero.")
+    ] = None,
 ) -> None:
     """Evaluate a trained model on labelled data; writes RUN/metrics.json for its own test
     data, RUN/evaluations/NAME/metrics.json for other data."""
@@ -71,6 +78,11 @@ def evaluate(
         tag_col=tag_col,
         conllu_tags=conllu_tags,
         scheme=scheme,
+        time_col=time_col,
+        target_col=target_col,
+        id_col=id_col,
+        freq=freq,
+        fill=fill,
     )
     refuse_options(task, list(options), task.read_options, "evaluate")
     result = task.evaluate(run, data, name=name, options=options)

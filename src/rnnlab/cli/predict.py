@@ -28,7 +28,8 @@ EPILOG = (
     "Examples:\n\n  rnnlab predict runs/imdb --data reviews.csv --out labelled.csv\n\n"
     "  rnnlab predict runs/imdb --data big.parquet --out labelled.parquet --resume\n\n"
     "  echo 'A triumph.' | rnnlab predict runs/imdb\n\n"
-    "  rnnlab predict runs/ner --data test.conllu --format conllu --out entities.jsonl"
+    "  rnnlab predict runs/ner --data test.conllu --format conllu --out entities.jsonl\n\n"
+    "  rnnlab predict runs/airline --horizon 12 --out forecast.csv"
 )
 
 
@@ -46,6 +47,7 @@ class Request:
     chunk_rows: int | None
     resume: bool
     engine: str
+    horizon: int | None = None
 
 
 def _lines(data: str | None, what: str) -> list[str]:
@@ -205,7 +207,32 @@ def predict_lines(request: Request) -> None:
     _write(request.out, text, f"{len(inputs)} predictions")
 
 
-WRITERS: dict[str, Callable[[Request], None]] = {"classify": predict_table, "tag": predict_tags}
+def predict_forecast(request: Request) -> None:
+    """A forecaster: ``--horizon`` steps after the end of each series — the training series
+    (stored in the model file) or those of ``--data`` — with their intervals, as CSV (or
+    JSONL for a ``.jsonl`` --out)."""
+    from rnnlab.runs import read_run_config
+    from rnnlab.tasks.base import with_read_options
+    from rnnlab.tasks.forecast.predictor import ForecastPredictor
+    from rnnlab.tasks.forecast.workflow import load_series_for, rows_text
+
+    predictor = ForecastPredictor.from_file(request.run)
+    found = None
+    if request.data is not None:
+        config = with_read_options(read_run_config(request.run, request.task.config_type),
+                                   request.options)  # fmt: skip
+        found = load_series_for(config.data, request.data)
+    rows = predictor.forecast(found, request.horizon)
+    suffix = request.out.suffix.lower() if request.out is not None else ".csv"
+    _write(request.out, rows_text(rows, "jsonl" if suffix == ".jsonl" else "csv"),
+           f"{len(rows)} forecast steps")  # fmt: skip
+
+
+WRITERS: dict[str, Callable[[Request], None]] = {
+    "classify": predict_table,
+    "forecast": predict_forecast,
+    "tag": predict_tags,
+}
 
 
 @clean_errors
@@ -250,6 +277,16 @@ def predict(
         str | None, typer.Option(help="Refused: predict reads no labels (evaluate does).")
     ] = None,
     engine: Annotated[str, typer.Option(help="torch or onnx (onnxruntime).")] = "torch",
+    horizon: Annotated[
+        int | None, typer.Option(help="Forecasting runs: steps ahead (default: the trained).")
+    ] = None,
+    time_col: Annotated[str | None, typer.Option(help="Forecasting: the time column.")] = None,
+    target_col: Annotated[str | None, typer.Option(help="Forecasting: the value column.")] = None,
+    id_col: Annotated[str | None, typer.Option(help="Forecasting: the series column.")] = None,
+    freq: Annotated[str | None, typer.Option(help="Forecasting: pandas frequency.")] = None,
+    fill: Annotated[
+        str | None, typer.Option(help="Forecasting: none, linear, ffill or zero.")
+    ] = None,
 ) -> None:
     """Label texts: the text, the label and one probability column per label, in input order.
 
@@ -269,8 +306,15 @@ def predict(
         tag_col=tag_col,
         conllu_tags=conllu_tags,
         scheme=scheme,
+        time_col=time_col,
+        target_col=target_col,
+        id_col=id_col,
+        freq=freq,
+        fill=fill,
     )
     refuse_options(task, list(options), task.predict_options, "predict")
+    refuse_flags({"--horizon": horizon is not None and task.name != "forecast"},
+                 "for this run (it is not a forecaster)")  # fmt: skip
     request = Request(
         run=run,
         task=task,
@@ -281,5 +325,6 @@ def predict(
         chunk_rows=chunk_rows,
         resume=resume,
         engine=engine,
+        horizon=horizon,
     )
     WRITERS.get(task.name, predict_lines)(request)

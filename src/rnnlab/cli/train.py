@@ -448,3 +448,159 @@ def train_lm(
     )
     if summary.report is not None:
         out_console.print(f"report: {summary.report}")
+
+
+@train_app.command(
+    "forecast",
+    epilog=(
+        "Examples:\n\n"
+        "  rnnlab train forecast --data airline --horizon 12 --out runs/airline\n\n"
+        "  rnnlab train forecast --data sales.csv --time-col date --target-col units "
+        "--id-col store --horizon 8 --windows 3 --out runs/sales\n\n"
+        "  rnnlab train forecast --data long.csv --quantiles 0.025,0.1,0.5,0.9,0.975 --out runs/q"
+    ),
+)
+@clean_errors
+def train_forecast(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/forecast"),
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV/TSV/parquet of series (long: unique_id, ds, y; or wide with --time-col "
+            "and --target-col), or airline, lynx, shampoo, sunspots, nile, co2."
+        ),
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config; flags override it.")] = None,
+    time_col: Annotated[str | None, typer.Option(help="Column of timestamps (default ds).")] = None,
+    target_col: Annotated[str | None, typer.Option(help="Column to forecast (default y).")] = None,
+    id_col: Annotated[
+        str | None, typer.Option(help="Column naming the series (default unique_id).")
+    ] = None,
+    past_covariates: Annotated[
+        str | None, typer.Option(help="Comma-separated columns known up to the origin only.")
+    ] = None,
+    future_covariates: Annotated[
+        str | None, typer.Option(help="Comma-separated columns known for the horizon too.")
+    ] = None,
+    freq: Annotated[
+        str | None, typer.Option(help="pandas frequency (MS, W, D, h…); default: inferred.")
+    ] = None,
+    season_length: Annotated[
+        int | None, typer.Option(help="Steps per season (default: from the frequency).")
+    ] = None,
+    fill: Annotated[
+        str | None,
+        typer.Option(help="Missing values and gaps: none (refuse), linear, ffill, zero."),
+    ] = None,
+    horizon: Annotated[int | None, typer.Option(help="Steps ahead (default: M4's).")] = None,
+    lookback: Annotated[int | None, typer.Option(help="Steps the model reads.")] = None,
+    transform: Annotated[
+        str | None, typer.Option(help="auto (log if positive), none, log or boxcox.")
+    ] = None,
+    scaling: Annotated[str | None, typer.Option(help="window or series.")] = None,
+    windows: Annotated[int | None, typer.Option(help="Backtest origins, rolling.")] = None,
+    step: Annotated[
+        int | None, typer.Option(help="Steps between origins (default horizon).")
+    ] = None,
+    refit: Annotated[
+        bool | None, typer.Option("--refit/--no-refit", help="Refit at every origin.")
+    ] = None,
+    cell: Annotated[str | None, typer.Option(help="gru, lstm or rnn.")] = None,
+    hidden_size: Annotated[int | None, typer.Option()] = None,
+    num_layers: Annotated[int | None, typer.Option()] = None,
+    decoder: Annotated[str | None, typer.Option(help="direct or recursive.")] = None,
+    loss: Annotated[str | None, typer.Option(help="quantile, mae or mse.")] = None,
+    quantiles: Annotated[
+        str | None, typer.Option(help="Comma-separated levels with 0.5 (default 0.1,0.5,0.9).")
+    ] = None,
+    ensemble: Annotated[int | None, typer.Option(help="Models averaged (median).")] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Train an interrupted run again, same settings.")
+    ] = False,
+) -> None:
+    """Train a recurrent forecaster and backtest it beside naive, seasonal naive, drift,
+    AutoETS, AutoARIMA and Theta on the same windows."""
+    from rnnlab.tasks.forecast import ForecastRunConfig
+    from rnnlab.tasks.forecast import train_forecast as run_train_forecast
+
+    for flag, value in (("--horizon", horizon), ("--lookback", lookback), ("--step", step)):
+        if value is not None and value < 1:
+            raise ConfigError(
+                f"{flag} must be at least 1, got {value}; leave it out for the default "
+                "(from the frequency and the series' length)."
+            )
+
+    flags = overrides(
+        data__data=data,
+        data__time_col=time_col,
+        data__target_col=target_col,
+        data__id_col=id_col,
+        data__past_covariates=_names(past_covariates),
+        data__future_covariates=_names(future_covariates),
+        data__freq=freq,
+        data__season_length=season_length,
+        data__fill=fill,
+        data__horizon=horizon,
+        data__lookback=lookback,
+        data__transform=transform,
+        data__scaling=scaling,
+        data__windows=windows,
+        data__step=step,
+        data__refit=refit,
+        model__cell=cell,
+        model__hidden_size=hidden_size,
+        model__num_layers=num_layers,
+        model__decoder=decoder,
+        model__loss=loss,
+        model__quantiles=_levels(quantiles),
+        model__ensemble=ensemble,
+        train__epochs=epochs,
+        train__lr=lr,
+        train__seed=seed,
+        train__device=device,
+    )
+    run_config = run_config_from(ForecastRunConfig, config, out, resume, flags)
+    if seeds is not None:
+        from rnnlab.tasks.repeats import FORECAST_SCORES
+
+        return train_repeats(
+            run_config, out, seeds, None, resume, train=run_train_forecast,
+            scores=FORECAST_SCORES,
+        )  # fmt: skip
+    summary = run_train_forecast(run_config, out, resume=resume)
+    print_metrics("forecast", summary.metrics, "held-out windows", out_console)
+    out_console.print(f"trained in {summary.seconds:.1f} s")
+    out_console.print(
+        f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'}, "
+        f"forecasts: {summary.run_dir / 'analysis' / 'forecasts.csv'})"
+    )
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")
+
+
+def _names(text: str | None) -> list[str] | None:
+    """``"a, b"`` → ``["a", "b"]`` (None stays None)."""
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _levels(text: str | None) -> list[float] | None:
+    """``"0.1,0.5,0.9"`` → floats; one sentence naming a part that is not a number."""
+    if text is None:
+        return None
+    levels = []
+    for part in _names(text) or []:
+        try:
+            levels.append(float(part))
+        except ValueError:
+            raise ConfigError(
+                f"--quantiles: {part!r} is not a number; write levels such as 0.1,0.5,0.9."
+            ) from None
+    return levels

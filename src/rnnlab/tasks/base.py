@@ -56,6 +56,7 @@ __all__ = [
 # Built-in tasks: name → the package whose import registers it.
 _BUILTIN = {
     "classify": "rnnlab.tasks.classify",
+    "forecast": "rnnlab.tasks.forecast",
     "lm": "rnnlab.tasks.lm",
     "tag": "rnnlab.tasks.tag",
 }
@@ -233,7 +234,9 @@ def evaluation_source(
     never its own training data, which would overstate its accuracy (refused, asking for
     ``--data`` with ``kind``)."""
     trained_on_dataset = builtin(data_config.data)
-    source = data or data_config.test or (data_config.data if trained_on_dataset else "")
+    source = (
+        data or getattr(data_config, "test", "") or (data_config.data if trained_on_dataset else "")
+    )
     if not source:
         raise ConfigError(
             f"{run_dir} was trained without --test data, and scoring its training data "

@@ -40,6 +40,7 @@ from rnnlab.tasks.classify.workflow import train_classifier
 
 __all__ = [
     "CLASSIFY_SCORES",
+    "FORECAST_SCORES",
     "LM_SCORES",
     "RepeatSummary",
     "cross_validate",
@@ -55,6 +56,9 @@ CLASSIFY_SCORES = (*_SCORES, *(f"baseline_tfidf_{k}" for k in _SCORES))
 LM_SCORES = tuple(
     f"{split}_{k}" for split in ("test", "valid") for k in ("perplexity", "bits_per_token", "bpc")
 )
+# A forecaster's scores beside seasonal naive's and AutoETS's on the same windows.
+FORECAST_SCORES = ("mase", "smape", "relative_mase", "coverage_80",
+                   "baseline_seasonal_naive_mase", "baseline_ets_mase")  # fmt: skip
 _FOLD_TABLES = {"data.data": "train", "data.valid": "valid", "data.test": "test"}
 
 

@@ -1,0 +1,133 @@
+"""The report page of a forecasting run: the model's accuracy beside every baseline, and each
+window's forecast against the actual values with its intervals.
+
+Built from the run's own files (``metrics.json``, ``analysis/forecasts.csv``,
+``history.jsonl``, ``config.toml``), so it can be rendered again at any time; one
+self-contained HTML file as the other reports (:mod:`rnnlab.explain.page`).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rnnlab.explain.page import REPORT_FILE, image, number, page, read_jsonl, table
+from rnnlab.explain.plots import new_figure
+from rnnlab.fileio import atomic_write_text
+
+__all__ = ["forecast_figure", "render_forecast_report", "write_forecast_report"]
+
+_MAX_PLOTS = 12
+_BASELINE_NAMES = {
+    "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift",
+    "ets": "AutoETS", "arima": "AutoARIMA", "theta": "Theta",
+}  # fmt: skip
+
+
+def forecast_figure(rows: Sequence[dict[str, str]]) -> Any:
+    """One window: the actual values, the forecast (median) with its widest interval band,
+    and the seasonal-naive and AutoETS forecasts for comparison."""
+    figure, (ax,) = new_figure(8.0, 3.0)
+    steps = range(len(rows))
+    actual = [float(r["actual"]) for r in rows]
+    forecast = [float(r["forecast"]) for r in rows]
+    bands = sorted(k.removeprefix("lo-") for k in rows[0] if k.startswith("lo-"))
+    if bands:
+        widest = max(bands, key=float)
+        ax.fill_between(steps, [float(r[f"lo-{widest}"]) for r in rows],
+                        [float(r[f"hi-{widest}"]) for r in rows], alpha=0.25,
+                        label=f"{widest} % interval")  # fmt: skip
+    ax.plot(steps, actual, color="black", marker=".", label="actual")
+    ax.plot(steps, forecast, color="tab:blue", label="forecast (median)")
+    for name, style in (("seasonal_naive", ":"), ("ets", "--")):
+        if name in rows[0] and rows[0][name] != "":
+            ax.plot(steps, [float(r[name]) for r in rows], linestyle=style, color="gray",
+                    label=_BASELINE_NAMES[name])  # fmt: skip
+    ax.set_xticks(list(steps)[:: max(1, len(rows) // 8)])
+    ax.set_xticklabels([rows[i]["ds"] for i in list(steps)[:: max(1, len(rows) // 8)]],
+                       fontsize=7)  # fmt: skip
+    ax.set(title=f"{rows[0]['unique_id']} — window {rows[0]['window']}", ylabel="value")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return figure
+
+
+def _accuracy_section(metrics: dict[str, Any]) -> str:
+    rows = [["rnnlab (recurrent)", number(metrics.get("mase"), 3), number(metrics.get("smape"), 2)]]
+    for key, title in _BASELINE_NAMES.items():
+        if f"baseline_{key}_mase" in metrics:
+            rows.append([title, number(metrics[f"baseline_{key}_mase"], 3),
+                         number(metrics.get(f"baseline_{key}_smape"), 2)])  # fmt: skip
+    note = ""
+    beaten = metrics.get("beaten_by") or []
+    if "seasonal_naive" in beaten:
+        note = ("<p><strong>The model loses to seasonal naive on MASE</strong>; use the "
+                "baseline, or more data.</p>")  # fmt: skip
+    elif beaten:
+        note = f"<p>Baselines ahead of the model: {html.escape(', '.join(beaten))}.</p>"
+    extra = []
+    for key in ("coverage_80", "coverage_95", "pinball", "mae", "rmse"):
+        if key in metrics:
+            extra.append(f"{key} {number(metrics[key], 3)}")
+    shape = (f"horizon {metrics.get('horizon')}, lookback {metrics.get('lookback')}, season "
+             f"{metrics.get('season_length')}, {metrics.get('windows')} window(s), "
+             f"{metrics.get('series')} series")  # fmt: skip
+    return (
+        f"<p class=muted>{html.escape(str(metrics.get('data', '')))}: {shape}</p>"
+        + table(["forecast", "MASE", "sMAPE"], rows) + note
+        + (f"<p>{' · '.join(extra)}</p>" if extra else "")
+    )  # fmt: skip
+
+
+def _windows_section(run_dir: Path) -> str:
+    path = run_dir / "analysis" / "forecasts.csv"
+    if not path.exists():
+        return "<p class=muted>No analysis/forecasts.csv in this run.</p>"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault((row["unique_id"], row["window"]), []).append(row)
+    shown = list(groups.values())[:_MAX_PLOTS]
+    more = len(groups) - len(shown)
+    images = "".join(image(forecast_figure(group), "forecast against actual")
+                     for group in shown)  # fmt: skip
+    return images + (f"<p class=muted>{more} more window(s) in analysis/forecasts.csv.</p>"
+                     if more > 0 else "")  # fmt: skip
+
+
+def _curve_section(run_dir: Path) -> str:
+    history = read_jsonl(run_dir / "history.jsonl")
+    if not history:
+        return "<p class=muted>No history.jsonl in this run.</p>"
+    figure, (ax,) = new_figure(6.0, 2.6)
+    ax.plot([r["epoch"] for r in history], [r["train_loss"] for r in history], marker="o")
+    ax.set(xlabel="epoch", ylabel="training loss (scaled)", title="training loss")
+    ax.grid(alpha=0.3)
+    return image(figure, "training loss per epoch")
+
+
+def render_forecast_report(run_dir: str | Path) -> str:
+    """The report page of a forecasting run as an HTML string."""
+    run_dir = Path(run_dir)
+    metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    config_text = config_path.read_text("utf-8") if config_path.exists() else ""
+    blocks = {
+        "accuracy": ("Accuracy beside the baselines", _accuracy_section(metrics)),
+        "windows": ("Forecasts against actual values", _windows_section(run_dir)),
+        "curves": ("Training", _curve_section(run_dir)),
+        "config": ("Configuration", f"<pre>{html.escape(config_text)}</pre>"),
+    }
+    return page(run_dir, blocks)
+
+
+def write_forecast_report(run_dir: str | Path) -> Path:
+    """Render and write ``run_dir/report.html`` atomically; returns its path."""
+    path = Path(run_dir) / REPORT_FILE
+    atomic_write_text(path, render_forecast_report(run_dir))
+    return path

@@ -1,0 +1,223 @@
+r"""The rolling-origin backtest: forecasts from several origins, each from the past only.
+
+With W windows, step s and horizon H, the origins of a series of n points are
+t_k = n − H − (W − 1 − k)·s for k = 0 … W − 1::
+
+    ─────────────────────────────────────────────── n
+    train ……………………………… t_0 │ H │
+    train ……………………………………… t_1 │ H │
+    train ………………………………………………… t_2 │ H │        (W = 3)
+
+The model (and its transform and scalings) is fitted on the data before t_0 — or, with
+``data.refit``, again before every t_k; each window's forecast reads only the values before
+its origin. The statsforecast baselines are fitted on the same history for every window.
+Metrics per window are averaged over windows and series (:mod:`rnnlab.evaluate.forecast_metrics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rnnlab.data.series import SeriesSet
+from rnnlab.errors import DataError
+from rnnlab.evaluate import forecast_metrics as fm
+from rnnlab.evaluate.forecast_baselines import BASELINES, baseline_forecasts
+from rnnlab.tasks.forecast.config import ForecastRunConfig
+from rnnlab.tasks.forecast.data import default_horizon, default_lookback
+from rnnlab.tasks.forecast.fitting import FittedForecaster, fit_forecaster
+
+__all__ = [
+    "Backtest",
+    "Plan",
+    "WindowResult",
+    "forecast_windows",
+    "plan_backtest",
+    "run_backtest",
+    "score_windows",
+]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The resolved shape of a run: horizon, lookback, season, windows and step."""
+
+    horizon: int
+    lookback: int
+    season: int
+    windows: int
+    step: int
+
+    def origins(self, length: int) -> list[int]:
+        return [length - self.horizon - (self.windows - 1 - k) * self.step
+                for k in range(self.windows)]  # fmt: skip
+
+
+def plan_backtest(config: ForecastRunConfig, found: SeriesSet) -> Plan:
+    """Horizon, lookback and step from the config or their defaults, checked against the
+    shortest series (one sentence when it is too short)."""
+    data = config.data
+    season = data.season_length or found.season_length
+    shortest = min(len(s) for s in found.series)
+    horizon = data.horizon or default_horizon(season, shortest)
+    step = data.step or horizon
+    train_part = shortest - horizon - (data.windows - 1) * step
+    out = 1 if config.model.decoder == "recursive" else horizon
+    lookback = data.lookback or default_lookback(season, out, train_part)
+    if train_part < lookback + out:
+        short = min(found.series, key=len)
+        raise DataError(
+            f"{found.origin}: series {short.uid!r} has {len(short)} points, too short for "
+            f"lookback {lookback} + horizon {horizon}"
+            + (f" + {data.windows - 1} further window(s) of step {step}" if data.windows > 1
+               else "")
+            + "; use a shorter --lookback, --horizon or fewer --windows."
+        )  # fmt: skip
+    return Plan(horizon, lookback, season, data.windows, step)
+
+
+@dataclass
+class WindowResult:
+    """One series' forecast from one origin, with the baselines' on the same window."""
+
+    uid: str
+    window: int
+    origin: int
+    times: Any
+    actual: np.ndarray
+    quantiles: np.ndarray  # (H, Q)
+    history: np.ndarray  # the values before the origin (for MASE's scale)
+    baselines: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline_low80: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline_high80: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Backtest:
+    """The windows' forecasts, their metrics, and the last fitted model."""
+
+    plan: Plan
+    results: list[WindowResult]
+    metrics: dict[str, Any]
+    forecaster: FittedForecaster
+    failed_baselines: dict[str, str]
+
+
+def run_backtest(
+    config: ForecastRunConfig,
+    found: SeriesSet,
+    *,
+    baselines: Sequence[str] | None = None,
+    callbacks: Sequence[Any] = (),
+) -> Backtest:
+    """Fit (before the first origin, or every origin with ``data.refit``), forecast every
+    window, fit the baselines on the same histories, score."""
+    return forecast_windows(config, found, None, baselines=baselines, callbacks=callbacks)
+
+
+def forecast_windows(
+    config: ForecastRunConfig,
+    found: SeriesSet,
+    fitted: FittedForecaster | None,
+    *,
+    baselines: Sequence[str] | None = None,
+    callbacks: Sequence[Any] = (),
+) -> Backtest:
+    """The backtest of :func:`run_backtest` with an already ``fitted`` model (never refitted;
+    its lookback and horizon), or fitting one when it is None."""
+    plan = plan_backtest(config, found)
+    if fitted is not None:
+        plan = Plan(fitted.horizon, fitted.lookback, fitted.season, plan.windows,
+                    config.data.step or fitted.horizon)  # fmt: skip
+        _check_length(plan, found)
+    names = list(BASELINES) if baselines is None else list(baselines)
+    origins = {s.uid: plan.origins(len(s)) for s in found.series}
+    results: list[WindowResult] = []
+    failed: dict[str, str] = {}
+    refit = fitted is None and config.data.refit
+    for k in range(plan.windows):
+        if fitted is None or (refit and k > 0):
+            ends = {uid: found_origins[k] for uid, found_origins in origins.items()}
+            fitted = fit_forecaster(
+                found.series, ends, config, season=plan.season, lookback=plan.lookback,
+                horizon=plan.horizon, callbacks=callbacks,
+            )  # fmt: skip
+        for series in found.series:
+            origin = origins[series.uid][k]
+            quantiles = fitted.forecast(series, origin)
+            stop = origin + plan.horizon
+            result = WindowResult(
+                series.uid, k, origin, series.times[origin:stop], series.values[origin:stop],
+                quantiles, series.values[:origin],
+            )  # fmt: skip
+            if names:
+                base = baseline_forecasts(series.times[:origin], series.values[:origin],
+                                          plan.horizon, found.freq, plan.season, names)  # fmt: skip
+                result.baselines, result.baseline_low80 = base.point, base.low80
+                result.baseline_high80 = base.high80
+                failed.update(base.failed)
+            results.append(result)
+    assert fitted is not None
+    metrics = score_windows(results, fitted.levels, plan.season)
+    return Backtest(plan, results, metrics, fitted, failed)
+
+
+def _check_length(plan: Plan, found: SeriesSet) -> None:
+    short = min(found.series, key=len)
+    if plan.origins(len(short))[0] < plan.lookback:
+        raise DataError(
+            f"{found.origin}: series {short.uid!r} has {len(short)} points, too short for the "
+            f"model's lookback {plan.lookback} + horizon {plan.horizon} in {plan.windows} "
+            "window(s); give a longer series or fewer --windows."
+        )
+
+
+def score_windows(
+    results: Sequence[WindowResult], levels: Sequence[float], season: int
+) -> dict[str, Any]:
+    """Flat metrics: ``mase``, ``smape`` (means over windows), ``mae``, ``rmse`` (over all
+    points), ``baseline_<name>_mase`` / ``_smape``, ``relative_mase`` (to seasonal naive),
+    ``pinball`` and ``coverage_80`` / ``coverage_95`` where the levels allow."""
+    levels = list(levels)
+    median = levels.index(0.5)
+    actual = np.concatenate([r.actual for r in results])
+    point = np.concatenate([r.quantiles[:, median] for r in results])
+    metrics: dict[str, Any] = {
+        "mase": _mean([fm.mase(r.actual, r.quantiles[:, median], r.history, season)
+                       for r in results]),
+        "smape": _mean([fm.smape(r.actual, r.quantiles[:, median]) for r in results]),
+        "mae": fm.mae(actual, point),
+        "rmse": fm.rmse(actual, point),
+    }  # fmt: skip
+    if len(levels) > 1:
+        metrics["pinball"] = _mean(
+            [fm.pinball(actual, np.concatenate([r.quantiles[:, i] for r in results]), q)
+             for i, q in enumerate(levels)]
+        )  # fmt: skip
+    for low, high, name in ((0.1, 0.9, "coverage_80"), (0.025, 0.975, "coverage_95")):
+        if low in levels and high in levels:
+            lo = np.concatenate([r.quantiles[:, levels.index(low)] for r in results])
+            hi = np.concatenate([r.quantiles[:, levels.index(high)] for r in results])
+            metrics[name] = fm.coverage(actual, lo, hi)
+    names = sorted({name for r in results for name in r.baselines},
+                   key=list(BASELINES).index)  # fmt: skip
+    for name in names:
+        scored = [r for r in results if name in r.baselines]
+        metrics[f"baseline_{name}_mase"] = _mean(
+            [fm.mase(r.actual, r.baselines[name], r.history, season) for r in scored]
+        )
+        metrics[f"baseline_{name}_smape"] = _mean(
+            [fm.smape(r.actual, r.baselines[name]) for r in scored])  # fmt: skip
+    if metrics.get("baseline_seasonal_naive_mase"):
+        metrics["relative_mase"] = metrics["mase"] / metrics["baseline_seasonal_naive_mase"]
+    metrics["beaten_by"] = [name for name in names
+                            if metrics[f"baseline_{name}_mase"] < metrics["mase"]]  # fmt: skip
+    return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")

@@ -1,0 +1,215 @@
+"""Forecasting runs end to end: series → rolling-origin backtest beside the baselines → the run
+directory.
+
+    runs/NAME/
+      config.toml        resolved ForecastRunConfig
+      model.safetensors  the one-file model, task "forecast" (rnnlab.load → ForecastPredictor):
+                         the ensemble, what was fitted per series, each series' last steps
+      metrics.json       mase, smape, mae, rmse, pinball, coverage_80, baseline_<name>_mase, …
+      history.jsonl      the training loss per epoch (of the first member of the last fit)
+      report.html        forecast against actual per window with intervals and baselines
+      analysis/forecasts.csv   every window's steps: actual, forecast, quantiles, baselines
+      evaluations/NAME/  metrics.json of every later ``rnnlab evaluate RUN --data X``
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rnnlab.data.series import SeriesSet, is_series_name, load_series, read_series, with_season
+from rnnlab.errors import ConfigError
+from rnnlab.fileio import atomic_write_json, atomic_write_text
+from rnnlab.runs import MODEL_FILE, save_model_file, training_run
+from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
+from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_windows, run_backtest
+from rnnlab.tasks.forecast.config import ForecastDataConfig, ForecastRunConfig
+from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows
+
+__all__ = [
+    "backtest_metrics",
+    "evaluate_forecast_run",
+    "load_series_for",
+    "rows_text",
+    "train_forecast",
+    "window_rows",
+]
+
+FORECASTS_FILE = "forecasts.csv"
+
+
+def load_series_for(data: ForecastDataConfig, source: str | None = None) -> SeriesSet:
+    """The series ``source`` (default ``data.data``) names: a built-in one or a file read
+    with the run's columns, frequency and fill."""
+    source = source or data.data
+    if not source:
+        raise ConfigError(
+            "No series given; pass --data with a CSV/TSV/parquet file or a built-in series "
+            "(airline, lynx, shampoo, sunspots, nile, co2)."
+        )
+    if is_series_name(source):
+        found = load_series(source, fill=data.fill)
+    else:
+        found = read_series(
+            source, time_col=data.time_col, target_col=data.target_col, id_col=data.id_col,
+            covariates=[*data.past_covariates, *data.future_covariates], freq=data.freq,
+            fill=data.fill,
+        )  # fmt: skip
+    if data.season_length:
+        found = with_season(found, data.season_length)
+    return found
+
+
+def rows_text(rows: list[dict[str, Any]], format: str = "csv") -> str:
+    """Forecast rows as CSV (a header of every key) or JSON lines."""
+    if format == "jsonl":
+        return "".join(json.dumps(row) + "\n" for row in rows)
+    return _csv(rows)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def window_rows(results: list[WindowResult], levels: list[float]) -> list[dict[str, Any]]:
+    """The rows of ``analysis/forecasts.csv``: per window step, the actual value, the
+    forecast with its quantiles and intervals, and each baseline's point forecast."""
+    rows = []
+    for result in results:
+        found = forecast_rows(result.uid, result.times, result.quantiles, levels)
+        for i, row in enumerate(found):
+            row = {"window": result.window, **row, "actual": float(result.actual[i])}
+            for name, values in result.baselines.items():
+                row[name] = float(values[i])
+            rows.append(row)
+    return rows
+
+
+def backtest_metrics(source: str, found: SeriesSet, backtest: Backtest) -> dict[str, Any]:
+    """metrics.json of a backtest: what was scored and how, then the scores."""
+    plan = backtest.plan
+    return {
+        "data": source, "series": len(found.series), "horizon": plan.horizon,
+        "lookback": plan.lookback, "season_length": plan.season, "windows": plan.windows,
+        "step": plan.step, **backtest.metrics, "failed_baselines": backtest.failed_baselines,
+    }  # fmt: skip
+
+
+def _tails(found: SeriesSet, lookback: int) -> dict[str, Any]:
+    return {
+        s.uid: {
+            "times": [str(t) for t in s.times[-lookback:]],
+            "values": s.values[-lookback:].tolist(),
+            "covariates": {k: v[-lookback:].tolist() for k, v in s.covariates.items()},
+        }
+        for s in found.series
+    }
+
+
+def _save(run_dir: Path, config: ForecastRunConfig, backtest: Backtest, found: SeriesSet) -> None:
+    fitted = backtest.forecaster
+    tensors = {}
+    for k, member in enumerate(fitted.members):
+        tensors.update({f"member{k}.{n}": t for n, t in member.state_dict().items()})
+    save_model_file(
+        run_dir / MODEL_FILE, tensors, task="forecast", model_config=config.model,
+        tokenizer={}, vocab={}, labels=[],
+        preprocessing={
+            "run_config": config.to_dict(),
+            "members": len(fitted.members),
+            "layout": {"past": list(fitted.layout.past), "future": list(fitted.layout.future),
+                       "calendar_season": fitted.layout.calendar_season},
+            "horizon": fitted.horizon, "lookback": fitted.lookback, "season": fitted.season,
+            "freq": found.freq,
+            "preparations": {uid: p.to_dict() for uid, p in fitted.preparations.items()},
+            "tails": _tails(found, fitted.lookback),
+        },
+    )  # fmt: skip
+
+
+def _history(run_dir: Path, backtest: Backtest) -> None:
+    history = backtest.forecaster.histories[0] if backtest.forecaster.histories else []
+    atomic_write_text(run_dir / "history.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+
+
+def train_forecast(
+    config: ForecastRunConfig, run_dir: str | Path, *, resume: bool = False, callbacks: tuple = ()
+) -> TrainSummary:
+    """Backtest the forecaster on the run's series beside the baselines and write the run.
+
+    The model saved is the one fitted before the last origin; a run trains in seconds, so
+    ``resume`` starts it again (the configuration must match the run's)."""
+    found = load_series_for(config.data)
+    with training_run(run_dir, config, resume=resume) as run_dir:
+        start = time.perf_counter()
+        backtest = run_backtest(config, found, callbacks=callbacks)
+        seconds = time.perf_counter() - start
+        _save(run_dir, config, backtest, found)
+        _history(run_dir, backtest)
+        metrics = {**backtest_metrics(found.origin, found, backtest),
+                   "train_seconds": round(seconds, 2)}  # fmt: skip
+        atomic_write_json(run_dir / "metrics.json", metrics)
+        analysis = run_dir / "analysis"
+        analysis.mkdir(exist_ok=True)
+        atomic_write_text(
+            analysis / FORECASTS_FILE,
+            _csv(window_rows(backtest.results, backtest.forecaster.levels)),
+        )
+        report = _report(run_dir)
+    return TrainSummary(run_dir, metrics, "test", seconds, 0, report=report)
+
+
+def _report(run_dir: Path) -> Path | None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    from rnnlab.explain.forecast_report import write_forecast_report
+
+    return write_forecast_report(run_dir)
+
+
+def _own_end_is_held_out(source: str) -> bool:
+    """A forecasting run's test is the end of its own series (file or built-in), held out
+    from training by the backtest, so evaluating the run scores that again."""
+    return bool(source)
+
+
+def evaluate_forecast_run(
+    run_dir: str | Path,
+    data: str | None = None,
+    *,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+    write: bool = True,
+) -> Evaluation:
+    """Backtest the run's trained model (no refitting) on other series, or on its own
+    data again: the same windows, the same baselines, the metrics of :func:`train_forecast`."""
+    run_dir = Path(run_dir)
+    predictor = ForecastPredictor.from_file(run_dir)
+    config, source, target = plan_evaluation(
+        run_dir, ForecastRunConfig, data, name=name, options=options, write=write,
+        kind="a series file", builtin=_own_end_is_held_out,
+    )  # fmt: skip
+    found = load_series_for(config.data, source)
+    backtest = forecast_windows(config, found, predictor.fitted)
+    metrics = backtest_metrics(source, found, backtest)
+    if target is None:
+        return Evaluation(metrics, None)
+    write_evaluation_metrics(target, metrics, run_dir)
+    analysis = target / "analysis"
+    analysis.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(analysis / FORECASTS_FILE,
+                      _csv(window_rows(backtest.results, predictor.levels)))  # fmt: skip
+    return Evaluation(metrics, target, _report(run_dir) if target == run_dir else None)

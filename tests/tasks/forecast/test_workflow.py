@@ -1,0 +1,128 @@
+"""``rnnlab train forecast``, ``predict``, ``evaluate`` on real series through the command line:
+the run directory, the baselines on the same windows, the one-file model, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("statsforecast", reason="forecast runs print statsforecast's baselines")
+pytest.importorskip("sktime", reason="airline ships inside sktime")
+
+import rnnlab
+from rnnlab.cli import app
+from rnnlab.data.series import load_series
+
+QUICK = ["--ensemble", "1", "--epochs", "2", "--seed", "0", "--device", "cpu"]
+BASELINES = ("naive", "seasonal_naive", "drift", "ets", "arima", "theta")
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def airline_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("forecast") / "airline"
+    result = invoke("train", "forecast", "--data", "airline", "--horizon", "12", "--windows",
+                    "2", "--out", out, *QUICK)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "seasonal naive" in result.output and "AutoETS" in result.output
+    return out
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_run_directory_and_metrics(airline_run):
+    for name in ("config.toml", "model.safetensors", "metrics.json", "history.jsonl",
+                 "report.html", "analysis/forecasts.csv"):  # fmt: skip
+        assert (airline_run / name).is_file(), name
+    metrics = json.loads((airline_run / "metrics.json").read_text())
+    assert metrics["horizon"] == 12 and metrics["windows"] == 2 and metrics["season_length"] == 12
+    for key in ("mase", "smape", "mae", "rmse", "pinball", "coverage_80", "relative_mase"):
+        assert np.isfinite(metrics[key]), key
+    for name in BASELINES:
+        assert np.isfinite(metrics[f"baseline_{name}_mase"]), name
+    assert metrics["relative_mase"] == pytest.approx(
+        metrics["mase"] / metrics["baseline_seasonal_naive_mase"], rel=1e-4
+    )
+    report = (airline_run / "report.html").read_text()
+    assert 'id="accuracy"' in report and "data:image/png;base64," in report
+
+
+def test_forecasts_csv_holds_both_windows_beside_the_baselines(airline_run):
+    rows = read_rows(airline_run / "analysis" / "forecasts.csv")
+    assert len(rows) == 24
+    series = load_series("airline").series[0]
+    # Window 0 covers 1959, window 1 covers 1960 (step = horizon).
+    assert rows[0]["ds"] == "1959-01-01" and rows[12]["ds"] == "1960-01-01"
+    np.testing.assert_allclose([float(r["actual"]) for r in rows], series.values[-24:])
+    # Seasonal naive repeats the year before each origin.
+    np.testing.assert_allclose([float(r["seasonal_naive"]) for r in rows[12:]],
+                               series.values[-24:-12])  # fmt: skip
+    for row in rows:
+        assert float(row["lo-80"]) <= float(row["forecast"]) <= float(row["hi-80"])
+
+
+def test_loaded_model_reproduces_the_backtest(airline_run):
+    predictor = rnnlab.load(airline_run)
+    series = load_series("airline").series[0]
+    rows = read_rows(airline_run / "analysis" / "forecasts.csv")
+    again = predictor.fitted.forecast(series, len(series) - 12)
+    np.testing.assert_allclose(again[:, 1], [float(r["forecast"]) for r in rows[12:]], rtol=1e-5)
+
+
+def test_predict_forecasts_after_the_end_of_the_data(airline_run, tmp_path):
+    result = invoke("predict", airline_run, "--horizon", "3")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("unique_id,ds,forecast,lo-80,hi-80")
+    assert [line.split(",")[1] for line in lines[1:]] == ["1961-01-01", "1961-02-01",
+                                                           "1961-03-01"]  # fmt: skip
+    too_far = invoke("predict", airline_run, "--horizon", "13")
+    assert too_far.exit_code == 2
+    assert "forecasts 12 steps ahead, not 13" in too_far.output
+
+
+def test_evaluate_on_other_series_writes_beside_the_run(airline_run, tmp_path):
+    series = load_series("airline").series[0]
+    path = tmp_path / "two.csv"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("unique_id,ds,y\n")
+        for uid, factor in (("small", 0.5), ("large", 3.0)):
+            for stamp, value in zip(series.times, series.values, strict=True):
+                handle.write(f"{uid},{stamp.date()},{value * factor}\n")
+    result = invoke("evaluate", airline_run, "--data", path, "--name", "scaled")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((airline_run / "evaluations" / "scaled" / "metrics.json").read_text())
+    assert metrics["series"] == 2 and metrics["horizon"] == 12
+    own = json.loads((airline_run / "metrics.json").read_text())
+    # MASE and the log transform are scale-free, and window scaling divides the scale out:
+    # the scaled copies are forecast as well as the original (window 1 of 2, as the run).
+    assert metrics["mase"] == pytest.approx(own["mase"], rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--horizon", "0"], "--horizon must be at least 1, got 0"),
+        (["--horizon", "60", "--windows", "3"], "too short for lookback"),
+        (["--quantiles", "0.1,0.9"], "must include 0.5"),
+        (["--quantiles", "0.1,half"], "'half' is not a number"),
+        (["--data", "co2"], "missing value(s) in 'co2'"),
+    ],
+)
+def test_bad_input_is_one_sentence(tmp_path, args, message):
+    base = ["--data", "airline"] if "--data" not in args else []
+    result = invoke("train", "forecast", *base, *args, "--out", tmp_path / "bad", *QUICK)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "bad").exists()
