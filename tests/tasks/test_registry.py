@@ -143,15 +143,15 @@ def test_builtin_tasks_are_found_by_name_and_unknown_ones_refused(tmp_path):
     assert get_task("tag").predictor_type.__name__ == "TagPredictor"
     assert {"classify", "tag"} <= set(base.task_names())
     with pytest.raises(
-        ConfigError, match=r"Unknown task 'forecast'; the tasks are classify, lm, tag"
+        ConfigError, match=r"Unknown task 'weather'; the tasks are classify, forecast, lm, tag"
     ):
-        get_task("forecast")
+        get_task("weather")
     path = tmp_path / "m.safetensors"
     save_model_file(
-        path, {"w": torch.zeros(1)}, task="forecast", model_config=ToyModelConfig(),
+        path, {"w": torch.zeros(1)}, task="weather", model_config=ToyModelConfig(),
         tokenizer={}, vocab={}, labels=[], preprocessing={},
     )  # fmt: skip
-    with pytest.raises(ConfigError, match=r"Unknown task 'forecast'"):
+    with pytest.raises(ConfigError, match=r"Unknown task 'weather'"):
         rnnlab.load(path)
 
 

@@ -313,8 +313,9 @@ def predict(
         fill=fill,
     )
     refuse_options(task, list(options), task.predict_options, "predict")
-    refuse_flags({"--horizon": horizon is not None and task.name != "forecast"},
-                 "for this run (it is not a forecaster)")  # fmt: skip
+    forecaster = hasattr(task.predictor_type, "horizon")
+    refuse_flags({"--horizon": horizon is not None and not forecaster},
+                 f"for a {task.title} (it applies to forecasters)")  # fmt: skip
     request = Request(
         run=run,
         task=task,

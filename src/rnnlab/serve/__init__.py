@@ -22,8 +22,18 @@ def _lm_app(*args: Any, **kwargs: Any) -> Any:
     return create_lm_app(*args, **kwargs)
 
 
+def _forecast_app(*args: Any, **kwargs: Any) -> Any:
+    from rnnlab.serve.forecast import create_forecast_app
+
+    return create_forecast_app(*args, **kwargs)
+
+
 # The application of each task that offers HTTP endpoints (its Task.endpoints), by task name.
-APPS: dict[str, Callable[..., Any]] = {"classify": create_app, "lm": _lm_app}
+APPS: dict[str, Callable[..., Any]] = {
+    "classify": create_app,
+    "forecast": _forecast_app,
+    "lm": _lm_app,
+}
 
 
 def app_for(predictor: Any, **options: Any) -> Any:

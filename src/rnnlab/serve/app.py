@@ -171,13 +171,14 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _preprocessing(predictor: Any) -> dict[str, Any]:
-    """Tokenizer settings, vocabulary size and whatever encoding settings the predictor has."""
-    tokenizer = predictor.tokenizer
-    found: dict[str, Any] = {
-        "tokenizer": tokenizer if isinstance(tokenizer, dict) else tokenizer.to_dict(),
-        "vocab_size": len(predictor.vocab),
-    }
-    for name in ("max_len", "truncate", "level"):
+    """Tokenizer settings and vocabulary size (text tasks), and whatever encoding settings
+    the predictor has (maximum length, level; a forecaster's horizon, levels, frequency)."""
+    found: dict[str, Any] = {}
+    tokenizer = getattr(predictor, "tokenizer", None)
+    if tokenizer is not None:  # text tasks; a forecaster reads numbers
+        found["tokenizer"] = tokenizer if isinstance(tokenizer, dict) else tokenizer.to_dict()
+        found["vocab_size"] = len(predictor.vocab)
+    for name in ("max_len", "truncate", "level", "horizon", "levels", "freq"):
         if hasattr(predictor, name):
             found[name] = getattr(predictor, name)
     return found

@@ -126,3 +126,42 @@ def test_bad_input_is_one_sentence(tmp_path, args, message):
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert not (tmp_path / "bad").exists()
+
+
+def test_forecast_over_http(airline_run):
+    pytest.importorskip("fastapi", reason="the server needs fastapi and uvicorn")
+    import urllib.error
+    import urllib.request
+
+    from rnnlab.serve import app_for, running_server
+
+    def post(url: str, body: object) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    predictor = rnnlab.load(airline_run)
+    series = load_series("airline").series[0]
+    with running_server(app_for(predictor, run=airline_run)) as base:
+        status, answer = post(f"{base}/forecast", {"horizon": 4})
+        assert status == 200
+        assert answer["forecasts"] == predictor.forecast(horizon=4)
+        # Given series (the first 11 years) are forecast from their own end: 1960.
+        stamps = [str(t.date()) for t in series.times[:132]]
+        body = {"series": [{"unique_id": "airline", "ds": stamps,
+                            "y": series.values[:132].tolist()}]}  # fmt: skip
+        status, answer = post(f"{base}/forecast", body)
+        assert status == 200 and answer["forecasts"][0]["ds"] == "1960-01-01"
+        assert len(answer["forecasts"]) == 12
+        body["series"][0]["y"][5] = None
+        status, answer = post(f"{base}/forecast", body)
+        assert status == 422 and "missing value(s) in 'y'" in answer["error"]
+        status, answer = post(f"{base}/forecast", {"horizon": 0})
+        assert status == 422
+        status, info = post(f"{base}/forecast", {"horizon": 40})
+        assert status == 422 and "forecasts 12 steps ahead" in info["error"]
