@@ -171,6 +171,8 @@ def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> Non
         console.print(f"ahead of the model on MASE: {', '.join(_BASELINES[b] for b in beaten)}")
     for name, why in (metrics.get("failed_baselines") or {}).items():
         console.print(f"[dim]{_BASELINES.get(name, name)} not fitted: {why}[/]")
+    for name, how in (metrics.get("baseline_notes") or {}).items():
+        console.print(f"[dim]{_BASELINES.get(name, name)}: {how}[/]")
 
 
 METRICS_PRINTERS: dict[str, Printer] = {

@@ -6,6 +6,9 @@ same training part and scored on the same windows as the model. The M4 competiti
 (Makridakis et al. 2018) is that pure machine-learning forecasts often lose to these, so a
 model's number means little without them. The automatic models need a few seasons of data;
 a model that cannot fit a series is left out for it and named in :attr:`Baselines.failed`.
+Seasons longer than :data:`LONGEST_SEASON` (weekly data, m = 52) are beyond statsforecast's
+ETS, and a seasonal ARIMA search on them takes minutes, so AutoETS and AutoARIMA are fitted
+without a seasonal part there, and :attr:`Baselines.notes` says so.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import numpy as np
 
 from rnnlab.errors import MissingDependencyError
 
-__all__ = ["BASELINES", "Baselines", "baseline_forecasts"]
+__all__ = ["BASELINES", "LONGEST_SEASON", "Baselines", "baseline_forecasts"]
+
+LONGEST_SEASON = 24
 
 # Our name → statsforecast's column name.
 BASELINES = {
@@ -34,12 +39,13 @@ BASELINES = {
 @dataclass
 class Baselines:
     """Point forecasts (H,) and 80 % intervals by baseline name; ``failed`` names those that
-    could not be fitted, with the reason."""
+    could not be fitted, with the reason; ``notes`` how some were fitted differently."""
 
     point: dict[str, np.ndarray] = field(default_factory=dict)
     low80: dict[str, np.ndarray] = field(default_factory=dict)
     high80: dict[str, np.ndarray] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def _models(season: int, names: list[str]) -> list[Any]:
@@ -50,12 +56,13 @@ def _models(season: int, names: list[str]) -> list[Any]:
             "Forecast baselines come from statsforecast, which is not installed; install it "
             'with: pip install "rnnlab[forecast]"'
         ) from None
+    automatic = max(season, 1) if season <= LONGEST_SEASON else 1
     make = {
         "naive": lambda: models.Naive(),
         "seasonal_naive": lambda: models.SeasonalNaive(season_length=max(season, 1)),
         "drift": lambda: models.RandomWalkWithDrift(),
-        "ets": lambda: models.AutoETS(season_length=max(season, 1)),
-        "arima": lambda: models.AutoARIMA(season_length=max(season, 1)),
+        "ets": lambda: models.AutoETS(season_length=automatic),
+        "arima": lambda: models.AutoARIMA(season_length=automatic),
         "theta": lambda: models.AutoTheta(season_length=max(season, 1)),
     }
     return [make[name]() for name in names]
@@ -73,6 +80,11 @@ def baseline_forecasts(
     names = list(names or BASELINES)
     frame = pd.DataFrame({"unique_id": "s", "ds": times, "y": np.asarray(values, float)})
     found = Baselines()
+    if season > LONGEST_SEASON:
+        for name in ("ets", "arima"):
+            if name in names:
+                found.notes[name] = (f"fitted without a season (m = {season} > "
+                                     f"{LONGEST_SEASON})")  # fmt: skip
     for name, model in zip(names, _models(season, names), strict=True):
         try:
             with warnings.catch_warnings():

@@ -146,3 +146,35 @@ def test_window_arrays_refuse_an_origin_inside_the_lookback(airline):
     prepared = fit_preparation(airline.head(100), "log", [])
     with pytest.raises(DataError, match="needs 36 steps before it"):
         window_arrays(airline, prepared, Layout((), (), 12), "window", 20, 36, 12)
+
+
+def test_covariates_future_ones_are_read_past_ones_stop_at_the_origin(airline):
+    """A future covariate is read for the forecast steps (changing it there changes the
+    forecast); a past covariate is read up to the origin only (changing it after does not);
+    forecasting past the end of a future covariate is refused in one sentence."""
+    n = len(airline)
+    origin = n - 12
+    rng = np.random.default_rng(1)
+    promo = rng.integers(0, 2, n).astype(float)
+    temperature = rng.normal(20, 5, n)
+    series = Series(airline.uid, airline.times, airline.values * (1 + 0.1 * promo),
+                    {"promo": promo, "temperature": temperature})  # fmt: skip
+    config = ForecastRunConfig().merge(
+        {**QUICK, "train.epochs": 2, "data.future_covariates": ["promo"],
+         "data.past_covariates": ["temperature"]}
+    )  # fmt: skip
+    fitted = fit_forecaster([series], {series.uid: origin}, config, season=12, lookback=36,
+                            horizon=12)  # fmt: skip
+    assert fitted.layout.input_size == 1 + 1 + 1 + 2  # value, past, future, calendar
+    base = fitted.forecast(series, origin)
+
+    def changed(name: str) -> Series:
+        covariates = dict(series.covariates)
+        covariates[name] = covariates[name].copy()
+        covariates[name][origin:] = 1 - covariates[name][origin:] if name == "promo" else 99.0
+        return Series(series.uid, series.times, series.values, covariates)
+
+    np.testing.assert_array_equal(fitted.forecast(changed("temperature"), origin), base)
+    assert not np.allclose(fitted.forecast(changed("promo"), origin), base)
+    with pytest.raises(DataError, match=r"needs future covariate 'promo' for 3 step\(s\)"):
+        fitted.forecast(series, n - 9, 12)

@@ -104,6 +104,7 @@ class Backtest:
     metrics: dict[str, Any]
     forecaster: FittedForecaster
     failed_baselines: dict[str, str]
+    baseline_notes: dict[str, str] = field(default_factory=dict)
 
 
 def run_backtest(
@@ -137,6 +138,7 @@ def forecast_windows(
     origins = {s.uid: plan.origins(len(s)) for s in found.series}
     results: list[WindowResult] = []
     failed: dict[str, str] = {}
+    notes: dict[str, str] = {}
     refit = fitted is None and config.data.refit
     for k in range(plan.windows):
         if fitted is None or (refit and k > 0):
@@ -159,10 +161,11 @@ def forecast_windows(
                 result.baselines, result.baseline_low80 = base.point, base.low80
                 result.baseline_high80 = base.high80
                 failed.update(base.failed)
+                notes.update(base.notes)
             results.append(result)
     assert fitted is not None
     metrics = score_windows(results, fitted.levels, plan.season)
-    return Backtest(plan, results, metrics, fitted, failed)
+    return Backtest(plan, results, metrics, fitted, failed, notes)
 
 
 def _check_length(plan: Plan, found: SeriesSet) -> None:

@@ -103,6 +103,7 @@ def backtest_metrics(source: str, found: SeriesSet, backtest: Backtest) -> dict[
         "data": source, "series": len(found.series), "horizon": plan.horizon,
         "lookback": plan.lookback, "season_length": plan.season, "windows": plan.windows,
         "step": plan.step, **backtest.metrics, "failed_baselines": backtest.failed_baselines,
+        "baseline_notes": backtest.baseline_notes,
     }  # fmt: skip
 
 
