@@ -130,20 +130,8 @@ def test_bad_input_is_one_sentence(tmp_path, args, message):
 
 def test_forecast_over_http(airline_run):
     pytest.importorskip("fastapi", reason="the server needs fastapi and uvicorn")
-    import urllib.error
-    import urllib.request
-
     from rnnlab.serve import app_for, running_server
-
-    def post(url: str, body: object) -> tuple[int, dict]:
-        request = urllib.request.Request(
-            url, json.dumps(body).encode(), {"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+    from tests.serve.test_lm import post
 
     predictor = rnnlab.load(airline_run)
     series = load_series("airline").series[0]
