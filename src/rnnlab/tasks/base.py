@@ -56,6 +56,7 @@ __all__ = [
 # Built-in tasks: name → the package whose import registers it.
 _BUILTIN = {
     "classify": "rnnlab.tasks.classify",
+    "classify_series": "rnnlab.tasks.classify_series",
     "forecast": "rnnlab.tasks.forecast",
     "lm": "rnnlab.tasks.lm",
     "tag": "rnnlab.tasks.tag",

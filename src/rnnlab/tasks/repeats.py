@@ -42,6 +42,7 @@ __all__ = [
     "CLASSIFY_SCORES",
     "FORECAST_SCORES",
     "LM_SCORES",
+    "SERIES_SCORES",
     "RepeatSummary",
     "cross_validate",
     "stratified_folds",
@@ -59,6 +60,8 @@ LM_SCORES = tuple(
 # A forecaster's scores beside seasonal naive's and AutoETS's on the same windows.
 FORECAST_SCORES = ("mase", "smape", "relative_mase", "coverage_80",
                    "baseline_seasonal_naive_mase", "baseline_ets_mase")  # fmt: skip
+# A series classifier's and its 1-NN baseline's.
+SERIES_SCORES = ("accuracy", "macro_f1", "baseline_1nn_accuracy")
 _FOLD_TABLES = {"data.data": "train", "data.valid": "valid", "data.test": "test"}
 
 

@@ -1,0 +1,54 @@
+"""Configuration of series classification runs: ``[model]``, ``[data]``, ``[train]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
+from rnnlab.tasks.encoder import POOLINGS
+
+__all__ = ["SeriesClassifyDataConfig", "SeriesClassifyModelConfig", "SeriesClassifyRunConfig"]
+
+
+@dataclass(frozen=True)
+class SeriesClassifyModelConfig(ConfigSection):
+    """values (B, T, 1) → bidirectional GRU → concat pooling [last, max, mean] → linear."""
+
+    section: ClassVar[str] = "model"
+
+    cell: str = setting("gru", choices=("rnn", "lstm", "gru"))
+    hidden_size: int = setting(32, low=1, aliases=("hidden",))
+    num_layers: int = setting(1, low=1, aliases=("layers",))
+    bidirectional: bool = setting(True)
+    pooling: str = setting("concat", choices=POOLINGS)
+    dropout: float = setting(0.0, low=0, below=1)
+    input_dropout: float = setting(0.0, low=0, below=1)
+    recurrent_dropout: float = setting(0.0, low=0, below=1)
+    weight_dropout: float = setting(0.0, low=0, below=1)
+
+
+@dataclass(frozen=True)
+class SeriesClassifyDataConfig(ConfigSection):
+    """The training series (a .ts file or gunpoint / italy_power_demand) and the test ones."""
+
+    section: ClassVar[str] = "data"
+
+    data: str = setting("", aliases=("train", "dataset"))
+    test: str = setting("")
+    # Each series standardised by its own mean and deviation (the UCR convention).
+    znorm: bool = setting(True, aliases=("normalize",))
+
+
+def _train_defaults() -> TrainConfig:
+    """200 epochs of batches of 16 (UCR training sets hold tens of series), Adam 3e-3 with
+    L2 1e-4, no early stopping (there is no validation data to spare)."""
+    return TrainConfig(epochs=200, batch_size=16, lr=3e-3, weight_decay=1e-4, clip_norm=1.0,
+                       checkpoint_every=0)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SeriesClassifyRunConfig(RunConfig):
+    model: SeriesClassifyModelConfig = field(default_factory=SeriesClassifyModelConfig)
+    data: SeriesClassifyDataConfig = field(default_factory=SeriesClassifyDataConfig)
+    train: TrainConfig = field(default_factory=_train_defaults)

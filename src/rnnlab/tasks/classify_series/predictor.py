@@ -1,0 +1,60 @@
+"""A trained series classifier: ``rnnlab.load(run).predict([[v1, v2, …], …])`` → labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnlab.errors import ShapeError
+from rnnlab.runs import load_model_file
+from rnnlab.tasks.base import Predictor
+from rnnlab.tasks.classify_series.config import SeriesClassifyModelConfig
+from rnnlab.tasks.classify_series.data import znorm
+from rnnlab.tasks.classify_series.model import SeriesClassifier
+
+__all__ = ["SeriesPredictor"]
+
+
+class SeriesPredictor(Predictor):
+    task = "classify_series"
+    engines = ("torch",)
+
+    def __init__(self, model: SeriesClassifier, labels: list[str], length: int,
+                 normalise: bool) -> None:  # fmt: skip
+        self.model = self.engine = model.eval()
+        self._labels, self.length, self.normalise = labels, length, normalise
+
+    @property
+    def labels(self) -> list:
+        return list(self._labels)
+
+    @classmethod
+    def from_file(cls, path: str | Path, device: Any = "cpu") -> SeriesPredictor:
+        tensors, meta = load_model_file(path)
+        config = SeriesClassifyModelConfig(**meta["model_config"])
+        model = SeriesClassifier(len(meta["labels"]), config)
+        model.load_state_dict(tensors)
+        extra = meta["preprocessing"]
+        return cls(model.to(device), meta["labels"], int(extra["length"]), bool(extra["znorm"]))
+
+    def probabilities(self, inputs: Any, batch_size: int = 64) -> np.ndarray:
+        """(N, C) class probabilities of series of the training length."""
+        values = np.asarray(inputs, dtype=float)
+        if values.ndim != 2 or values.shape[1] != self.length:
+            raise ShapeError(
+                f"expected series of {self.length} values each (the training length), got an "
+                f"array of shape {values.shape}."
+            )
+        values = znorm(values) if self.normalise else values
+        found = []
+        with torch.no_grad():
+            for start in range(0, len(values), batch_size):
+                chunk = torch.as_tensor(values[start : start + batch_size], dtype=torch.float32)
+                found.append(torch.softmax(self.model(chunk.unsqueeze(-1)), -1).numpy())
+        return np.concatenate(found) if found else np.zeros((0, len(self._labels)))
+
+    def predict(self, inputs: Any, batch_size: int = 64) -> list:
+        return [self._labels[i] for i in self.probabilities(inputs, batch_size).argmax(1)]

@@ -1,0 +1,133 @@
+"""Series classification runs end to end: train on the training series, evaluate on the test
+ones beside the majority class and 1-nearest-neighbour (Euclidean) baselines.
+
+    runs/NAME/  config.toml, model.safetensors (task "classify_series"), metrics.json
+                (accuracy, macro_f1 with 95 % bootstrap intervals, baseline_majority_accuracy,
+                baseline_1nn_accuracy, McNemar against 1-NN), history.jsonl
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnlab.data.ucr import is_ucr_name
+from rnnlab.errors import ConfigError, DataError
+from rnnlab.evaluate.bootstrap import classification_cis
+from rnnlab.evaluate.metrics import classification_metrics
+from rnnlab.evaluate.significance import mcnemar
+from rnnlab.fileio import atomic_write_json
+from rnnlab.runs import MODEL_FILE, save_model_file, training_run
+from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
+from rnnlab.tasks.classify_series.config import SeriesClassifyRunConfig
+from rnnlab.tasks.classify_series.data import SeriesBatches, load_split, znorm
+from rnnlab.tasks.classify_series.model import SeriesClassifier
+from rnnlab.tasks.classify_series.predictor import SeriesPredictor
+from rnnlab.train import Trainer, seed_everything
+
+__all__ = ["evaluate_series_run", "nearest_neighbour", "score", "train_series_classifier"]
+
+
+def nearest_neighbour(train: np.ndarray, train_labels: list[str], test: np.ndarray) -> list[str]:
+    """1-NN with Euclidean distance, ties to the first training series (the UCR baseline)."""
+    distances = ((test[:, None, :] - train[None, :, :]) ** 2).sum(-1)
+    return [train_labels[i] for i in distances.argmin(1)]
+
+
+def score(truth: list[str], predicted: list[str], baselines: dict[str, list[str]],
+          labels: list[str]) -> dict[str, Any]:  # fmt: skip
+    """Accuracy and macro-F1 with intervals, the baselines' accuracy, McNemar against 1-NN."""
+    index = {label: i for i, label in enumerate(labels)}
+    unknown = sorted({t for t in truth if t not in index})
+    if unknown:
+        raise DataError(f"test labels {unknown} never occur in the training series.")
+    y_true = [index[t] for t in truth]
+    y_pred = [index[p] for p in predicted]
+    found = classification_metrics(y_true, y_pred, labels)
+    metrics: dict[str, Any] = {k: v for k, v in found.items() if k in ("accuracy", "macro_f1")}
+    metrics.update(classification_cis(y_true, y_pred, len(labels)))
+    right = np.array(truth) == np.array(predicted)
+    for name, guesses in baselines.items():
+        agree = np.array(guesses) == np.array(truth)
+        metrics[f"baseline_{name}_accuracy"] = float(np.mean(agree))
+    if "1nn" in baselines:
+        test = mcnemar(right, np.array(baselines["1nn"]) == np.array(truth))
+        metrics["mcnemar_1nn_p_value"] = test.p_value
+        metrics["mcnemar_1nn_model_only"] = test.model_only
+        metrics["mcnemar_1nn_baseline_only"] = test.baseline_only
+    metrics["test_size"] = len(truth)
+    return metrics
+
+
+def train_series_classifier(
+    config: SeriesClassifyRunConfig, run_dir: str | Path, *, resume: bool = False,
+    callbacks: tuple = (),
+) -> TrainSummary:  # fmt: skip
+    """Train on ``data.data``'s training series, evaluate on its test series (a built-in
+    set's TEST split, or ``data.test``)."""
+    source = config.data.data
+    if not source:
+        raise ConfigError("No series given; pass --data with a .ts file, gunpoint or "
+                          "italy_power_demand.")  # fmt: skip
+    train = load_split(source, "TRAIN")
+    if not config.data.test and not is_ucr_name(source):
+        raise ConfigError(f"{source}: pass the test series with --test (a .ts file).")
+    test = load_split(config.data.test or source, "TEST")
+    if test.values.shape[1] != train.values.shape[1]:
+        raise DataError(
+            f"{test.source}: series of {test.values.shape[1]} values, the training ones have "
+            f"{train.values.shape[1]}; give series of equal length."
+        )
+    labels = sorted(set(train.labels))
+    norm = znorm if config.data.znorm else (lambda v: v)
+    x_train, x_test = norm(train.values), norm(test.values)
+    targets = np.array([labels.index(label) for label in train.labels])
+    with training_run(run_dir, config, resume=resume) as run_dir:
+        seed_everything(config.train.seed)
+        model = SeriesClassifier(len(labels), config.model)
+        batches = SeriesBatches(x_train, targets, config.train.batch_size, config.train.seed)
+        start = time.perf_counter()
+        result = Trainer(config.train, run_dir=run_dir, callbacks=callbacks).fit(
+            model, batches, resume=resume
+        )
+        seconds = time.perf_counter() - start
+        model.cpu().eval()
+        save_model_file(
+            run_dir / MODEL_FILE, model.state_dict(), task="classify_series",
+            model_config=config.model, tokenizer={}, vocab={}, labels=labels,
+            preprocessing={"length": int(x_train.shape[1]), "znorm": config.data.znorm},
+        )  # fmt: skip
+        predictor = SeriesPredictor(model, labels, x_train.shape[1], config.data.znorm)
+        predicted = predictor.predict(test.values)
+        majority = max(labels, key=lambda label: (train.labels.count(label), -labels.index(label)))
+        baselines = {
+            "majority": [majority] * len(test.labels),
+            "1nn": nearest_neighbour(x_train, train.labels, x_test),
+        }
+        metrics = {"data": test.source, **score(test.labels, predicted, baselines, labels),
+                   "train_seconds": round(seconds, 2)}  # fmt: skip
+        atomic_write_json(run_dir / "metrics.json", metrics)
+    return TrainSummary(run_dir, metrics, "test", seconds, result.best_epoch)
+
+
+def evaluate_series_run(
+    run_dir: str | Path, data: str | None = None, *, name: str | None = None,
+    options: dict[str, Any] | None = None, write: bool = True,
+) -> Evaluation:  # fmt: skip
+    """Accuracy of the run's model on a .ts file (or its own test series), with intervals
+    and the majority baseline (1-NN needs the training series, which the run does not keep)."""
+    run_dir = Path(run_dir)
+    predictor = SeriesPredictor.from_file(run_dir)
+    _, source, target = plan_evaluation(
+        run_dir, SeriesClassifyRunConfig, data, name=name, options=options, write=write,
+        kind="a .ts file", builtin=lambda text: bool(text),
+    )  # fmt: skip
+    found = load_split(source, "TEST")
+    predicted = predictor.predict(found.values)
+    metrics = {"data": found.source, **score(found.labels, predicted, {}, predictor.labels)}
+    if target is not None:
+        write_evaluation_metrics(target, metrics, run_dir)
+    return Evaluation(metrics, target)

@@ -1,0 +1,70 @@
+"""``rnnlab train classify-series`` on UCR GunPoint (sktime's copy): the run, the baselines
+(1-NN checked against scikit-learn), the one-file model, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import rnnlab
+from rnnlab.cli import app
+from rnnlab.data.ucr import load_ucr
+from rnnlab.tasks.classify_series.data import znorm
+from rnnlab.tasks.classify_series.workflow import nearest_neighbour
+
+pytest.importorskip("sktime", reason="the UCR sets ship inside sktime")
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def gunpoint_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("series") / "gunpoint"
+    result = invoke("train", "classify-series", "--data", "gunpoint", "--out", out,
+                    "--device", "cpu")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1-NN (Euclidean) 0.9133" in result.output
+    return out
+
+
+def test_default_recipe_on_gunpoint(gunpoint_run):
+    metrics = json.loads((gunpoint_run / "metrics.json").read_text())
+    assert metrics["test_size"] == 150
+    assert metrics["baseline_majority_accuracy"] == pytest.approx(74 / 150)
+    # Published 1-NN Euclidean error on GunPoint: 0.087.
+    assert metrics["baseline_1nn_accuracy"] == pytest.approx(1 - 0.0867, abs=1e-3)
+    assert metrics["accuracy"] > metrics["baseline_majority_accuracy"] + 0.3
+    assert metrics["accuracy_ci_low"] <= metrics["accuracy"] <= metrics["accuracy_ci_high"]
+
+
+def test_loaded_model_predicts_the_recorded_accuracy(gunpoint_run):
+    predictor = rnnlab.load(gunpoint_run)
+    test = load_ucr("gunpoint", "TEST")
+    predicted = predictor.predict(test.values)
+    metrics = json.loads((gunpoint_run / "metrics.json").read_text())
+    assert np.mean(np.array(predicted) == np.array(test.labels)) == pytest.approx(
+        metrics["accuracy"]
+    )
+    with pytest.raises(ValueError, match="expected series of 150 values"):
+        predictor.predict(test.values[:, :100])
+
+
+def test_nearest_neighbour_agrees_with_scikit_learn():
+    neighbors = pytest.importorskip("sklearn.neighbors", reason="scikit-learn is the reference")
+    train, test = load_ucr("italy_power_demand", "TRAIN"), load_ucr("italy_power_demand", "TEST")
+    x_train, x_test = znorm(train.values), znorm(test.values)
+    reference = neighbors.KNeighborsClassifier(1).fit(x_train, train.labels).predict(x_test)
+    assert nearest_neighbour(x_train, train.labels, x_test) == list(reference)
+
+
+def test_a_file_without_test_series_is_refused(tmp_path):
+    path = tmp_path / "train.ts"
+    path.write_text("@data\n1,2,3:a\n3,2,1:b\n", encoding="utf-8")
+    result = invoke("train", "classify-series", "--data", path, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "pass the test series with --test" in result.output
+    assert not (tmp_path / "run").exists()
