@@ -143,7 +143,8 @@ def test_builtin_tasks_are_found_by_name_and_unknown_ones_refused(tmp_path):
     assert get_task("tag").predictor_type.__name__ == "TagPredictor"
     assert {"classify", "tag"} <= set(base.task_names())
     with pytest.raises(
-        ConfigError, match=r"Unknown task 'weather'; the tasks are classify, classify_series, forecast, lm, tag"
+        ConfigError,
+        match=r"Unknown task 'weather'; the tasks are classify, classify_series, forecast, lm, tag",
     ):
         get_task("weather")
     path = tmp_path / "m.safetensors"

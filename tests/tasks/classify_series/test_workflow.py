@@ -68,3 +68,17 @@ def test_a_file_without_test_series_is_refused(tmp_path):
     result = invoke("train", "classify-series", "--data", path, "--out", tmp_path / "run")
     assert result.exit_code == 2 and "pass the test series with --test" in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_predict_command_reads_one_series_per_line(gunpoint_run, tmp_path):
+    test = load_ucr("gunpoint", "TEST")
+    path = tmp_path / "series.txt"
+    lines = [",".join(f"{v:.8g}" for v in row) for row in test.values[:5]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke("predict", gunpoint_run, "--data", path)
+    assert result.exit_code == 0, result.output
+    predicted = [line.rsplit("\t", 1)[1] for line in result.output.strip().splitlines()]
+    assert predicted == rnnlab.load(gunpoint_run).predict(test.values[:5])
+    path.write_text(lines[0] + "\n1,two,3\n", encoding="utf-8")
+    result = invoke("predict", gunpoint_run, "--data", path)
+    assert result.exit_code == 2 and "input 2: 'two' is not a number" in result.output
