@@ -48,6 +48,7 @@ class Request:
     resume: bool
     engine: str
     horizon: int | None = None
+    future: str | None = None
 
 
 def _lines(data: str | None, what: str) -> list[str]:
@@ -222,7 +223,15 @@ def predict_forecast(request: Request) -> None:
         config = with_read_options(read_run_config(request.run, request.task.config_type),
                                    request.options)  # fmt: skip
         found = load_series_for(config.data, request.data)
-    rows = predictor.forecast(found, request.horizon)
+    future = None
+    if request.future is not None:
+        from rnnlab.data.series import read_future
+
+        future = read_future(
+            request.future, predictor.fitted.layout.future,
+            time_col=request.options.get("time_col", ""), id_col=request.options.get("id_col", ""),
+        )  # fmt: skip
+    rows = predictor.forecast(found, request.horizon, future)
     suffix = request.out.suffix.lower() if request.out is not None else ".csv"
     _write(request.out, rows_text(rows, "jsonl" if suffix == ".jsonl" else "csv"),
            f"{len(rows)} forecast steps")  # fmt: skip
@@ -280,6 +289,10 @@ def predict(
     horizon: Annotated[
         int | None, typer.Option(help="Forecasting runs: steps ahead (default: the trained).")
     ] = None,
+    future: Annotated[
+        str | None,
+        typer.Option(help="Forecasting: future covariate values after the end of the data."),
+    ] = None,
     time_col: Annotated[str | None, typer.Option(help="Forecasting: the time column.")] = None,
     target_col: Annotated[str | None, typer.Option(help="Forecasting: the value column.")] = None,
     id_col: Annotated[str | None, typer.Option(help="Forecasting: the series column.")] = None,
@@ -314,7 +327,8 @@ def predict(
     )
     refuse_options(task, list(options), task.predict_options, "predict")
     forecaster = hasattr(task.predictor_type, "horizon")
-    refuse_flags({"--horizon": horizon is not None and not forecaster},
+    refuse_flags({"--horizon": horizon is not None and not forecaster,
+                  "--future": future is not None and not forecaster},
                  f"for a {task.title} (it applies to forecasters)")  # fmt: skip
     request = Request(
         run=run,
@@ -327,5 +341,6 @@ def predict(
         resume=resume,
         engine=engine,
         horizon=horizon,
+        future=future,
     )
     WRITERS.get(task.name, predict_lines)(request)

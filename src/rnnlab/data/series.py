@@ -47,6 +47,7 @@ __all__ = [
     "SeriesSet",
     "is_series_name",
     "load_series",
+    "read_future",
     "read_series",
     "season_length",
 ]
@@ -414,6 +415,46 @@ def _fill(
     else:
         filled = column.fillna(0.0)
     return filled, len(missing)
+
+
+def read_future(
+    path: str | Path, names: Sequence[str], *, time_col: str = "", id_col: str = ""
+) -> dict[str, tuple[Any, dict[str, np.ndarray]]]:
+    """Future covariate values after the end of the data: series id → (timestamps, column →
+    values), from a table with the time column, the ``names`` columns and, for several
+    series, the id column (Nixtla's ``ds`` / ``unique_id`` when not named)."""
+    pd = _pandas()
+    path = Path(path)
+    frame = _read_frame(path)
+    columns = [str(c) for c in frame.columns]
+    time_col = time_col or "ds"
+    id_col = id_col or ("unique_id" if "unique_id" in columns else "")
+    source = str(path)
+    lines = np.arange(len(frame)) + 2
+    raw = _column(frame, time_col, "--time-col", source).astype(str).str.strip()
+    times = pd.to_datetime(raw, errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"{source} line {lines[i]}: time {raw.iloc[i]!r} is not a date.")
+    values = {name: _numbers(_column(frame, name, "--future", source), name, source, lines,
+                             False) for name in names}  # fmt: skip
+    for name, column in values.items():
+        missing = np.flatnonzero(np.isnan(column))
+        if missing.size:
+            raise DataError(
+                f"{source} line {lines[missing[0]]}: {name} is empty; future covariates need "
+                "a value for every step."
+            )
+    ids = (_column(frame, id_col, "--id-col", source).astype(str).to_numpy() if id_col
+           else np.full(len(frame), ""))  # fmt: skip
+    found = {}
+    for uid in dict.fromkeys(ids.tolist()):
+        rows = np.flatnonzero(ids == uid)
+        index = pd.DatetimeIndex(times.iloc[rows])
+        _check_order(index, lines[rows], source)
+        found[uid] = (index, {name: column[rows] for name, column in values.items()})
+    return found
 
 
 def with_season(found: SeriesSet, season: int) -> SeriesSet:

@@ -153,3 +153,40 @@ def test_forecast_over_http(airline_run):
         assert status == 422
         status, info = post(f"{base}/forecast", {"horizon": 40})
         assert status == 422 and "forecasts 12 steps ahead" in info["error"]
+
+
+def test_predict_with_future_covariates_from_a_file(tmp_path):
+    """A run with a future covariate forecasts past the end of the data only with --future:
+    the values of the steps after the end, read from a file, are what the forecast uses."""
+    series = load_series("airline").series[0]
+    rng = np.random.default_rng(0)
+    promo = rng.integers(0, 2, len(series) + 12)
+    data = tmp_path / "sales.csv"
+    with open(data, "w", encoding="utf-8") as handle:
+        handle.write("ds,y,promo\n")
+        for i, (stamp, value) in enumerate(zip(series.times, series.values, strict=True)):
+            handle.write(f"{stamp.date()},{value * (1 + 0.2 * promo[i])},{promo[i]}\n")
+    out = tmp_path / "run"
+    result = invoke("train", "forecast", "--data", data, "--horizon", "6",
+                    "--future-covariates", "promo", "--out", out, *QUICK)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    missing = invoke("predict", out)
+    assert missing.exit_code == 2 and "--future FILE" in missing.output
+
+    def future_file(values) -> Path:
+        path = tmp_path / "future.csv"
+        stamps = [f"1961-{m:02d}-01" for m in range(1, 7)]
+        path.write_text("ds,promo\n" + "".join(f"{d},{v}\n" for d, v in zip(stamps, values,
+                        strict=True)), encoding="utf-8")  # fmt: skip
+        return path
+
+    first = invoke("predict", out, "--future", future_file([0] * 6))
+    second = invoke("predict", out, "--future", future_file([1] * 6))
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    dates = [line.split(",")[1] for line in first.output.strip().splitlines()[1:]]
+    assert dates == [f"1961-{m:02d}-01" for m in range(1, 7)]
+    assert first.output != second.output  # the forecast reads the future values
+    late = tmp_path / "late.csv"
+    late.write_text("ds,promo\n1961-03-01,1\n1961-04-01,1\n", encoding="utf-8")
+    wrong = invoke("predict", out, "--future", late)
+    assert wrong.exit_code == 2 and "must start at 1961-01-01" in wrong.output

@@ -222,7 +222,8 @@ def step_features(
         if known < count:
             raise DataError(
                 f"series {series.uid!r}: the forecast needs future covariate {name!r} for "
-                f"{count - known} step(s) after the data ends; pass them with --future FILE."
+                f"{count - known} step(s) after the data ends; pass them with --future FILE "
+                "(rnnlab predict)."
             )
         mean, std = prepared.covariates[name]
         future[:, j] = (series.covariates[name][start:stop] - mean) / std

@@ -132,10 +132,15 @@ class ForecastPredictor(Predictor):
         return cls(fitted, tails, extra["freq"])
 
     def forecast(
-        self, series: SeriesSet | None = None, horizon: int | None = None
+        self,
+        series: SeriesSet | None = None,
+        horizon: int | None = None,
+        future: dict[str, tuple[Any, dict[str, np.ndarray]]] | None = None,
     ) -> list[dict[str, Any]]:
         """Forecast rows (:func:`forecast_rows`) of ``horizon`` steps (the trained one by
-        default) after the end of each series."""
+        default) after the end of each series; ``future`` (:func:`~rnnlab.data.series.
+        read_future`) holds the future covariates of the steps after the end, by series id
+        ("" for a file without ids)."""
         horizon = horizon or self.horizon
         if horizon < 1:
             raise DataError(f"--horizon must be at least 1, got {horizon}.")
@@ -147,11 +152,45 @@ class ForecastPredictor(Predictor):
                     f"series {item.uid!r} has {len(item)} points; the model reads the last "
                     f"{self.fitted.lookback} (its lookback) — give a longer series."
                 )
+            origin = len(item)
+            if future:
+                item = self._extended(item, future, horizon)
             with torch.no_grad():
-                quantiles = self.fitted.forecast(item, len(item), horizon)
-            times = future_times(item.times[-1], self.freq, horizon)
+                quantiles = self.fitted.forecast(item, origin, horizon)
+            times = future_times(item.times[origin - 1], self.freq, horizon)
             rows.extend(forecast_rows(item.uid, times, quantiles, self.levels))
         return rows
+
+    def _extended(
+        self, item: Series, future: dict[str, tuple[Any, dict[str, np.ndarray]]], horizon: int
+    ) -> Series:
+        """``item`` with the future covariate values of the steps after its end appended (its
+        values there unknown, NaN); the future rows must start at the next step."""
+        key = item.uid if item.uid in future else ""
+        if key not in future:
+            raise DataError(
+                f"the future covariates hold no rows for series {item.uid!r}; add them (with "
+                "its id in the id column)."
+            )
+        times, columns = future[key]
+        expected = future_times(item.times[-1], self.freq, len(times))
+        if len(times) == 0 or not expected.equals(times):
+            first = times[0] if len(times) else "no rows"
+            raise DataError(
+                f"the future covariates of series {item.uid!r} must start at "
+                f"{expected[0] if len(expected) else 'the next step'} and follow the "
+                f"{self.freq} steps, found {first}."
+            )
+        missing = [name for name in self.fitted.layout.future if name not in columns]
+        if missing:
+            raise DataError(f"the future covariates lack column(s) {', '.join(missing)}.")
+        steps = len(times)
+        covariates = {
+            name: np.concatenate([values, columns.get(name, np.full(steps, np.nan))])
+            for name, values in item.covariates.items()
+        }
+        values = np.concatenate([item.values, np.full(steps, np.nan)])
+        return Series(item.uid, item.times.append(times), values, covariates)
 
     def predict(self, inputs: Any, batch_size: int = 64) -> list:
         """The rows of :meth:`forecast` for ``inputs`` (a :class:`SeriesSet` or None)."""
