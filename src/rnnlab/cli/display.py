@@ -12,6 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rnnlab.evaluate.forecast_baselines import BASELINE_TITLES
+
 __all__ = [
     "METRICS_PRINTERS",
     "print_analysis",
@@ -138,10 +140,6 @@ def print_flat_metrics(metrics: dict[str, Any], title: str, console: Console) ->
 
 
 Printer = Callable[[dict[str, Any], str, Console], None]
-_BASELINES = {
-    "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift",
-    "ets": "AutoETS", "arima": "AutoARIMA", "theta": "Theta",
-}  # fmt: skip
 
 
 def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> None:
@@ -151,7 +149,7 @@ def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> Non
     for column in ("forecast", "MASE", "sMAPE"):
         table.add_column(column, justify="left" if column == "forecast" else "right")
     table.add_row("rnnlab", f"{metrics['mase']:.3f}", f"{metrics['smape']:.2f}")
-    for key, name in _BASELINES.items():
+    for key, name in BASELINE_TITLES.items():
         if f"baseline_{key}_mase" in metrics:
             table.add_row(name, f"{metrics[f'baseline_{key}_mase']:.3f}",
                           f"{metrics[f'baseline_{key}_smape']:.2f}")  # fmt: skip
@@ -168,11 +166,13 @@ def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> Non
         console.print("[bold]The model loses to seasonal naive on MASE here; prefer the "
                       "baseline for these series.[/]")  # fmt: skip
     elif beaten:
-        console.print(f"ahead of the model on MASE: {', '.join(_BASELINES[b] for b in beaten)}")
+        console.print(
+            f"ahead of the model on MASE: {', '.join(BASELINE_TITLES[b] for b in beaten)}"
+        )
     for name, why in (metrics.get("failed_baselines") or {}).items():
-        console.print(f"[dim]{_BASELINES.get(name, name)} not fitted: {why}[/]")
+        console.print(f"[dim]{BASELINE_TITLES.get(name, name)} not fitted: {why}[/]")
     for name, how in (metrics.get("baseline_notes") or {}).items():
-        console.print(f"[dim]{_BASELINES.get(name, name)}: {how}[/]")
+        console.print(f"[dim]{BASELINE_TITLES.get(name, name)}: {how}[/]")
 
 
 METRICS_PRINTERS: dict[str, Printer] = {

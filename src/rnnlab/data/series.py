@@ -104,10 +104,6 @@ class SeriesSet:
     origin: str
     filled: int = 0
 
-    @property
-    def covariate_names(self) -> list[str]:
-        return sorted(self.series[0].covariates) if self.series else []
-
 
 def season_length(freq: str) -> int:
     """The season length M4 uses for a pandas frequency: 12 for ``"MS"``, 4 for ``"QS-JAN"``,
@@ -255,7 +251,7 @@ def _column(frame: Any, name: str, flag: str, source: str) -> Any:
     return frame[name]
 
 
-def _numbers(raw: Any, name: str, source: str, lines: np.ndarray, missing_ok: bool) -> np.ndarray:
+def _numbers(raw: Any, name: str, source: str, lines: np.ndarray) -> np.ndarray:
     """Column ``raw`` as floats; empty cells and NA spellings become NaN, anything else that
     is not a number is an error naming its line."""
     pd = _pandas()
@@ -301,9 +297,9 @@ def read_frame(
             "not a date or time pandas can read; write it as YYYY-MM-DD (or YYYY-MM, YYYY)."
         )
     values = _numbers(_column(frame, target_col, "--target-col", source), target_col,
-                      source, lines, True)  # fmt: skip
+                      source, lines)  # fmt: skip
     extra = {name: _numbers(_column(frame, name, "--covariates", source), name, source,
-                            lines, True) for name in covariates}  # fmt: skip
+                            lines) for name in covariates}  # fmt: skip
     ids = (
         _column(frame, id_col, "--id-col", source).astype(str).to_numpy()
         if id_col
@@ -437,8 +433,10 @@ def read_future(
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{source} line {lines[i]}: time {raw.iloc[i]!r} is not a date.")
-    values = {name: _numbers(_column(frame, name, "--future", source), name, source, lines,
-                             False) for name in names}  # fmt: skip
+    values = {
+        name: _numbers(_column(frame, name, "--future", source), name, source, lines)
+        for name in names
+    }
     for name, column in values.items():
         missing = np.flatnonzero(np.isnan(column))
         if missing.size:

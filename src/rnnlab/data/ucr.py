@@ -19,7 +19,7 @@ import numpy as np
 from rnnlab.data.builtin import package_file
 from rnnlab.errors import DataError, RnnlabFileNotFoundError
 
-__all__ = ["UCR_SETS", "LabelledSeries", "is_ucr_name", "load_ucr", "read_ts"]
+__all__ = ["UCR_SETS", "LabelledSeries", "is_ucr_name", "load_ucr", "parse_values", "read_ts"]
 
 # Built-in name → the folder inside sktime's datasets/data.
 UCR_SETS = {"gunpoint": "GunPoint", "italy_power_demand": "ItalyPowerDemand"}
@@ -60,14 +60,9 @@ def read_ts(path: str | Path) -> LabelledSeries:
                     f"label), found {line.count(':')} colon(s); only univariate series are read."
                 )
             values, label = line.rsplit(":", 1)
-            try:
-                rows.append([float(v) for v in values.split(",")])
-            except ValueError:
-                bad = next(v for v in values.split(",") if not _is_number(v))
-                raise DataError(
-                    f"{path} line {number}: value {bad!r} is not a number (missing values, "
-                    "'?', are not supported); fill or drop the series."
-                ) from None
+            rows.append(parse_values(values, f"{path} line {number}",
+                                     "missing values ('?') are not supported; fill or drop "
+                                     "the series"))  # fmt: skip
             if len(rows[-1]) != len(rows[0]):
                 raise DataError(
                     f"{path} line {number}: {len(rows[-1])} values, but the first series has "
@@ -77,6 +72,17 @@ def read_ts(path: str | Path) -> LabelledSeries:
     if not rows:
         raise DataError(f"{path}: no series after @data; is it a .ts file?")
     return LabelledSeries(np.asarray(rows, float), labels, str(path))
+
+
+def parse_values(text: str, where: str, fix: str) -> list[float]:
+    """``"1.5,2,-0.3"`` → floats; a value that is not a number is one sentence naming
+    ``where`` it stands, and the ``fix``."""
+    values = text.split(",")
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        bad = next(v for v in values if not _is_number(v))
+        raise DataError(f"{where}: value {bad.strip()!r} is not a number; {fix}.") from None
 
 
 def _is_number(text: str) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 
 from rnnlab.errors import MissingDependencyError
 
-__all__ = ["BASELINES", "LONGEST_SEASON", "Baselines", "baseline_forecasts"]
+__all__ = ["BASELINES", "BASELINE_TITLES", "LONGEST_SEASON", "Baselines", "baseline_forecasts"]
 
 LONGEST_SEASON = 24
 
@@ -34,6 +34,11 @@ BASELINES = {
     "arima": "AutoARIMA",
     "theta": "AutoTheta",
 }
+# Our name → how tables and plots call it.
+BASELINE_TITLES = {
+    "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift",
+    "ets": "AutoETS", "arima": "AutoARIMA", "theta": "Theta",
+}  # fmt: skip
 
 
 @dataclass

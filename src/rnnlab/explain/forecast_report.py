@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rnnlab.evaluate.forecast_baselines import BASELINE_TITLES
 from rnnlab.explain.page import REPORT_FILE, image, number, page, read_jsonl, table
 from rnnlab.explain.plots import new_figure
 from rnnlab.fileio import atomic_write_text
@@ -22,10 +23,6 @@ from rnnlab.fileio import atomic_write_text
 __all__ = ["forecast_figure", "render_forecast_report", "write_forecast_report"]
 
 _MAX_PLOTS = 12
-_BASELINE_NAMES = {
-    "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift",
-    "ets": "AutoETS", "arima": "AutoARIMA", "theta": "Theta",
-}  # fmt: skip
 
 
 def forecast_figure(rows: Sequence[dict[str, str]]) -> Any:
@@ -46,7 +43,7 @@ def forecast_figure(rows: Sequence[dict[str, str]]) -> Any:
     for name, style in (("seasonal_naive", ":"), ("ets", "--")):
         if name in rows[0] and rows[0][name] != "":
             ax.plot(steps, [float(r[name]) for r in rows], linestyle=style, color="gray",
-                    label=_BASELINE_NAMES[name])  # fmt: skip
+                    label=BASELINE_TITLES[name])  # fmt: skip
     ax.set_xticks(list(steps)[:: max(1, len(rows) // 8)])
     ax.set_xticklabels([rows[i]["ds"] for i in list(steps)[:: max(1, len(rows) // 8)]],
                        fontsize=7)  # fmt: skip
@@ -58,7 +55,7 @@ def forecast_figure(rows: Sequence[dict[str, str]]) -> Any:
 
 def _accuracy_section(metrics: dict[str, Any]) -> str:
     rows = [["rnnlab (recurrent)", number(metrics.get("mase"), 3), number(metrics.get("smape"), 2)]]
-    for key, title in _BASELINE_NAMES.items():
+    for key, title in BASELINE_TITLES.items():
         if f"baseline_{key}_mase" in metrics:
             rows.append([title, number(metrics[f"baseline_{key}_mase"], 3),
                          number(metrics.get(f"baseline_{key}_smape"), 2)])  # fmt: skip

@@ -81,4 +81,4 @@ def test_predict_command_reads_one_series_per_line(gunpoint_run, tmp_path):
     assert predicted == rnnlab.load(gunpoint_run).predict(test.values[:5])
     path.write_text(lines[0] + "\n1,two,3\n", encoding="utf-8")
     result = invoke("predict", gunpoint_run, "--data", path)
-    assert result.exit_code == 2 and "input 2: 'two' is not a number" in result.output
+    assert result.exit_code == 2 and "input 2: value 'two' is not a number" in result.output

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnlab.errors import DataError, ShapeError
+from rnnlab.data.ucr import parse_values
+from rnnlab.errors import ShapeError
 from rnnlab.runs import load_model_file
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.classify_series.config import SeriesClassifyModelConfig
@@ -16,28 +17,6 @@ from rnnlab.tasks.classify_series.data import znorm
 from rnnlab.tasks.classify_series.model import SeriesClassifier
 
 __all__ = ["SeriesPredictor"]
-
-
-def _parse(line: str, index: int) -> list[float]:
-    """``"1.5,2,-0.3"`` (optionally ``":label"`` after it) → floats; one sentence naming the
-    input when a value is not a number."""
-    values = line.split(":", 1)[0].split(",")
-    try:
-        return [float(v) for v in values]
-    except ValueError:
-        bad = next(v for v in values if not _number(v))
-        raise DataError(
-            f"input {index + 1}: {bad.strip()!r} is not a number; give one series per line "
-            "as comma-separated values."
-        ) from None
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 class SeriesPredictor(Predictor):
@@ -65,8 +44,12 @@ class SeriesPredictor(Predictor):
     def probabilities(self, inputs: Any, batch_size: int = 64) -> np.ndarray:
         """(N, C) class probabilities of series of the training length: rows of numbers, or
         lines of text ``v1,v2,…`` (a ``:label`` after them, as in .ts files, is ignored)."""
-        values = np.asarray([_parse(row, i) if isinstance(row, str) else row
-                             for i, row in enumerate(inputs)], dtype=float)  # fmt: skip
+        values = np.asarray(
+            [parse_values(row.split(":", 1)[0], f"input {i + 1}", "give one series per line "
+                          "as comma-separated values") if isinstance(row, str) else row
+             for i, row in enumerate(inputs)],
+            dtype=float,
+        )  # fmt: skip
         if values.ndim != 2 or values.shape[1] != self.length:
             raise ShapeError(
                 f"expected series of {self.length} values each (the training length), got an "

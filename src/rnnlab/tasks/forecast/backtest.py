@@ -129,9 +129,10 @@ def forecast_windows(
 ) -> Backtest:
     """The backtest of :func:`run_backtest` with an already ``fitted`` model (never refitted;
     its lookback and horizon), or fitting one when it is None."""
-    plan = plan_backtest(config, found)
-    if fitted is not None:
-        plan = Plan(fitted.horizon, fitted.lookback, fitted.season, plan.windows,
+    if fitted is None:
+        plan = plan_backtest(config, found)
+    else:
+        plan = Plan(fitted.horizon, fitted.lookback, fitted.season, config.data.windows,
                     config.data.step or fitted.horizon)  # fmt: skip
         _check_length(plan, found)
     names = list(BASELINES) if baselines is None else list(baselines)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
+from rnnlab.data.series import FILLS
 from rnnlab.errors import ConfigError
 
 __all__ = ["ForecastDataConfig", "ForecastModelConfig", "ForecastRunConfig"]
@@ -95,7 +96,7 @@ class ForecastDataConfig(ConfigSection):
     calendar: bool = setting(True)
     freq: str = setting("", aliases=("frequency",))
     season_length: int = setting(0, low=0, aliases=("season", "m", "seasonality"))
-    fill: str = setting("none", choices=("none", "linear", "ffill", "zero"))
+    fill: str = setting("none", choices=FILLS)
     # Steps ahead; 0: M4's horizon for the frequency (6 yearly, 8 quarterly, 18 monthly, 13
     # weekly, 14 daily, 48 hourly), at most a sixth of the shortest series.
     horizon: int = setting(0, low=0, aliases=("h", "prediction_length"))

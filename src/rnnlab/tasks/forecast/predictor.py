@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from rnnlab.data.series import Series, SeriesSet
 from rnnlab.errors import DataError
@@ -155,8 +154,7 @@ class ForecastPredictor(Predictor):
             origin = len(item)
             if future:
                 item = self._extended(item, future, horizon)
-            with torch.no_grad():
-                quantiles = self.fitted.forecast(item, origin, horizon)
+            quantiles = self.fitted.forecast(item, origin, horizon)
             times = future_times(item.times[origin - 1], self.freq, horizon)
             rows.extend(forecast_rows(item.uid, times, quantiles, self.levels))
         return rows
