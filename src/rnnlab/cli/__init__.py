@@ -43,8 +43,38 @@ app.command("score", epilog=score.EPILOG)(score.score)
 app.add_typer(embed_app, name="embed")
 
 
-def main() -> None:
-    app()
+def main(args: list[str] | None = None) -> None:
+    """The ``rnnlab`` command. ``rnnlab train … --nproc N`` starts N processes under torchrun
+    (:mod:`rnnlab.cli.launch`); under torchrun, each process joins the group first."""
+    import sys
+
+    args = list(sys.argv[1:] if args is None else args)
+    if args[:1] != ["train"]:
+        app(args=args, prog_name="rnnlab")
+        return
+    from rnnlab.cli import launch
+    from rnnlab.cli.common import err_console, out_console
+    from rnnlab.errors import RnnlabError
+    from rnnlab.train import distributed
+
+    try:
+        nproc, args = launch.pop_nproc(args)
+    except RnnlabError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    if nproc > 1:
+        sys.exit(launch.run_torchrun(nproc, args))
+    place = distributed.init_from_environment()
+    if not place.is_main:  # rank 0 writes the run directory and prints; the others train
+        args = launch.worker_arguments(args, place.rank)
+        out_console.quiet = err_console.quiet = True
+    try:
+        app(args=args, prog_name="rnnlab")
+    finally:
+        if place.active:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":

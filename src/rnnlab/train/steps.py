@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,14 +28,21 @@ class StepOutput:
 
 
 def train_step(
-    model: TrainableModel, optimizer: torch.optim.Optimizer, batch: Batch, clip_norm: float
+    model: TrainableModel,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    clip_norm: float,
+    forward: Callable[[Batch], torch.Tensor] | None = None,
 ) -> StepOutput:
     """Forward, backward, clip the gradient norm to ``clip_norm`` (0 = no clipping), update.
 
-    Raises ValueRangeError when the loss is not finite, instead of training on NaNs.
+    ``forward`` computes the loss instead of ``model.training_step`` (the Trainer passes the
+    DistributedDataParallel wrapper, whose backward pass averages the gradients over the
+    processes before they are clipped). Raises ValueRangeError when the loss is not finite,
+    instead of training on NaNs.
     """
     optimizer.zero_grad(set_to_none=True)
-    loss = model.training_step(batch)
+    loss = (forward or model.training_step)(batch)
     value = float(loss.detach())
     if not math.isfinite(value):
         raise ValueRangeError(

@@ -17,6 +17,10 @@ it ends with the same history and weights as a run that was never interrupted (o
 Early stopping follows ``train.monitor`` in the validation metrics (``train.monitor_mode``);
 without a validation source it follows the training loss, lower being better. At the end the
 model holds the weights of the best epoch.
+
+Under ``torchrun`` the same loop trains under DistributedDataParallel: each rank trains on its
+shard of the batches, only rank 0 writes files, and every rank ends with the same weights (see
+:mod:`rnnlab.train.distributed`).
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.fileio import atomic_write_text
 from rnnlab.threads import torch_threads
+from rnnlab.train import distributed
 from rnnlab.train.callbacks import FitStart, StepInfo, check_callbacks, dispatch
 from rnnlab.train.checkpoint import (
     TrainState,
@@ -134,13 +140,19 @@ class _Run:
         cfg = self.cfg = trainer.config
         self.callbacks = trainer.callbacks
         self.run_dir = trainer.run_dir
-        self.model, self.train, self.valid = model, train, valid
+        self.place = distributed.current()
+        self.writes = self.run_dir is not None and self.place.is_main
+        self.model, self.valid = model, valid
+        self.train = distributed.shard(train, self.place)
         self.device = resolve_device(cfg.device)
+        if self.place.active and self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", self.place.local_rank)
         if valid is None:
             self.monitor, self.mode = "train_loss", "min"
         else:
             self.monitor, self.mode = cfg.monitor, cfg.monitor_mode
-        seed_everything(cfg.seed)
+        # Rank r draws its dropout masks from seed + r; DDP copies rank 0's weights to all.
+        seed_everything(cfg.seed + self.place.rank)
         model.to(self.device)
         if valid is not None:
             self._check_monitor(valid)
@@ -153,10 +165,22 @@ class _Run:
         self.trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(model, cfg)
         needs_total = cfg.schedule != "none"
-        total = sum(train.num_batches(e) for e in range(cfg.epochs)) if needs_total else 0
+        total = sum(self.train.num_batches(e) for e in range(cfg.epochs)) if needs_total else 0
         self.scheduler = build_scheduler(self.optimizer, cfg, total)
         self.state = TrainState()
         self.best_weights: dict[str, torch.Tensor] | None = None
+        self.forward: Any = None  # the DDP wrapper's forward, under torchrun
+
+    def _wrap(self) -> None:
+        """Under torchrun, a DistributedDataParallel wrapper of the parameters that train
+        now (rebuilt when gradual unfreezing opens a group: DDP fixes its set at creation)."""
+        if not self.place.active:
+            return
+        device_ids = None if self.device.type != "cuda" else [self.device]
+        wrapper = nn.parallel.DistributedDataParallel(
+            _TrainingStep(self.model), device_ids=device_ids, broadcast_buffers=False
+        )
+        self.forward = wrapper
 
     # ---- files
 
@@ -166,16 +190,18 @@ class _Run:
 
     def clear_files(self) -> None:
         """A fresh run: remove the checkpoints and history a previous run left in run_dir."""
-        if self.run_dir is not None:
+        if self.writes:
             for name in ("last", "best", "history"):
                 self._path(name).unlink(missing_ok=True)
 
     def load_last(self) -> bool:
         """Continue from ``last.pt``; False when there is none."""
         path = self._path("last")
-        if not path.exists():
+        # Rank 0 reads the files and hands them to the others: no shared disk needed.
+        found = self.place.broadcast(path.exists() if self.place.is_main else None)
+        if not found:
             return False
-        ckpt = load_checkpoint(path)
+        ckpt = self.place.broadcast(load_checkpoint(path) if self.place.is_main else None)
         check_same_config(ckpt["config"], self.cfg, path)
         try:
             self.model.load_state_dict(ckpt["model"])
@@ -199,29 +225,42 @@ class _Run:
                 f"with the same training data and batch size."
             )
         if state.best_epoch:
-            self.best_weights = load_checkpoint(self._path("best"))["model"]
-        restore_rng(ckpt["rng"])
+            best = load_checkpoint(self._path("best"))["model"] if self.place.is_main else None
+            self.best_weights = self.place.broadcast(best)
+        ranks = ckpt.get("ranks")  # under DDP: each rank's generators and partial sums
+        own = ranks[self.place.rank] if ranks and len(ranks) == self.place.world_size else None
+        if own is not None:
+            state.loss_sum, state.tokens = own["loss_sum"], own["tokens"]
+        restore_rng(own["rng"] if own is not None else ckpt["rng"])
         self._write_history()
         return True
 
     def _save_last(self) -> None:
         if self.run_dir is None:
             return
-        save_checkpoint(
-            self._path("last"),
-            {
-                "kind": "last",
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-                "state": self.state.to_dict(),
-                "config": asdict(self.cfg),
-                "rng": capture_rng(),
-            },
+        rng = capture_rng()
+        # Each rank's generators and its share of the epoch's loss, to resume every rank.
+        ranks = self.place.gather(
+            {"rng": rng, "loss_sum": self.state.loss_sum, "tokens": self.state.tokens}
         )
+        if self.writes:
+            save_checkpoint(
+                self._path("last"),
+                {
+                    "kind": "last",
+                    "model": self.model.state_dict(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                    "state": self.state.to_dict(),
+                    "config": asdict(self.cfg),
+                    "rng": rng,
+                    **({"ranks": ranks} if self.place.active else {}),
+                },
+            )
+        self.place.barrier()  # no rank runs ahead of a checkpoint that may be resumed
 
     def _write_history(self) -> None:
-        if self.run_dir is not None:
+        if self.writes:
             lines = (json.dumps(_finite_or_none(r)) + "\n" for r in self.state.history)
             atomic_write_text(self._path("history"), "".join(lines))
 
@@ -286,11 +325,12 @@ class _Run:
             )
         dispatch(self.callbacks, "on_epoch_start", st.epoch + 1, n)
         self.model.train()
+        self._wrap()
         start = time.perf_counter() - st.train_seconds
         for batch in itertools.islice(self.train.batches(st.epoch), st.batch, None):
             batch = batch.to(self.device)
             lr = float(self.optimizer.param_groups[0]["lr"])
-            out = train_step(self.model, self.optimizer, batch, cfg.clip_norm)
+            out = train_step(self.model, self.optimizer, batch, cfg.clip_norm, self.forward)
             if self.scheduler is not None:
                 self.scheduler.step()
             st.batch += 1
@@ -328,10 +368,14 @@ class _Run:
         eval_start = time.perf_counter()
         metrics: dict[str, float] = {}
         if self.valid is not None:
-            batches = (b.to(self.device) for b in self.valid.batches(st.epoch))
-            metrics = evaluate(self.model, batches)
+            if self.place.is_main:  # the ranks hold the same weights: rank 0 scores them
+                batches = (b.to(self.device) for b in self.valid.batches(st.epoch))
+                metrics = evaluate(self.model, batches)
+            metrics = self.place.broadcast(metrics)
             self._require_monitor(metrics)
-        train_loss = st.loss_sum / max(st.batch, 1)
+        loss_sum, num_batches, tokens = self.place.sum(st.loss_sum, st.batch, st.tokens)
+        st.tokens = int(tokens)
+        train_loss = loss_sum / max(num_batches, 1)
         seconds = st.train_seconds + (time.perf_counter() - eval_start)
         record: dict[str, float] = {"epoch": st.epoch + 1, "train_loss": train_loss}
         record.update({f"valid_{k}": v for k, v in metrics.items()})
@@ -343,7 +387,7 @@ class _Run:
             st.best_score, st.best_epoch, st.bad_epochs = score, st.epoch + 1, 0
             st.best_metrics = dict(metrics) if self.valid is not None else {"train_loss": score}
             self.best_weights = {k: _cpu_copy(v) for k, v in self.model.state_dict().items()}
-            if self.run_dir is not None:
+            if self.writes:
                 best = {"kind": "best", "model": self.best_weights, "epoch": st.best_epoch}
                 best.update(metrics=st.best_metrics, monitor=self.monitor, score=score)
                 save_checkpoint(self._path("best"), best)
@@ -391,6 +435,18 @@ class _Run:
                 f"{type(self.model).__name__}.evaluate() returns {sorted(metrics)}; set "
                 f"train.monitor to one of them."
             )
+
+
+class _TrainingStep(nn.Module):
+    """``model.training_step`` as a module's forward: DistributedDataParallel averages the
+    gradients of what its wrapped module's forward returns."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Any) -> torch.Tensor:
+        return self.model.training_step(batch)  # type: ignore[operator]
 
 
 def _check_inputs(model: Any, train: Any, valid: Any) -> None:

@@ -152,6 +152,17 @@ class LMBatches:
         self.variable = variable
         self.seed = seed
 
+    def shard(self, rank: int, world_size: int) -> LMBatches:
+        """Rank ``rank``'s share under data-parallel training: the stream cut into
+        ``world_size · B`` columns, of which this rank keeps its block of B. Each rank then
+        carries its hidden state along its own columns, and W ranks with B columns take the
+        steps one process takes with W · B columns."""
+        stream = self.columns.reshape(-1)
+        length = stream.numel() // (self.batch_size * world_size)
+        block = self.batch_size * length
+        part = stream[rank * block : (rank + 1) * block]
+        return LMBatches(part, self.batch_size, self.bptt, variable=self.variable, seed=self.seed)
+
     def _windows(self, epoch: int) -> list[int]:
         steps = self.columns.shape[1] - 1  # the last id is only ever a target
         return window_lengths(steps, self.bptt, self.variable, self.seed * 1_000_003 + epoch)
