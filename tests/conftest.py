@@ -23,3 +23,10 @@ def rotten_tomatoes():
     from rnnlab.data import datasets
 
     return datasets.load("rotten_tomatoes", seed=0)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write the reliability tally (tests/reliability/outcomes.py) when one was asked for."""
+    from tests.reliability.outcomes import write_tally
+
+    write_tally()

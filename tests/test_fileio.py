@@ -8,6 +8,7 @@ import stat
 import pytest
 
 from rnnlab.fileio import atomic_open, atomic_write_json, atomic_write_text
+from tests.reliability.outcomes import record
 
 
 def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
@@ -18,6 +19,11 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+    record(
+        "write interrupted mid-file",
+        "an exception while a file is being written",
+        "old file intact, no temporary",
+    )
 
 
 def test_new_file_mode_follows_the_umask_and_existing_mode_is_kept(tmp_path):

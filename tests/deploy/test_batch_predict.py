@@ -17,6 +17,7 @@ import pytest
 import rnnlab
 from rnnlab.deploy.batch_predict import MANIFEST, parts_dir, predict_file
 from rnnlab.errors import ConfigError, DataError
+from tests.reliability.outcomes import record
 from tests.tiny_run import train_tiny_run
 
 RNNLAB = Path(sys.executable).parent / "rnnlab"
@@ -123,6 +124,11 @@ def test_an_interrupted_job_resumes_without_losing_or_repeating_rows(run, texts,
     expected = rnnlab.load(run).predict_proba(texts)
     np.testing.assert_allclose([[r["p_neg"], r["p_pos"]] for r in rows], expected, atol=1e-6)
     assert not parts_dir(out).exists()
+    record(
+        "batch prediction interrupted",
+        "predict --out interrupted mid-file, then --resume",
+        "no row lost or repeated",
+    )
 
 
 def test_resume_refuses_a_changed_input_or_settings(run, texts, tmp_path):

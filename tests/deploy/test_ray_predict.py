@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from rnnlab.cli import app
 from rnnlab.deploy.ray_predict import Labeller, input_files, predict_with_ray
 from rnnlab.errors import ConfigError, DataError
+from tests.reliability.outcomes import record
 from tests.tiny_run import train_tiny_run
 
 ray = pytest.importorskip("ray", reason="batch prediction on Ray needs rnnlab[ray]")
@@ -116,6 +117,11 @@ def test_an_actor_killed_mid_run_leaves_the_output_complete(cluster, job):
     assert marker.exists()  # an actor did die
     assert summary.rows == ROWS
     assert_complete(read_output(folder / "after-crash"), expected)
+    record(
+        "Ray actor killed mid-job",
+        "os._exit in an actor while labelling",
+        "every id once, same labels",
+    )
 
 
 def test_bad_input_is_one_sentence(cluster, job, tmp_path):

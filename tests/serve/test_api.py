@@ -46,6 +46,7 @@ BAD_REQUESTS = [
     ("blank text", b'{"texts": ["fine", "   "]}', 422, "texts[1] is empty"),
     ("too many texts", b'{"texts": ["a","b","c","d","e","f","g","h","i"]}', 413, "limit of 8 per"),
     ("text too long", b'{"text": "' + b"x" * 2001 + b'"}', 413, "2,001 characters, more than"),
+    ("arrays nested past the parser's limit", b"[" * 50_000 + b"]" * 50_000, 400, "nested too"),
 ]
 
 
@@ -57,6 +58,14 @@ def test_malformed_requests_get_one_clear_sentence(client, raw, status, fragment
     assert got == status, body
     assert fragment in body["error"], body["error"]
     assert body["error"].endswith("."), body["error"]
+
+
+def test_unknown_paths_and_methods_get_the_same_error_shape(client):
+    got, body = client.request("GET", "/nowhere")
+    assert got == 404 and body["error"].startswith("GET /nowhere: no such endpoint")
+    got, body = client.request("GET", "/predict")
+    assert got == 405 and "method not allowed" in body["error"]
+    assert set(body) == {"error"}
 
 
 def test_explain_returns_attributions_and_the_gate_trace(client, predictor):

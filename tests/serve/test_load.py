@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 
+from tests.reliability.outcomes import record
 from tests.serve.conftest import Client
 from tests.serve.test_api import BAD_REQUESTS
 
@@ -79,3 +80,9 @@ def test_a_thousand_mixed_requests_from_twenty_clients(server, predictor, rotten
     assert status == 200
     check_prediction(body, 0, "after the load")
     assert failures == []
+    record(
+        "server: 1,000 mixed requests, 20 clients",
+        "valid and malformed requests at once",
+        "no 5xx, right answers, healthy after",
+        1,
+    )

@@ -17,6 +17,7 @@ import torch
 
 from rnnlab.tasks.lm.data import LMBatches
 from rnnlab.train.distributed import Distributed, ShardedBatches, shard
+from tests.reliability.outcomes import record
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120  # seconds for a group of processes; a hang fails instead of blocking CI
@@ -84,6 +85,11 @@ def test_resumed_ddp_run_ends_where_an_uninterrupted_one_does(tmp_path):
     assert_same_weights(whole["weights"], resumed["weights"], atol=0)
     assert resumed["history"] == whole["history"]
     assert not list((tmp_path / "whole").glob("**/*.tmp*"))  # no half-written file left
+    record(
+        "DDP training interrupted",
+        "2 gloo processes stopped after a checkpoint, then resumed",
+        "same weights and history as uninterrupted",
+    )
 
 
 def test_sharded_batches_deal_a_multiple_of_the_world_size():

@@ -17,6 +17,7 @@ import torch
 from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.train import Trainer, load_checkpoint
+from tests.reliability.outcomes import record
 from tests.train.digits import (
     DigitsBatches,
     digits_config,
@@ -101,6 +102,11 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
         assert torch.equal(resumed_model.state_dict()[key], value), key
     lines = (run_dir / "history.jsonl").read_text().splitlines()
     assert without_timing([json.loads(line) for line in lines]) == without_timing(reference.history)
+    record(
+        "training killed with SIGKILL mid-epoch",
+        "SIGKILL inside an epoch, then --resume",
+        "same weights and history as uninterrupted",
+    )
 
 
 def test_training_longer_continues_the_same_run(tmp_path):

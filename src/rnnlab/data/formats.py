@@ -281,7 +281,8 @@ def _open_parquet(path: Path, batch_rows: int) -> TableStream:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, … for non-Parquet bytes
         raise DataError(
-            f"{path}: not a readable Parquet file ({exc}); check the file, or give it the "
+            f"{path}: not a readable Parquet file ({' '.join(str(exc).split())}); check the "
+            "file, or give it the "
             f"suffix of its real format ({', '.join(SUFFIXES)})"
         ) from None
     columns = list(parquet.schema_arrow.names)
@@ -290,11 +291,20 @@ def _open_parquet(path: Path, batch_rows: int) -> TableStream:
         for name in names:
             _column_index(path, columns, name)
         row = 0
-        for batch in parquet.iter_batches(
-            batch_size=batch_rows, columns=list(dict.fromkeys(names))
-        ):
+        stream = parquet.iter_batches(batch_size=batch_rows, columns=list(dict.fromkeys(names)))
+        while True:
+            try:
+                batch = next(stream, None)
+                if batch is None:
+                    return
+                values = {name: batch.column(name).to_pylist() for name in names}
+            except Exception as exc:  # a damaged page: ArrowInvalid, OSError, …
+                reason = " ".join(str(exc).split())
+                raise DataError(
+                    f"{path}: the Parquet data after row {row} cannot be read ({reason}); the "
+                    "file is damaged: write it again."
+                ) from None
             n = batch.num_rows
-            values = {name: batch.column(name).to_pylist() for name in names}
             yield ColumnBatch(rows=list(range(row + 1, row + n + 1)), lines=None, values=values)
             row += n
 

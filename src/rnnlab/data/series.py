@@ -208,7 +208,8 @@ def _read_frame(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8.") from None
     except (ValueError, OSError) as exc:  # pandas' parser errors are ValueErrors
-        raise DataError(f"{path}: cannot be read as a table ({exc}).") from None
+        reason = " ".join(str(exc).split())
+        raise DataError(f"{path}: cannot be read as a table ({reason}).") from None
 
 
 def read_series(

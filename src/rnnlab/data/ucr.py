@@ -43,32 +43,35 @@ def read_ts(path: str | Path) -> LabelledSeries:
     path = Path(path)
     if not path.is_file():
         raise RnnlabFileNotFoundError(f"{path}: no such file; pass a .ts file or gunpoint.")
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")  # numbered as editors do
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
     rows: list[list[float]] = []
     labels: list[str] = []
     in_data = False
-    with open(path, encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if not in_data:
-                in_data = line.lower() == "@data"
-                continue
-            if line.count(":") != 1:
-                raise DataError(
-                    f"{path} line {number}: expected 'v1,v2,…:label' (one dimension and a "
-                    f"label), found {line.count(':')} colon(s); only univariate series are read."
-                )
-            values, label = line.rsplit(":", 1)
-            rows.append(parse_values(values, f"{path} line {number}",
-                                     "missing values ('?') are not supported; fill or drop "
-                                     "the series"))  # fmt: skip
-            if len(rows[-1]) != len(rows[0]):
-                raise DataError(
-                    f"{path} line {number}: {len(rows[-1])} values, but the first series has "
-                    f"{len(rows[0])}; series must have equal lengths."
-                )
-            labels.append(label.strip())
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            in_data = line.lower() == "@data"
+            continue
+        if line.count(":") != 1:
+            raise DataError(
+                f"{path} line {number}: expected 'v1,v2,…:label' (one dimension and a "
+                f"label), found {line.count(':')} colon(s); only univariate series are read."
+            )
+        values, label = line.rsplit(":", 1)
+        rows.append(parse_values(values, f"{path} line {number}",
+                                 "missing values ('?') are not supported; fill or drop "
+                                 "the series"))  # fmt: skip
+        if len(rows[-1]) != len(rows[0]):
+            raise DataError(
+                f"{path} line {number}: {len(rows[-1])} values, but the first series has "
+                f"{len(rows[0])}; series must have equal lengths."
+            )
+        labels.append(label.strip())
     if not rows:
         raise DataError(f"{path}: no series after @data; is it a .ts file?")
     return LabelledSeries(np.asarray(rows, float), labels, str(path))

@@ -19,12 +19,14 @@ absent or complete. Ray is an optional extra: ``pip install 'rnnlab[ray]'``.
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import logging
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,10 @@ from rnnlab.errors import ConfigError, DataError
 __all__ = ["Labeller", "RaySummary", "input_files", "predict_with_ray"]
 
 _READERS = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+# Rows handed to an actor per call. The predictor sorts a call's texts by length before
+# batching them, so bigger calls waste less time on padding (as the local backend's chunks of
+# 5,000 rows do); a few thousand short reviews are a few MB.
+ROWS_PER_CALL = 2048
 
 
 @dataclass(frozen=True)
@@ -175,16 +181,39 @@ def predict_with_ray(
             "a text classifier."
         )
     files = input_files(data)
-    _start(address, workers)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    dataset = _read(files, blocks=4 * workers)
-    columns = list(dataset.schema().names)
-    for flag, column in (("--text-col", text_col), ("--id-col", id_col)):
-        if column not in columns:
-            raise DataError(
-                f"{flag} {column!r}: no such column in {files[0]} (columns: "
-                f"{', '.join(columns)}); pass {flag} with one of them."
-            )
+    with _quiet_ray_data():
+        _start(address, workers)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        dataset = _read(files, blocks=4 * workers)
+        columns = list(dataset.schema().names)
+        for flag, column in (("--text-col", text_col), ("--id-col", id_col)):
+            if column not in columns:
+                raise DataError(
+                    f"{flag} {column!r}: no such column in {files[0]} (columns: "
+                    f"{', '.join(columns)}); pass {flag} with one of them."
+                )
+        return _label(ray, dataset, labeller, run, out, text_col, id_col, engine,
+                      batch_size, workers)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _quiet_ray_data() -> Iterator[None]:
+    """Ray Data logs every execution plan at INFO on stderr; a library keeps quiet, so its
+    logger is raised to WARNING for the job (and restored after)."""
+    logger = logging.getLogger("ray.data")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _label(
+    ray: Any, dataset: Any, labeller: type, run: Any, out: Path, text_col: str, id_col: str,
+    engine: str, batch_size: int, workers: int,
+) -> RaySummary:  # fmt: skip
+    """Run the actor pool over ``dataset`` and publish the Parquet folder ``out``."""
     start = time.perf_counter()
     labelled = dataset.select_columns([id_col, text_col]).map_batches(
         labeller,
@@ -193,7 +222,7 @@ def predict_with_ray(
             "batch_size": batch_size, "threads": 1,
         },
         batch_format="pandas",
-        batch_size=max(batch_size, 256),
+        batch_size=ROWS_PER_CALL,  # sorted by length inside: long calls pad less
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )  # fmt: skip

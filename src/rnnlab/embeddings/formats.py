@@ -262,6 +262,11 @@ def _read_binary(path: Path) -> Vectors:
         )
     count, dim = int(fields[0]), int(fields[1])
     width = 4 * dim
+    if count * (width + 2) > len(data) - end:  # checked before allocating count × dim floats
+        raise DataError(
+            f"{path} line 1: the header promises {count} vectors of {dim} values, more than the "
+            f"file's {len(data):,} bytes can hold; the file is truncated or the header is wrong."
+        )
     words: list[str] = []
     matrix = np.empty((count, dim), dtype=np.float32)
     pos = end + 1
@@ -269,7 +274,7 @@ def _read_binary(path: Path) -> Vectors:
         while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
             pos += 1
         space = data.find(b" ", pos)
-        if space < 0 or space + width > len(data):
+        if space < 0 or space + 1 + width > len(data):
             raise DataError(
                 f"{path} vector {i + 1} (of {count} in the header): expected a word, a space "
                 f"and {dim} float32 values, got the end of the file; the file is truncated."

@@ -27,6 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rnnlab import __version__
 from rnnlab.errors import ConfigError, MissingDependencyError, RnnlabError
@@ -123,6 +124,20 @@ def _validation_error(exc: RequestValidationError, example: str = _EXAMPLE) -> J
         message = f"{_where(first['loc'])}: {first['msg']}{got_text}."
     detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
     return JSONResponse({"error": message, "detail": detail}, status_code=422)
+
+
+def _http_error_message(request: Request, exc: StarletteHTTPException, example: str) -> str:
+    """One sentence for the errors FastAPI raises itself, in the ``{"error": …}`` shape of
+    every other error: an unknown path or method, or a body its JSON parser gave up on (one
+    nested deeper than Python's recursion limit)."""
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        return f"{where}: no such endpoint; the endpoints are listed at GET /openapi.json."
+    if exc.status_code == 405:
+        return f"{where}: method not allowed here; the endpoints are listed at GET /openapi.json."
+    if exc.status_code == 400:
+        return f"The request body could not be parsed (nested too deeply or malformed); {example}."
+    return f"{where}: {exc.detail}."
 
 
 def _check_text(text: str, where: str, limit: int) -> None:
@@ -251,6 +266,14 @@ def base_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation_error(exc, example)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": _http_error_message(request, exc, example)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Any:

@@ -210,6 +210,16 @@ def _check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates (which a Python str may hold, e.g. from
+    ``surrogateescape`` decoding, but no UTF-8 file can) replaced by U+FFFD, so that every
+    token can be written to a vocabulary or model file."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Tokenizer:
     """A named tokenizer with its options; call it on a text to get its tokens.
@@ -290,7 +300,7 @@ class Tokenizer:
                 f"text: expected a str, got {type(text).__name__} {text!r:.40}; drop or fill "
                 "missing texts before tokenizing."
             )
-        return self._fn(text)
+        return self._fn(_without_surrogates(text))
 
     def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:
         """The tokens of every text, in order."""
@@ -302,7 +312,7 @@ class Tokenizer:
                     f"texts[{i}]: expected a str, got {type(text).__name__} {text!r:.40}; "
                     "drop or fill missing texts before tokenizing."
                 )
-            out.append(fn(text))
+            out.append(fn(_without_surrogates(text)))
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +31,8 @@ from typing import Any
 
 from rnnlab.errors import DataError, RnnlabFileNotFoundError, ValueRangeError, require_int
 from rnnlab.fileio import atomic_write_json
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not UTF-8
 
 __all__ = ["PAD", "SOS", "SPECIALS", "UNK", "Vocab"]
 
@@ -42,7 +45,7 @@ _HASH = "crc32"
 
 def _stable_bucket(token: str, buckets: int) -> int:
     """Bucket of ``token`` in ``range(buckets)``; identical in every process and machine."""
-    return zlib.crc32(token.encode("utf-8")) % buckets
+    return zlib.crc32(token.encode("utf-8", "surrogatepass")) % buckets  # any str hashes
 
 
 class Vocab:
@@ -127,6 +130,13 @@ class Vocab:
             counter.update(tokens)
         for special in SPECIALS:
             counter.pop(special, None)
+        for token in counter:
+            if _SURROGATE.search(token):
+                raise DataError(
+                    f"token {token!r} holds a lone UTF-16 surrogate, which no vocabulary file "
+                    "can store; tokenize with rnnlab's Tokenizer (it replaces them) or replace "
+                    "them with U+FFFD."
+                )
         kept = [(t, c) for t, c in counter.items() if c >= min_count]
         kept.sort(key=lambda tc: (-tc[1], tc[0]))
         if max_size is not None:

@@ -14,6 +14,7 @@ through a temporary file and ``os.replace``, so a kill mid-write leaves the prev
 from __future__ import annotations
 
 import os
+import pickle
 import random
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -125,9 +126,15 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
-    except Exception as exc:  # torch raises several types for torn or foreign files
+    except pickle.UnpicklingError:  # weights_only refused an object: it could run code
         raise DataError(
-            f"Checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); delete it to "
+            f"Checkpoint {path} holds Python objects other than tensors and plain values, and "
+            "loading it could run code, so it is refused; delete it to start the run again."
+        ) from None
+    except Exception as exc:  # torch raises several types for torn or foreign files
+        reason = " ".join(str(exc).split())[:200]
+        raise DataError(
+            f"Checkpoint {path} cannot be read ({type(exc).__name__}: {reason}); delete it to "
             f"start the run again."
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
