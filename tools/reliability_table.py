@@ -23,6 +23,7 @@ TESTS = [
     "tests/reliability",
     "tests/serve/test_fuzz_requests.py",
     "tests/serve/test_load.py",
+    "tests/serve/test_abuse.py",
     "tests/train/test_resume.py",
     "tests/train/test_distributed.py",
     "tests/deploy/test_batch_predict.py",

@@ -47,6 +47,10 @@ class RnnlabFileNotFoundError(RnnlabError, FileNotFoundError):
     """A file or run directory the user named does not exist."""
 
 
+class WriteError(RnnlabError, OSError):
+    """A file could not be written: a full disk, a read-only place, no permission."""
+
+
 class MissingDependencyError(RnnlabError, ImportError):
     """An optional package is needed; the message names the ``pip install`` that fixes it."""
 

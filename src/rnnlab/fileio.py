@@ -8,6 +8,7 @@ leaves either the old file or the new one, never a torn mix.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -16,7 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
+from rnnlab.errors import WriteError
+
+__all__ = [
+    "atomic_open",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "make_dir",
+]
 
 
 @contextlib.contextmanager
@@ -29,9 +38,12 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     if not any(flag in mode for flag in "wx"):
         raise ValueError(f"atomic_open: mode must be a write mode ('w' or 'wb'), got {mode!r}")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     os.chmod(tmp_name, _file_mode(target))  # mkstemp makes 0600; a user's file is 0666 & ~umask
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
@@ -41,10 +53,31 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            raise _write_error(target, exc) from None
         raise
+
+
+# Why a write fails for reasons of the place, not of the program: the fix is the user's.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def _write_error(target: Path, exc: OSError) -> Exception:
+    """One sentence for a write that failed: which file, why, and what to do; other errors
+    are returned as they are."""
+    if exc.errno not in _WRITE_ERRNOS:
+        return exc
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    fix = "free space there" if full else "choose a place you can write to"
+    error = WriteError(
+        f"Cannot write {target}: {os.strerror(exc.errno).lower()}; {fix} (e.g. another --out) "
+        "and run again — files written before are intact."
+    )
+    error.errno = exc.errno
+    return error
 
 
 def _file_mode(target: Path) -> int:
@@ -76,3 +109,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
     """Serialise ``obj`` as JSON (UTF-8, non-ASCII kept readable) to ``path`` atomically."""
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+
+
+def make_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the directory ``path`` (and its parents) if needed; a place that cannot be
+    written (read-only, no permission, full) is one sentence naming it."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(folder, exc) from None
+    return folder

@@ -25,7 +25,7 @@ from safetensors.torch import save as safetensors_save
 from rnnlab import __version__
 from rnnlab.config import RunConfig
 from rnnlab.errors import ConfigError, DataError, RnnlabError, RnnlabFileNotFoundError
-from rnnlab.fileio import atomic_write_bytes, atomic_write_text
+from rnnlab.fileio import atomic_write_bytes, atomic_write_text, make_dir
 
 __all__ = [
     "CONFIG_FILE",
@@ -177,7 +177,7 @@ def training_run(run_dir: str | Path, config: RunConfig, *, resume: bool) -> Ite
                 "same settings or train into a new --out directory."
             )
     created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(run_dir)
     atomic_write_text(path, config.to_toml())
     try:
         yield run_dir

@@ -105,7 +105,7 @@ def test_forged_headers(tmp_path, model_bytes):
         "offsets past the end": {**header, some: {**header[some], "data_offsets": [0, 10**9]}},
         "metadata not JSON": {
             **header,
-            "__metadata__": {**header.get("__metadata__", {}), "rnnlab": "{broken"},
+            "__metadata__": {**header.get("__metadata__", {}), "model_config": "{broken"},
         },
         "a path as a tensor name": {**header, "../../etc/passwd": header[some]},
     }

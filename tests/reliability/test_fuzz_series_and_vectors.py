@@ -91,3 +91,23 @@ def test_the_unmutated_files_read():
         assert len(read_ts(base / "t.ts").labels) == 3
         assert len(read_documents(str(base / "c.txt"), "--data")) >= 3
         assert len(read_vectors(base / "v.txt")) == 3
+
+
+@pytest.fixture(scope="module")
+def binary_vectors(tmp_path_factory) -> bytes:
+    from rnnlab.embeddings.formats import write_vectors
+
+    folder = tmp_path_factory.mktemp("vectors")
+    (folder / "v.txt").write_bytes(TEXT_VECTORS)
+    path = write_vectors(read_vectors(folder / "v.txt"), folder / "v.bin", "word2vec-binary")
+    return path.read_bytes()
+
+
+@FUZZ
+@given(data=st.data())
+def test_word2vec_binary_vectors(tmp_path, binary_vectors, data):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(data.draw(mutations(binary_vectors)))
+    what = f"binary word2vec vectors {MUTATED}"
+    with tried("vectors file (word2vec binary): mutated", what):
+        read_vectors(path, "word2vec-binary")

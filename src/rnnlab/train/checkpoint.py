@@ -13,6 +13,7 @@ through a temporary file and ``os.replace``, so a kill mid-write leaves the prev
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import random
@@ -25,7 +26,7 @@ import torch
 
 from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, DataError
-from rnnlab.fileio import atomic_open
+from rnnlab.fileio import atomic_write_bytes
 
 __all__ = [
     "FORMAT",
@@ -115,8 +116,11 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
     """Write ``payload`` (tensors and plain containers) to ``path`` atomically."""
-    with atomic_open(path, "wb") as handle:
-        torch.save({"format": FORMAT, "version": VERSION, **payload}, handle)
+    # Serialised in memory first: torch's zip writer turns a failed write (a full disk) into
+    # an opaque RuntimeError, while a plain write of bytes says what happened.
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **payload}, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
