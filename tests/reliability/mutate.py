@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import strategies as st
 
-__all__ = ["MUTATED", "mutations"]
+__all__ = ["MUTATED", "mutated_file", "mutations"]
 
 MUTATED = "with flipped, inserted, deleted or cut bytes"
 
@@ -29,3 +31,10 @@ def mutations(valid: bytes) -> st.SearchStrategy[bytes]:
         return bytes(data)
 
     return st.one_of(mutate(), st.binary(max_size=300))
+
+
+def mutated_file(folder: Path, name: str, data: st.DataObject, valid: bytes) -> Path:
+    """``folder/name`` holding a mutation of ``valid`` drawn from ``data``."""
+    path = folder / name
+    path.write_bytes(data.draw(mutations(valid)))
+    return path

@@ -15,7 +15,7 @@ from hypothesis import strategies as st  # noqa: E402
 from rnnlab.data.ucr import read_ts  # noqa: E402
 from rnnlab.embeddings.formats import read_vectors  # noqa: E402
 from rnnlab.tasks.lm.data import read_documents  # noqa: E402
-from tests.reliability.mutate import MUTATED, mutations  # noqa: E402
+from tests.reliability.mutate import MUTATED, mutated_file  # noqa: E402
 from tests.reliability.outcomes import tried  # noqa: E402
 
 FUZZ = settings(
@@ -40,8 +40,7 @@ def test_series_tables(tmp_path, data):
     pytest.importorskip("pandas", reason="series tables are read with pandas")
     from rnnlab.data.series import read_series
 
-    path = tmp_path / "series.csv"
-    path.write_bytes(data.draw(mutations(LONG)))
+    path = mutated_file(tmp_path, "series.csv", data, LONG)
     with tried("series table .csv: mutated file", f"read_series on long CSV tables {MUTATED}"):
         read_series(path)
 
@@ -49,8 +48,7 @@ def test_series_tables(tmp_path, data):
 @FUZZ
 @given(data=st.data())
 def test_ucr_ts_files(tmp_path, data):
-    path = tmp_path / "tiny.ts"
-    path.write_bytes(data.draw(mutations(TS)))
+    path = mutated_file(tmp_path, "tiny.ts", data, TS)
     with tried("UCR .ts file: mutated", f"read_ts on .ts files {MUTATED}"):
         read_ts(path)
 
@@ -58,8 +56,7 @@ def test_ucr_ts_files(tmp_path, data):
 @FUZZ
 @given(data=st.data(), continuous=st.booleans())
 def test_language_model_corpora(tmp_path, data, continuous):
-    path = tmp_path / "corpus.txt"
-    path.write_bytes(data.draw(mutations(CORPUS)))
+    path = mutated_file(tmp_path, "corpus.txt", data, CORPUS)
     with tried("text corpus: mutated file", f"a language model's text file {MUTATED}"):
         read_documents(str(path), "--data", continuous=continuous)
 
@@ -67,8 +64,7 @@ def test_language_model_corpora(tmp_path, data, continuous):
 @FUZZ
 @given(data=st.data())
 def test_word2vec_text_vectors(tmp_path, data):
-    path = tmp_path / "vectors.txt"
-    path.write_bytes(data.draw(mutations(TEXT_VECTORS)))
+    path = mutated_file(tmp_path, "vectors.txt", data, TEXT_VECTORS)
     with tried("vectors file (word2vec text): mutated", f"word2vec text vectors {MUTATED}"):
         read_vectors(path)
 
@@ -106,8 +102,7 @@ def binary_vectors(tmp_path_factory) -> bytes:
 @FUZZ
 @given(data=st.data())
 def test_word2vec_binary_vectors(tmp_path, binary_vectors, data):
-    path = tmp_path / "vectors.bin"
-    path.write_bytes(data.draw(mutations(binary_vectors)))
+    path = mutated_file(tmp_path, "vectors.bin", data, binary_vectors)
     what = f"binary word2vec vectors {MUTATED}"
     with tried("vectors file (word2vec binary): mutated", what):
         read_vectors(path, "word2vec-binary")

@@ -19,7 +19,7 @@ from rnnlab.data.conll import read_tagged  # noqa: E402
 from rnnlab.data.tables import read_table  # noqa: E402
 from rnnlab.text.tokenize import Tokenizer  # noqa: E402
 from rnnlab.text.vocab import Vocab  # noqa: E402
-from tests.reliability.mutate import MUTATED, mutations  # noqa: E402
+from tests.reliability.mutate import MUTATED, mutated_file  # noqa: E402
 from tests.reliability.outcomes import tried  # noqa: E402
 
 FUZZ = settings(
@@ -105,9 +105,7 @@ VALID_CONLLU = (
 @FUZZ
 @given(data=st.data())
 def test_table_readers_on_mutated_files(tmp_path, suffix, valid, data):
-    raw = data.draw(mutations(valid))
-    path = tmp_path / f"table{suffix}"
-    path.write_bytes(raw)
+    path = mutated_file(tmp_path, f"table{suffix}", data, valid)
     with tried(
         f"table reader {suffix}: mutated file",
         f"read_table on {suffix} files {MUTATED}",
@@ -126,9 +124,7 @@ def test_parquet_reader_on_mutated_files(tmp_path, data):
     pq.write_table(
         pa.table({"text": ["A fine film.", "Dull."], "label": ["pos", "neg"]}), valid_path
     )
-    raw = data.draw(mutations(valid_path.read_bytes()))
-    path = tmp_path / "table.parquet"
-    path.write_bytes(raw)
+    path = mutated_file(tmp_path, "table.parquet", data, valid_path.read_bytes())
     with tried(
         "table reader .parquet: mutated file",
         f"read_table on Parquet files {MUTATED}",
@@ -140,9 +136,7 @@ def test_parquet_reader_on_mutated_files(tmp_path, data):
 @FUZZ
 @given(data=st.data())
 def test_tagged_readers_on_mutated_files(tmp_path, fmt, valid, data):
-    raw = data.draw(mutations(valid))
-    path = tmp_path / f"tagged.{fmt}"
-    path.write_bytes(raw)
+    path = mutated_file(tmp_path, f"tagged.{fmt}", data, valid)
     with tried(
         f"tagged reader {fmt}: mutated file",
         f"read_tagged on {fmt} files {MUTATED}",
@@ -159,3 +153,14 @@ def test_json_values_in_table_cells(tmp_path):
         path.write_text(json.dumps({"text": value, "label": "pos"}) + "\n")
         with tried("table reader .jsonl: odd cell types", what):
             read_table(path)
+
+
+def test_the_unmutated_files_read(tmp_path):
+    """The seeds of the mutations are valid, so the fuzzing starts from files that work."""
+    seeds = {"t.csv": VALID_CSV, "t.tsv": VALID_CSV.replace(b",", b"\t"), "t.jsonl": VALID_JSONL}
+    for name, raw in seeds.items():
+        (tmp_path / name).write_bytes(raw)
+        assert len(read_table(tmp_path / name).texts) >= 2
+    for fmt, raw in (("conll", VALID_CONLL), ("conllu", VALID_CONLLU)):
+        (tmp_path / f"t.{fmt}").write_bytes(raw)
+        assert len(read_tagged(tmp_path / f"t.{fmt}", fmt).tokens) >= 1

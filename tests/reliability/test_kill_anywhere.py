@@ -51,6 +51,18 @@ def finish(args: list[str]) -> float:
     return time.perf_counter() - begun
 
 
+def killed_at_random(args: list[str], rng: random.Random, duration: float, low: float) -> bool:
+    """Start ``rnnlab args``, SIGKILL it after a random time in [low, duration] unless it has
+    finished by then; True when it was killed."""
+    proc = start(args)
+    time.sleep(rng.uniform(low, duration))
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    return killed
+
+
 def untimed(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if not any(t in k for t in TIMING)}
 
@@ -86,12 +98,7 @@ def test_killed_at_ten_random_moments_then_resumed_ends_like_an_uninterrupted_ru
     rng = random.Random(f"{task}-kills")
     killed = 0
     for _ in range(KILLS):
-        proc = start([*args, "--out", str(run), "--resume"])
-        time.sleep(rng.uniform(0.2, duration))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        proc.wait(timeout=60)
+        killed += killed_at_random([*args, "--out", str(run), "--resume"], rng, duration, 0.2)
         assert_files_whole(run)
     finish([*args, "--out", str(run), "--resume"])
     assert_files_whole(run)
@@ -121,12 +128,7 @@ def test_predict_killed_at_random_moments_loses_and_repeats_no_row(tmp_path, rot
     rng = random.Random("predict-kills")
     killed = 0
     for _ in range(5):
-        proc = start([*args, "--out", str(out), "--resume"])
-        time.sleep(rng.uniform(0.5, duration))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        proc.wait(timeout=60)
+        killed += killed_at_random([*args, "--out", str(out), "--resume"], rng, duration, 0.5)
         if out.exists():  # finished: nothing left to resume
             break
     if not out.exists():
