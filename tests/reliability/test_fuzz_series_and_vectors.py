@@ -106,3 +106,31 @@ def test_word2vec_binary_vectors(tmp_path, binary_vectors, data):
     what = f"binary word2vec vectors {MUTATED}"
     with tried("vectors file (word2vec binary): mutated", what):
         read_vectors(path, "word2vec-binary")
+
+
+@pytest.fixture(scope="module")
+def rnnlab_vectors(tmp_path_factory) -> dict[str, bytes]:
+    """The two files of a real rnnlab-format vectors directory."""
+    from rnnlab.embeddings.formats import write_vectors
+
+    folder = tmp_path_factory.mktemp("rnnlab-vectors")
+    (folder / "v.txt").write_bytes(TEXT_VECTORS)
+    out = write_vectors(read_vectors(folder / "v.txt"), folder / "vecs", "rnnlab")
+    return {f.name: f.read_bytes() for f in out.iterdir()}
+
+
+@FUZZ
+@given(data=st.data(), which=st.sampled_from(["json", "safetensors"]))
+def test_rnnlab_vectors_directories(tmp_path, rnnlab_vectors, data, which):
+    """One of the directory's two files mutated (its JSON header, or the tensors' header and
+    data), the other intact."""
+    folder = tmp_path / "vecs"
+    folder.mkdir(exist_ok=True)
+    for name, raw in rnnlab_vectors.items():
+        if name.endswith(which):
+            mutated_file(folder, name, data, raw)
+        else:
+            (folder / name).write_bytes(raw)
+    what = f"rnnlab vectors directories, their {which} file {MUTATED}"
+    with tried(f"vectors directory (rnnlab): mutated {which}", what):
+        read_vectors(folder)

@@ -127,7 +127,7 @@ def test_predict_killed_at_random_moments_loses_and_repeats_no_row(tmp_path, rot
     out = tmp_path / "out.csv"
     rng = random.Random("predict-kills")
     killed = 0
-    for _ in range(5):
+    for _ in range(KILLS):
         killed += killed_at_random([*args, "--out", str(out), "--resume"], rng, duration, 0.5)
         if out.exists():  # finished: nothing left to resume
             break

@@ -82,8 +82,9 @@ def train_classify(
     embeddings: Annotated[
         str | None,
         typer.Option(
-            help="Pretrained vectors for the embedding layer: a word2vec/GloVe/rnnlab file "
-            "or a packaged name (glove-6b-50d); set --embedding-dim to their size."
+            help="Pretrained vectors for the embedding layer: a word2vec/GloVe/rnnlab file, "
+            "a packaged name (glove-6b-50d; set --embedding-dim to their size), or skipgram: "
+            "trained first on the training texts."
         ),
     ] = None,
     freeze: Annotated[

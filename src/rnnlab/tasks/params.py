@@ -96,8 +96,10 @@ class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
         run_dir: str | Path | None,
         resume: bool,
         callbacks: Sequence[Any],
+        corpus: Sequence[Sequence[str]] | None = None,
     ) -> None:
-        """Pretrained vectors into ``embedding`` when ``model.embeddings`` names some, then
+        """Pretrained vectors into ``embedding`` when ``model.embeddings`` names some (or
+        ``skipgram``: trained on ``corpus``, the tokenised training texts), then
         the one Trainer; sets ``model_``, ``embedding_coverage_``, ``fit_result_``,
         ``history_`` and ``config_``, and leaves the model on the CPU in eval mode."""
         self.model_ = model
@@ -109,6 +111,7 @@ class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
                 vocab,
                 freeze=config.model.freeze_embeddings,
                 seed=config.train.seed,
+                corpus=corpus,
             )
         trainer = Trainer(
             config.train, run_dir=None if run_dir is None else Path(run_dir), callbacks=callbacks

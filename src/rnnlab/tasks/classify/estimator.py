@@ -149,6 +149,7 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
             run_dir=run_dir,
             resume=resume,
             callbacks=callbacks,
+            corpus=tokens,
         )
         self.predictor_ = TextPredictor(
             self.model_,

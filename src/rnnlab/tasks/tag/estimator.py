@@ -107,6 +107,7 @@ class SequenceTagger(ConfigEstimator):
             run_dir=run_dir,
             resume=resume,
             callbacks=callbacks,
+            corpus=train.tokens,
         )
         self.predictor_ = TagPredictor(self.model_, self.encoder_, data_scheme=self.data_scheme_)
         return self
