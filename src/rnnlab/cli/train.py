@@ -14,7 +14,11 @@ from rnnlab.errors import ConfigError
 
 __all__ = ["train_app"]
 
-train_app = typer.Typer(help="Train a model; writes a run directory.", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train a model; writes a run directory. Add --nproc N to any of these commands to "
+    "train on N processes of this machine (torchrun, DistributedDataParallel).",
+    no_args_is_help=True,
+)
 
 
 @train_app.command(
