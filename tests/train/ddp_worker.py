@@ -10,6 +10,7 @@ interrupted run would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from datetime import timedelta
@@ -76,13 +77,14 @@ def main() -> None:
     trainer = Trainer(
         config, run_dir=settings.get("run_dir"), callbacks=[StopAt(stop)] if stop else []
     )
-    try:
+    result = None
+    with contextlib.suppress(Interrupted):  # every rank stops after the same step
         result = trainer.fit(model, source, resume=settings.get("resume", False))
-    except Interrupted:
+    if world > 1:
+        dist.barrier()  # no rank closes its connections while another still uses them
+        dist.destroy_process_group()
+    if result is None:
         return
-    finally:
-        if world > 1:
-            dist.destroy_process_group()
     if rank == 0:
         history = [{k: v for k, v in r.items() if k not in ("seconds", "tokens_per_s")}
                    for r in result.history]  # fmt: skip

@@ -68,12 +68,18 @@ def main(args: list[str] | None = None) -> None:
     if not place.is_main:  # rank 0 writes the run directory and prints; the others train
         args = launch.worker_arguments(args, place.rank)
         out_console.quiet = err_console.quiet = True
+    finished = False
     try:
         app(args=args, prog_name="rnnlab")
+    except SystemExit as exc:
+        finished = exc.code in (0, None)
+        raise
     finally:
         if place.active:
             import torch.distributed as dist
 
+            if finished:  # no rank tears its connections down while another still uses them
+                dist.barrier()
             dist.destroy_process_group()
 
 

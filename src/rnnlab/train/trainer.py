@@ -29,6 +29,7 @@ import itertools
 import json
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -177,9 +178,12 @@ class _Run:
         if not self.place.active:
             return
         device_ids = None if self.device.type != "cuda" else [self.device]
-        wrapper = nn.parallel.DistributedDataParallel(
-            _TrainingStep(self.model), device_ids=device_ids, broadcast_buffers=False
-        )
+        with warnings.catch_warnings():
+            # torch ≥ 2.13 names the setting differently; this one keeps working everywhere.
+            warnings.filterwarnings("ignore", message=".*broadcast_buffers", category=FutureWarning)
+            wrapper = nn.parallel.DistributedDataParallel(
+                _TrainingStep(self.model), device_ids=device_ids, broadcast_buffers=False
+            )
         self.forward = wrapper
 
     # ---- files
