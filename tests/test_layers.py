@@ -32,8 +32,6 @@ LAYERS = [
     "base",  # runs, config, errors, fileio, threads
 ]
 TOP_LEVEL_FILES = {"__init__.py", "runs.py", "config.py", "errors.py", "fileio.py", "threads.py"}
-# ``python -m rnnlab`` (how torchrun starts the command): an entry point, above every layer.
-ENTRY_POINTS = {"__main__.py"}
 
 
 def module_name(path: Path) -> str:
@@ -47,7 +45,7 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 def layer_of(module: str) -> int:
     """Rank of ``module``'s layer: 0 is the top; the package root is −1."""
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] == "__main__":
+    if len(parts) == 1:
         return -1
     name = parts[1] if parts[1] in LAYERS else "base"
     return LAYERS.index(name)
@@ -79,7 +77,7 @@ GRAPH = {module: imports_of(module) for module in MODULES}
 
 def test_the_top_level_keeps_only_the_machinery():
     files = {p.name for p in PACKAGE.iterdir() if p.suffix == ".py"}
-    assert files == TOP_LEVEL_FILES | ENTRY_POINTS
+    assert files == TOP_LEVEL_FILES
     packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert packages == set(LAYERS) - {"base"}
 

@@ -23,7 +23,7 @@ def test_language_model_trains_on_two_processes_into_one_run_directory(tmp_path)
     scratch.mkdir()
     out = tmp_path / "lm"
     command = [
-        sys.executable, "-m", "rnnlab", "train", "lm", "--data", "rotten_tomatoes",
+        sys.executable, "-m", "rnnlab.cli", "train", "lm", "--data", "rotten_tomatoes",
         "--cell", "gru", "--hidden-size", "24", "--embedding-dim", "24", "--num-layers", "1",
         "--max-vocab", "2000", "--epochs", "1", "--batch-size", "8", "--out", str(out),
         "--nproc", "2",
@@ -51,7 +51,7 @@ def test_nproc_flag_is_taken_out_and_checked():
             pop_nproc(["train", "lm", *bad])
     command = torchrun_command(2, ["train", "lm"])
     assert command[1:3] == ["-m", "torch.distributed.run"] and "--nproc-per-node=2" in command
-    assert command[-4:] == ["-m", "rnnlab", "train", "lm"]
+    assert command[-4:] == ["-m", "rnnlab.cli", "train", "lm"]
 
 
 def test_other_ranks_write_into_a_scratch_directory():

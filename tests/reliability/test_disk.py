@@ -74,7 +74,7 @@ def test_a_disk_that_fills_mid_run_stops_in_one_sentence_and_keeps_the_checkpoin
 def test_a_read_only_place_is_one_sentence_from_the_command_line(tmp_path):
     with mounted_tmpfs(tmp_path / "ro", "ro,size=1m") as place:
         done = subprocess.run(
-            [sys.executable, "-m", "rnnlab", "train", "classify", "--data", "trec",
+            [sys.executable, "-m", "rnnlab.cli", "train", "classify", "--data", "trec",
              "--epochs", "1", "--out", str(place / "run")],
             cwd=ROOT, capture_output=True, text=True, timeout=300,
         )  # fmt: skip

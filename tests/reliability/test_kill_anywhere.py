@@ -37,7 +37,7 @@ TIMING = ("seconds", "tokens_per_s", "rows_per_s")
 
 def start(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "rnnlab", *args]
+    command = [sys.executable, "-m", "rnnlab.cli", *args]
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

@@ -69,7 +69,7 @@ def test_fifty_clients_of_valid_and_hostile_requests_for_thirty_seconds(
 ):
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rnnlab", "serve", str(served_run), "--port", str(port),
+        [sys.executable, "-m", "rnnlab.cli", "serve", str(served_run), "--port", str(port),
          "--model-threads", "1"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -52,21 +52,21 @@ def main(args: list[str] | None = None) -> None:
     if args[:1] != ["train"]:
         app(args=args, prog_name="rnnlab")
         return
-    from rnnlab.cli import launch
     from rnnlab.cli.common import err_console, out_console
+    from rnnlab.cli.launch import pop_nproc, run_torchrun, worker_arguments
     from rnnlab.errors import RnnlabError
     from rnnlab.train import distributed
 
     try:
-        nproc, args = launch.pop_nproc(args)
+        nproc, args = pop_nproc(args)
     except RnnlabError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     if nproc > 1:
-        sys.exit(launch.run_torchrun(nproc, args))
+        sys.exit(run_torchrun(nproc, args))
     place = distributed.init_from_environment()
     if not place.is_main:  # rank 0 writes the run directory and prints; the others train
-        args = launch.worker_arguments(args, place.rank)
+        args = worker_arguments(args, place.rank)
         out_console.quiet = err_console.quiet = True
     finished = False
     try:

@@ -1,9 +1,9 @@
 """Training on several processes: ``rnnlab train … --nproc N``, and the ranks under torchrun.
 
 ``--nproc N`` (N > 1) starts ``python -m torch.distributed.run --standalone --nproc-per-node N
--m rnnlab train …`` — torchrun, the launcher of the field — with the rest of the command line,
+-m rnnlab.cli train …`` — torchrun, the launcher of the field — with the rest of the command line,
 and exits with its status. Each process torchrun starts (this command again, with ``RANK`` and
-``WORLD_SIZE`` set; so does a hand-written ``torchrun … -m rnnlab train …`` on several
+``WORLD_SIZE`` set; so does a hand-written ``torchrun … -m rnnlab.cli train …`` on several
 machines) joins the process group before the command runs. Rank 0 is the command as typed:
 it writes ``--out`` and prints. The other ranks train beside it and write their copy of the
 run's by-products into a temporary directory that is removed when they exit, and print
@@ -52,7 +52,7 @@ def torchrun_command(nproc: int, args: list[str]) -> list[str]:
     """torchrun on this machine, ``nproc`` processes each running ``rnnlab`` with ``args``."""
     return [
         sys.executable, "-m", "torch.distributed.run", "--standalone",
-        f"--nproc-per-node={nproc}", "-m", "rnnlab", *args,
+        f"--nproc-per-node={nproc}", "-m", "rnnlab.cli", *args,
     ]  # fmt: skip
 
 

@@ -42,7 +42,6 @@ from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.fileio import atomic_write_text
 from rnnlab.threads import torch_threads
-from rnnlab.train import distributed
 from rnnlab.train.callbacks import FitStart, StepInfo, check_callbacks, dispatch
 from rnnlab.train.checkpoint import (
     TrainState,
@@ -52,6 +51,8 @@ from rnnlab.train.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
+from rnnlab.train.distributed import current as current_place
+from rnnlab.train.distributed import shard
 from rnnlab.train.memory import keep_freed_memory
 from rnnlab.train.optim import (
     averaged_weights,
@@ -141,10 +142,10 @@ class _Run:
         cfg = self.cfg = trainer.config
         self.callbacks = trainer.callbacks
         self.run_dir = trainer.run_dir
-        self.place = distributed.current()
+        self.place = current_place()
         self.writes = self.run_dir is not None and self.place.is_main
         self.model, self.valid = model, valid
-        self.train = distributed.shard(train, self.place)
+        self.train = shard(train, self.place)
         self.device = resolve_device(cfg.device)
         if self.place.active and self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", self.place.local_rank)
