@@ -38,11 +38,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_embeddings.py
 	$(PY) benchmarks/bench_serve.py
 
-# The main job: train the default classifier (embedding 128 → bidirectional 2-layer GRU 128 →
-# concat pooling, early stopping) on IMDB and evaluate it on the held-out test split beside
-# TF-IDF + LR; prints the metrics, the run directory and the report.
+# The main job: train the default classifier (skip-gram vectors of the training reviews →
+# embedding 128 → bidirectional 2-layer GRU 128 → concat pooling, early stopping) on IMDB and
+# evaluate it on the held-out test split beside TF-IDF + LR; prints the metrics, the run
+# directory and the report. Patience 1 keeps a fresh machine under 15 minutes; on this split
+# the best epoch is the same as with the default's patience 2.
 demo: $(STAMP)
-	$(VENV)/bin/rnnlab train classify --data imdb --out runs/imdb
+	$(VENV)/bin/rnnlab train classify --data imdb --patience 1 --out runs/imdb
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -1,14 +1,16 @@
 """The classifier's recipes on every kind of text, beside TF-IDF + LR: the README's table.
 
     python benchmarks/bench_recipes.py [--datasets imdb,rotten_tomatoes,...] [--recipes
-        default,finetuned] [--out runs/recipes] [--set model.pooling=max ...]
+        default,random,finetuned] [--out runs/recipes] [--set model.pooling=max ...]
 
 For each built-in classification dataset (seed-0 split) and each recipe it trains a run into
 ``OUT/<dataset>/<recipe>`` (a finished run is read, not retrained) and prints one row: test
 accuracy with its 95 % bootstrap interval, TF-IDF 1–2-grams + LR on the same texts, McNemar's
 p of the model against it, and the training time on this machine.
 
-* ``default``    ``rnnlab train classify --data NAME``: the defaults, nothing else.
+* ``default``    ``rnnlab train classify --data NAME``: the defaults, nothing else (the
+                 embedding starts from skip-gram vectors of the training texts).
+* ``random``     the defaults with ``--embeddings none``: the embedding starts random.
 * ``finetuned``  ``rnnlab train lm --data NAME`` (the training texts only; the LM's own
                  defaults, or ``--lm-set``) then ``rnnlab train classify --data NAME
                  --init-from LM``; its time is the LM's plus the classifier's.
@@ -82,7 +84,7 @@ def row(name: str, recipe: str, m: dict[str, Any], seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
-    parser.add_argument("--recipes", default="default,finetuned")
+    parser.add_argument("--recipes", default="default,random,finetuned")
     parser.add_argument("--out", type=Path, default=Path("runs/recipes"))
     parser.add_argument("--set", dest="sets", action="append", default=[])
     parser.add_argument("--lm-set", dest="lm_sets", action="append", default=[])
@@ -96,8 +98,9 @@ def main() -> None:
     for name in args.datasets.split(","):
         for recipe in args.recipes.split(","):
             folder = args.out / name
-            if recipe == "default":
-                m = classifier(name, folder / "default", settings)
+            if recipe in ("default", "random"):
+                start = {"model.embeddings": "none"} if recipe == "random" else {}
+                m = classifier(name, folder / recipe, {**settings, **start})
                 seconds = m["train_seconds"]
             else:
                 lm = language_model(name, folder / "lm", lm_settings)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 
 pytest.importorskip("gensim", reason="skip-gram vectors are trained with gensim")
 
-from rnnlab.tasks.pretrained import init_embeddings, train_skipgram
+from rnnlab.tasks.pretrained import init_embeddings, train_skipgram, vectors_source
 from rnnlab.text.tokenize import Tokenizer
 from rnnlab.text.vocab import Vocab
 
@@ -69,3 +70,49 @@ def test_init_copies_the_trained_vectors_into_the_layer(corpus):
         layer.weight[row].detach().numpy(), vectors.matrix[vectors.words.index("film")]
     )
     assert torch.all(layer.weight[vocab.pad_id] == 0)
+
+
+def test_auto_is_skipgram_with_gensim_and_a_random_start_without(monkeypatch, caplog):
+    from rnnlab.tasks.classify.config import ClassifyRunConfig
+    from rnnlab.tasks.tag.config import TagRunConfig
+
+    assert ClassifyRunConfig().model.embeddings == "auto"  # the classifier's default
+    assert TagRunConfig().model.embeddings == ""  # not measured for tagging: opt-in there
+    assert vectors_source("auto") == "skipgram"
+    assert vectors_source("none") == vectors_source("") == ""
+    assert vectors_source("glove-6b-50d") == "glove-6b-50d"
+    monkeypatch.setitem(sys.modules, "gensim", None)  # as if it were not installed
+    with caplog.at_level(logging.WARNING, logger="rnnlab"):
+        assert vectors_source("auto") == ""
+    assert "gensim is not installed" in caplog.text
+
+
+def test_the_default_classifier_starts_from_skipgram_vectors_and_none_from_random(
+    rotten_tomatoes,
+):
+    from rnnlab.tasks.classify.estimator import TextClassifier
+
+    texts, labels = rotten_tomatoes.train.texts[:600], rotten_tomatoes.train.labels[:600]
+    small = {"embedding_dim": 16, "hidden_size": 8, "num_layers": 1, "epochs": 1,
+             "max_len": 30, "device": "cpu", "num_threads": 1}  # fmt: skip
+    default = TextClassifier(**small, freeze_embeddings=True).fit(texts, labels)
+    assert default.embedding_coverage_ > 0.99
+    tokens = default.tokenizer_.tokenize_many(texts)
+    vectors = train_skipgram(tokens, 16, default.vocab_, seed=default.config_.train.seed)
+    row = default.vocab_.token_to_id("film")
+    weight = default.model_.encoder.embedding.weight.detach().numpy()
+    # Frozen: the layer still holds the vectors it started from.
+    np.testing.assert_allclose(weight[row], vectors.matrix[vectors.words.index("film")])
+    random_start = TextClassifier(**small, embeddings="none").fit(texts, labels)
+    assert random_start.embedding_coverage_ is None
+    other = random_start.model_.encoder.embedding.weight.detach().numpy()[row]
+    assert not np.allclose(other, vectors.matrix[vectors.words.index("film")], atol=1e-2)
+
+
+def test_a_corpus_without_vocabulary_words_leaves_the_random_start(corpus):
+    _, vocab = corpus
+    layer = torch.nn.Embedding(len(vocab), 8, padding_idx=vocab.pad_id)
+    before = layer.weight.detach().clone()
+    coverage = init_embeddings(layer, "skipgram", vocab, freeze=False, corpus=[["zzqx"], []])
+    assert coverage == 0.0
+    assert torch.equal(layer.weight, before)

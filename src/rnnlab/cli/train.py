@@ -86,9 +86,10 @@ def train_classify(
     embeddings: Annotated[
         str | None,
         typer.Option(
-            help="Pretrained vectors for the embedding layer: a word2vec/GloVe/rnnlab file, "
-            "a packaged name (glove-6b-50d; set --embedding-dim to their size), or skipgram: "
-            "trained first on the training texts."
+            help="Where the embedding layer starts: auto (the default: skip-gram vectors "
+            "trained first on the training texts, when gensim is installed), skipgram, none "
+            "(random), a word2vec/GloVe/rnnlab file or a packaged name (glove-6b-50d; set "
+            "--embedding-dim to their size)."
         ),
     ] = None,
     freeze: Annotated[
@@ -121,6 +122,7 @@ def train_classify(
     """Train a text classifier (embedding → RNN/LSTM/GRU → pooling → softmax)."""
     from rnnlab.tasks.classify import ClassifyRunConfig, train_classifier
     from rnnlab.tasks.classify.finetune import FINE_TUNING
+    from rnnlab.tasks.pretrained import SELF_TRAINED, vectors_source
     from rnnlab.train.progress import RichProgress
 
     flags = overrides(
@@ -169,9 +171,10 @@ def train_classify(
         )
     coverage = summary.metrics.get("embedding_coverage")
     if coverage is not None:
+        source = vectors_source(run_config.model.embeddings)
         err_console.print(
             f"embeddings: {coverage:.1%} of the vocabulary initialised from "
-            f"{run_config.model.embeddings}"
+            + ("skip-gram vectors of the training texts" if source == SELF_TRAINED else source)
             + (" (frozen)" if run_config.model.freeze_embeddings else "")
         )
     print_metrics("classify", summary.metrics, f"{summary.evaluated_on} metrics", out_console)
@@ -673,10 +676,13 @@ def train_classify_series(
         run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
     )
     m = summary.metrics
+    dtw = m.get("baseline_1nn_dtw_accuracy")
+    dtw = "" if dtw is None else f"1-NN (DTW) {dtw:.4f}  "
     out_console.print(
         f"test accuracy {m['accuracy']:.4f} [{m['accuracy_ci_low']:.4f}, "
         f"{m['accuracy_ci_high']:.4f}]  1-NN (Euclidean) {m['baseline_1nn_accuracy']:.4f}  "
-        f"majority {m['baseline_majority_accuracy']:.4f}  McNemar vs 1-NN p = "
+        + dtw
+        + f"majority {m['baseline_majority_accuracy']:.4f}  McNemar vs 1-NN p = "
         f"{m['mcnemar_1nn_p_value']:.4g}  ({m['test_size']} series, trained in "
         f"{summary.seconds:.1f} s)"
     )

@@ -45,6 +45,7 @@ __all__ = [
     "SERIES",
     "Series",
     "SeriesSet",
+    "future_from_frame",
     "is_series_name",
     "load_series",
     "read_future",
@@ -420,13 +421,21 @@ def read_future(
     """Future covariate values after the end of the data: series id → (timestamps, column →
     values), from a table with the time column, the ``names`` columns and, for several
     series, the id column (Nixtla's ``ds`` / ``unique_id`` when not named)."""
-    pd = _pandas()
     path = Path(path)
-    frame = _read_frame(path)
+    return future_from_frame(
+        _read_frame(path), names, source=str(path), time_col=time_col, id_col=id_col
+    )
+
+
+def future_from_frame(
+    frame: Any, names: Sequence[str], *, source: str, time_col: str = "", id_col: str = ""
+) -> dict[str, tuple[Any, dict[str, np.ndarray]]]:
+    """:func:`read_future` of a pandas table already in memory (``source`` names it in
+    messages): the HTTP server's future covariates arrive as JSON, not as a file."""
+    pd = _pandas()
     columns = [str(c) for c in frame.columns]
     time_col = time_col or "ds"
     id_col = id_col or ("unique_id" if "unique_id" in columns else "")
-    source = str(path)
     lines = np.arange(len(frame)) + 2
     raw = _column(frame, time_col, "--time-col", source).astype(str).str.strip()
     times = pd.to_datetime(raw, errors="coerce")

@@ -8,7 +8,7 @@ from rnnlab.errors import MissingDependencyError
 
 __all__ = ["require_gensim"]
 
-_FIX = 'pip install "rnnlab[embeddings]"'
+_FIX = "pip install gensim"
 
 
 def require_gensim(purpose: str) -> ModuleType:

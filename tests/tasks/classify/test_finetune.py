@@ -107,7 +107,9 @@ def test_another_tokenizer_and_non_lm_runs_are_refused(lm_run, fine_tuned):
     lm = read_language_model(lm_run)
     with pytest.raises(ConfigError, match="reads 'english' tokens"):
         adopt_language_model(ClassifyRunConfig().merge({"data.tokenizer": "char"}), lm)
-    assert not adopt_language_model(ClassifyRunConfig(), lm).model.bidirectional
+    adopted = adopt_language_model(ClassifyRunConfig(), lm)
+    assert not adopted.model.bidirectional
+    assert adopted.model.embeddings == "none"  # the LM's embedding, not skip-gram vectors
     with pytest.raises(ConfigError, match="would overwrite the embedding"):
         adopt_language_model(ClassifyRunConfig().merge({"model.embeddings": "glove-6b-50d"}), lm)
     with pytest.raises(ConfigError, match=r"data\.oov_buckets"):

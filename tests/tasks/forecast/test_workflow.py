@@ -190,3 +190,39 @@ def test_predict_with_future_covariates_from_a_file(tmp_path):
     late.write_text("ds,promo\n1961-03-01,1\n1961-04-01,1\n", encoding="utf-8")
     wrong = invoke("predict", out, "--future", late)
     assert wrong.exit_code == 2 and "must start at 1961-01-01" in wrong.output
+    # The same over HTTP: POST /forecast with "future" answers what --future FILE printed.
+    pytest.importorskip("fastapi", reason="the server needs fastapi and uvicorn")
+    from rnnlab.data.series import read_future
+    from rnnlab.serve import app_for, running_server
+    from tests.serve.test_lm import post
+
+    predictor = rnnlab.load(out)
+    stamps = [f"1961-{m:02d}-01" for m in range(1, 7)]
+    expected = predictor.forecast(None, 6, read_future(future_file([1] * 6), ["promo"]))
+    with running_server(app_for(predictor, run=out)) as base:
+        status, answer = post(f"{base}/forecast", {"horizon": 6, "future": [
+            {"ds": stamps, "values": {"promo": [1] * 6}}]})  # fmt: skip
+        assert status == 200, answer
+        assert answer["forecasts"] == expected
+        status, answer = post(f"{base}/forecast", {"horizon": 6})
+        assert status == 422 and "needs future covariate 'promo'" in answer["error"]
+        status, answer = post(f"{base}/forecast", {"horizon": 6, "future": [
+            {"ds": stamps, "values": {"price": [1] * 6}}]})  # fmt: skip
+        assert status == 422 and "lacks the covariate(s) promo" in answer["error"]
+        status, answer = post(f"{base}/forecast", {"horizon": 6, "future": [
+            {"ds": stamps[2:], "values": {"promo": [1] * 4}}]})  # fmt: skip
+        assert status == 422 and "must start at 1961-01-01" in answer["error"]
+        # Given series carry their covariates; forecasting from the end of 1959 needs 1960's.
+        series = load_series("airline").series[0]
+        history = [str(t.date()) for t in series.times[:132]]
+        body = {"horizon": 6,
+                "series": [{"unique_id": "s", "ds": history, "y": series.values[:132].tolist(),
+                            "covariates": {"promo": promo[:132].tolist()}}],
+                "future": [{"ds": [f"1960-{m:02d}-01" for m in range(1, 7)],
+                            "values": {"promo": promo[132:138].tolist()}}]}  # fmt: skip
+        status, answer = post(f"{base}/forecast", body)
+        assert status == 200, answer
+        assert answer["forecasts"][0]["ds"] == "1960-01-01"
+        del body["series"][0]["covariates"]
+        status, answer = post(f"{base}/forecast", body)
+        assert status == 422 and "lacks the covariate(s) promo" in answer["error"]

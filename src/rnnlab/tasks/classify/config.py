@@ -18,13 +18,15 @@ __all__ = ["ClassifyRunConfig", "DataConfig", "ModelConfig"]
 
 
 @dataclass(frozen=True)
-@override_defaults(bidirectional=True)
+@override_defaults(bidirectional=True, embeddings="auto")
 class ModelConfig(EncoderConfig):
     """The network: embedding → recurrent core → pooling → head.
 
     The defaults are the recipe measured across six kinds of text (see the README's recipe
-    table): a bidirectional 2-layer GRU 128 read through concat pooling [last, max, mean],
-    variational dropout 0.2 on every layer's input and DropConnect 0.2 on W_hh. Element-wise
+    table): an embedding started from skip-gram vectors trained on the run's own training
+    texts (``embeddings = "auto"``), a bidirectional 2-layer GRU 128 read through concat
+    pooling [last, max, mean], variational dropout 0.2 on every layer's input and DropConnect
+    0.2 on W_hh. Element-wise
     dropout (``dropout``, ``embedding_dropout``) is off, as sampling its masks is slow on the
     CPU.
     """

@@ -26,6 +26,7 @@ from torch import Tensor
 from rnnlab.errors import ConfigError
 from rnnlab.runs import load_model_file
 from rnnlab.tasks.encoder import TextEncoder
+from rnnlab.tasks.pretrained import AUTO, NONE
 from rnnlab.text.vocab import Vocab
 
 __all__ = ["FINE_TUNING", "PretrainedLM", "adopt_language_model", "read_language_model"]
@@ -93,7 +94,7 @@ def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
             f"data.tokenizer is {wanted!r} but the language model {lm.source} reads {name!r} "
             f"tokens, and its vocabulary only fits those; drop --tokenizer or set it to {name}."
         )
-    if config.model.embeddings:
+    if config.model.embeddings not in ("", AUTO, NONE):
         raise ConfigError(
             f"model.embeddings ({config.model.embeddings}) would overwrite the embedding the "
             f"language model {lm.source} trained; drop --embeddings or --init-from."
@@ -105,6 +106,7 @@ def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
         )
     changes: dict[str, Any] = {f"model.{key}": lm.model_config[key] for key in ENCODER_KEYS}
     changes["model.bidirectional"] = False
+    changes["model.embeddings"] = NONE  # the LM's embedding, not self-trained vectors
     changes["data.tokenizer"] = name  # its options travel in the model file, as the LM's
     return config.merge(changes)
 

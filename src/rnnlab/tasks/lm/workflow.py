@@ -46,7 +46,7 @@ from rnnlab.tasks.lm.data import (
 )
 from rnnlab.tasks.lm.model import RecurrentLM
 from rnnlab.tasks.lm.predictor import LMPredictor, splitter
-from rnnlab.tasks.pretrained import init_embeddings
+from rnnlab.tasks.pretrained import init_embeddings, vectors_source
 from rnnlab.text.tokenize import get_tokenizer, guess_tokenizer
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer, seed_everything
@@ -109,9 +109,9 @@ def train_lm(
     with training_run(run_dir, config, resume=resume) as run_dir:
         seed_everything(config.train.seed)
         model = RecurrentLM(len(vocab), config.model)
-        if config.model.embeddings:
+        if source := vectors_source(config.model.embeddings):
             init_embeddings(
-                model.embedding, config.model.embeddings, vocab,
+                model.embedding, source, vocab,
                 freeze=config.model.freeze_embeddings, seed=config.train.seed,
             )  # fmt: skip
         batches = LMBatches(
