@@ -39,8 +39,9 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the model over HTTP: for a classifier POST /predict and /explain and a web page
-    at / to try it; for a language model POST /generate and /score; GET /health and /model
-    for every run. The OpenAPI schema is at /openapi.json."""
+    at / to try it; for a language model POST /generate and /score; for a forecaster POST
+    /forecast; for a series classifier POST /predict; GET /health and /model for every run.
+    The OpenAPI schema is at /openapi.json."""
     refuse_task(run, "serve", lambda task: bool(task.endpoints))
     from rnnlab.deploy.engines import load
     from rnnlab.serve import ServeConfig, app_for

@@ -28,9 +28,16 @@ def _forecast_app(*args: Any, **kwargs: Any) -> Any:
     return create_forecast_app(*args, **kwargs)
 
 
+def _series_app(*args: Any, **kwargs: Any) -> Any:
+    from rnnlab.serve.series import create_series_app
+
+    return create_series_app(*args, **kwargs)
+
+
 # The application of each task that offers HTTP endpoints (its Task.endpoints), by task name.
 APPS: dict[str, Callable[..., Any]] = {
     "classify": create_app,
+    "classify_series": _series_app,
     "forecast": _forecast_app,
     "lm": _lm_app,
 }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import numpy as np
 import pytest
@@ -111,3 +112,45 @@ def test_predict_command_reads_one_series_per_line(gunpoint_run, tmp_path):
     path.write_text(lines[0] + "\n1,two,3\n", encoding="utf-8")
     result = invoke("predict", gunpoint_run, "--data", path)
     assert result.exit_code == 2 and "input 2: value 'two' is not a number" in result.output
+
+
+def test_predict_writes_a_label_per_line_as_the_loaded_model_does(gunpoint_run, tmp_path):
+    test = load_ucr("gunpoint", "TEST")
+    lines = tmp_path / "series.txt"
+    lines.write_text("".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in test.values[:20]),
+                     encoding="utf-8")  # fmt: skip
+    out = tmp_path / "labels.tsv"
+    result = invoke("predict", gunpoint_run, "--data", lines, "--out", out)
+    assert result.exit_code == 0, result.output
+    written = [line.split("\t")[1] for line in out.read_text("utf-8").splitlines()]
+    rows = [[float(v) for v in line.split(",")] for line in lines.read_text("utf-8").split()]
+    assert written == rnnlab.load(gunpoint_run).predict(rows)
+    short = tmp_path / "short.txt"
+    short.write_text("1,2,3\n", encoding="utf-8")
+    result = invoke("predict", gunpoint_run, "--data", short, "--out", tmp_path / "x.tsv")
+    assert result.exit_code == 2 and "expected series of 150 values" in result.output
+
+
+def test_serve_labels_series_over_http(gunpoint_run):
+    pytest.importorskip("fastapi", reason="the server needs fastapi and uvicorn")
+    from rnnlab.serve import app_for, running_server
+    from tests.serve.test_lm import post
+
+    predictor = rnnlab.load(gunpoint_run)
+    test = load_ucr("gunpoint", "TEST")
+    rows = test.values[:5].tolist()
+    with running_server(app_for(predictor, run=gunpoint_run)) as base:
+        status, answer = post(f"{base}/predict", {"series": rows})
+        assert status == 200, answer
+        assert [p["label"] for p in answer["predictions"]] == predictor.predict(rows)
+        expected = predictor.probabilities(rows)
+        for found, row in zip(answer["predictions"], expected, strict=True):
+            assert list(found["probabilities"]) == predictor.labels
+            np.testing.assert_allclose(list(found["probabilities"].values()), row, rtol=1e-6)
+        status, answer = post(f"{base}/predict", {"series": [rows[0][:100]]})
+        assert status == 422 and "expected series of 150 values" in answer["error"]
+        status, answer = post(f"{base}/predict", {"texts": ["a"]})
+        assert status == 422 and "error" in answer
+        with urllib.request.urlopen(f"{base}/model", timeout=30) as response:
+            info = json.loads(response.read())
+        assert info["task"] == "classify_series" and info["preprocessing"]["length"] == 150

@@ -1,8 +1,8 @@
 """Time-series classification: a recurrent classifier over the values of equal-length series
 (UCR/UEA ``.ts`` files; the built-in ``gunpoint`` and ``italy_power_demand``), evaluated as
 the text classifier is — accuracy and macro-F1 with bootstrap intervals — beside the majority
-class and 1-nearest-neighbour (Euclidean), McNemar against 1-NN. Importing the package
-registers the ``"classify_series"`` task.
+class and 1-nearest-neighbour (Euclidean, and DTW with dtaidistance), McNemar against 1-NN.
+Importing the package registers the ``"classify_series"`` task.
 """
 
 from rnnlab.tasks.base import Task, register_task
@@ -20,5 +20,6 @@ TASK = register_task(
         predictor_type=SeriesPredictor,
         train=train_series_classifier,
         evaluate=evaluate_series_run,
+        endpoints=("predict",),
     )
 )
