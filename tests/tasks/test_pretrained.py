@@ -61,7 +61,9 @@ def test_dimension_mismatch_names_the_setting_to_change():
 
 def test_freeze_without_vectors_is_refused():
     with pytest.raises(ConfigError, match=r"--freeze\) needs pretrained vectors to keep fixed"):
-        TextClassifier(freeze_embeddings=True, epochs=1).fit(["good", "bad"] * 4, ["p", "n"] * 4)
+        TextClassifier(freeze_embeddings=True, embeddings="none", epochs=1).fit(
+            ["good", "bad"] * 4, ["p", "n"] * 4
+        )
 
 
 @pytest.mark.parametrize("freeze", [True, False])
