@@ -187,13 +187,14 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _preprocessing(predictor: Any) -> dict[str, Any]:
     """Tokenizer settings and vocabulary size (text tasks), and whatever encoding settings
-    the predictor has (maximum length, level; a forecaster's horizon, levels, frequency)."""
+    the predictor has (maximum length, level; a forecaster's horizon, levels, frequency; a
+    series classifier's series length)."""
     found: dict[str, Any] = {}
     tokenizer = getattr(predictor, "tokenizer", None)
     if tokenizer is not None:  # text tasks; a forecaster reads numbers
         found["tokenizer"] = tokenizer if isinstance(tokenizer, dict) else tokenizer.to_dict()
         found["vocab_size"] = len(predictor.vocab)
-    for name in ("max_len", "truncate", "level", "horizon", "levels", "freq"):
+    for name in ("max_len", "truncate", "level", "horizon", "levels", "freq", "length"):
         if hasattr(predictor, name):
             found[name] = getattr(predictor, name)
     return found
@@ -230,6 +231,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
 }
+
+
+def worker_app(
+    call: Any, predictor: Any, run: str | Path | None, engine: str, config: ServeConfig | None,
+    description: str, example: str,
+) -> tuple[FastAPI, MicroBatcher, ServeConfig]:  # fmt: skip
+    """:func:`base_app` for a model whose calls run one at a time in the batcher's worker
+    thread, never batched together (the language-model, forecasting and series servers):
+    the application, its batcher (``await batcher.run(fn, ...)``) and the limits."""
+    config = config or ServeConfig()
+    batcher = MicroBatcher(
+        call, max_batch=1, max_wait_ms=0, enabled=False, threads=config.model_threads
+    )
+    info = model_info(predictor, None if run is None else Path(run), engine, config)
+    return base_app(batcher, config, info, description, example), batcher, config
 
 
 def base_app(

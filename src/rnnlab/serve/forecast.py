@@ -23,8 +23,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, base_app, model_info
-from rnnlab.serve.batching import MicroBatcher
+from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, worker_app
 
 __all__ = ["ForecastRequest", "create_forecast_app"]
 
@@ -132,13 +131,10 @@ def create_forecast_app(
     config: ServeConfig | None = None,
 ) -> FastAPI:
     """The FastAPI application serving a :class:`~rnnlab.tasks.forecast.ForecastPredictor`."""
-    config = config or ServeConfig()
-    batcher = MicroBatcher(
-        predictor.forecast, max_batch=1, max_wait_ms=0, enabled=False,
-        threads=config.model_threads,
+    app, batcher, config = worker_app(
+        predictor.forecast, predictor, run, engine, config,
+        "A forecaster: forecasts with intervals.", _EXAMPLE,
     )  # fmt: skip
-    info = model_info(predictor, None if run is None else Path(run), engine, config)
-    app = base_app(batcher, config, info, "A forecaster: forecasts with intervals.", _EXAMPLE)
 
     @app.post("/forecast", responses=ERROR_RESPONSES, summary="Forecast with intervals")
     async def forecast(body: ForecastRequest) -> dict[str, Any]:

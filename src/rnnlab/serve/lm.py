@@ -21,8 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, base_app, model_info
-from rnnlab.serve.batching import MicroBatcher
+from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, worker_app
 from rnnlab.serve.schemas import GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse
 
 __all__ = ["create_lm_app"]
@@ -52,14 +51,10 @@ def create_lm_app(
     config: ServeConfig | None = None,
 ) -> FastAPI:
     """The FastAPI application serving an :class:`~rnnlab.tasks.lm.LMPredictor`."""
-    config = config or ServeConfig()
-    # Only MicroBatcher.run is used: the model's one worker thread, no batching of texts.
-    batcher = MicroBatcher(
-        predictor.surprisal, max_batch=1, max_wait_ms=0, enabled=False,
-        threads=config.model_threads,
+    app, batcher, config = worker_app(
+        predictor.surprisal, predictor, run, engine, config,
+        "A language model: generate and score text.", _EXAMPLE,
     )  # fmt: skip
-    info = model_info(predictor, None if run is None else Path(run), engine, config)
-    app = base_app(batcher, config, info, "A language model: generate and score text.", _EXAMPLE)
 
     @app.post("/generate", response_model=GenerateResponse, responses=ERROR_RESPONSES,
               summary="Continue a prompt")  # fmt: skip

@@ -21,8 +21,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, base_app, model_info
-from rnnlab.serve.batching import MicroBatcher
+from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, worker_app
 
 __all__ = ["SeriesRequest", "create_series_app"]
 
@@ -43,15 +42,10 @@ def create_series_app(
     config: ServeConfig | None = None,
 ) -> FastAPI:
     """The FastAPI application serving a :class:`~rnnlab.tasks.classify_series.SeriesPredictor`."""
-    config = config or ServeConfig()
-    batcher = MicroBatcher(
-        predictor.probabilities, max_batch=1, max_wait_ms=0, enabled=False,
-        threads=config.model_threads,
+    app, batcher, config = worker_app(
+        predictor.probabilities, predictor, run, engine, config,
+        "A series classifier: labels with probabilities.", _EXAMPLE,
     )  # fmt: skip
-    info = model_info(predictor, None if run is None else Path(run), engine, config)
-    info["preprocessing"]["length"] = predictor.length
-    app = base_app(batcher, config, info, "A series classifier: labels with probabilities.",
-                   _EXAMPLE)  # fmt: skip
 
     @app.post("/predict", responses=ERROR_RESPONSES, summary="Label series")
     async def predict(body: SeriesRequest) -> dict[str, Any]:
