@@ -1,11 +1,13 @@
 """One training process of the data-parallel tests: ``python -m tests.train.ddp_worker``.
 
 Arguments: rank, world size, rendezvous file, output file, and a JSON object of settings
-(``batch_size``, ``epochs``, ``checkpoint_every``, ``run_dir``, ``resume``, ``stop_at``). It
+(``batch_size``, ``epochs``, ``checkpoint_every``, ``run_dir``, ``resume``, ``stop_at``,
+``nan_on_rank``). It
 trains a bidirectional GRU classifier (rnnlab.nn, no dropout) on the first 96 real
 rotten_tomatoes training sentences in input order, and rank 0 saves the final weights and
 history to the output file. With ``stop_at`` every rank stops after that global step, as an
-interrupted run would.
+interrupted run would. With ``nan_on_rank`` that rank's loss is NaN from the second step on,
+and the training error is written to the output file of each rank (``OUT.rank<r>.txt``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch.distributed as dist
 
 from rnnlab.config import TrainConfig
 from rnnlab.data import datasets
+from rnnlab.errors import ValueRangeError
 from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.classify.data import ClassificationBatches
 from rnnlab.tasks.classify.model import RecurrentClassifier
@@ -69,6 +72,10 @@ def main() -> None:
         embedding_dim=16, hidden_size=16, input_dropout=0.0, weight_dropout=0.0
     )
     model = RecurrentClassifier(len(vocab), names, model_config)
+    if settings.get("nan_on_rank") == rank:
+        step = model.training_step
+        calls = iter(range(10**6))
+        model.training_step = lambda batch: step(batch) * (float("nan") if next(calls) else 1.0)
     config = TrainConfig(
         epochs=settings["epochs"], lr=1e-2, seed=0,
         checkpoint_every=settings.get("checkpoint_every", 0),
@@ -78,8 +85,12 @@ def main() -> None:
         config, run_dir=settings.get("run_dir"), callbacks=[StopAt(stop)] if stop else []
     )
     result = None
-    with contextlib.suppress(Interrupted):  # every rank stops after the same step
-        result = trainer.fit(model, source, resume=settings.get("resume", False))
+    try:
+        with contextlib.suppress(Interrupted):  # every rank stops after the same step
+            result = trainer.fit(model, source, resume=settings.get("resume", False))
+    except ValueRangeError as exc:  # raised by every rank at the same step
+        with open(f"{out}.rank{rank}.txt", "w", encoding="utf-8") as handle:
+            handle.write(str(exc))
     if world > 1:
         dist.barrier()  # no rank closes its connections while another still uses them
         dist.destroy_process_group()

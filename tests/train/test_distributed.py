@@ -92,6 +92,16 @@ def test_resumed_ddp_run_ends_where_an_uninterrupted_one_does(tmp_path):
     )
 
 
+def test_a_non_finite_loss_in_one_process_stops_every_process_at_once(tmp_path):
+    """Rank 1's loss turns NaN at its second step: both ranks raise the training error there,
+    instead of rank 0 waiting in the gradient all-reduce until the group's timeout."""
+    assert train(tmp_path, "nan", 2, batch_size=8, epochs=1, nan_on_rank=1) is None
+    own = (tmp_path / "nan.pt.rank1.txt").read_text(encoding="utf-8")
+    other = (tmp_path / "nan.pt.rank0.txt").read_text(encoding="utf-8")
+    assert own.startswith("The training loss became nan;")
+    assert other.startswith("The training loss became non-finite in another process;")
+
+
 def test_sharded_batches_deal_a_multiple_of_the_world_size():
     class Numbers:
         def num_batches(self, epoch):

@@ -11,12 +11,16 @@ import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.train.protocols import Batch, TrainableModel
+
+if TYPE_CHECKING:
+    from rnnlab.train.distributed import Distributed
 
 __all__ = ["StepOutput", "evaluate", "resolve_device", "seed_everything", "train_step"]
 
@@ -33,20 +37,27 @@ def train_step(
     batch: Batch,
     clip_norm: float,
     forward: Callable[[Batch], torch.Tensor] | None = None,
+    place: Distributed | None = None,
 ) -> StepOutput:
     """Forward, backward, clip the gradient norm to ``clip_norm`` (0 = no clipping), update.
 
     ``forward`` computes the loss instead of ``model.training_step`` (the Trainer passes the
     DistributedDataParallel wrapper, whose backward pass averages the gradients over the
     processes before they are clipped). Raises ValueRangeError when the loss is not finite,
-    instead of training on NaNs.
+    instead of training on NaNs — with ``place`` (the process group), on every rank when it is
+    not finite on any (one all-reduce of a flag per step).
     """
     optimizer.zero_grad(set_to_none=True)
     loss = (forward or model.training_step)(batch)
     value = float(loss.detach())
-    if not math.isfinite(value):
+    finite = math.isfinite(value)
+    # Under DDP every rank must stop together: one that raised alone would leave the others
+    # waiting in the gradient all-reduce until the process group's timeout.
+    everywhere = finite if place is None or not place.active else place.sum(not finite)[0] == 0
+    if not everywhere:
+        where = f"became {value}" if not finite else "became non-finite in another process"
         raise ValueRangeError(
-            f"The training loss became {value}; lower train.lr or set train.clip_norm "
+            f"The training loss {where}; lower train.lr or set train.clip_norm "
             f"(now {clip_norm}) to a smaller positive value."
         )
     loss.backward()

@@ -335,7 +335,9 @@ class _Run:
         for batch in itertools.islice(self.train.batches(st.epoch), st.batch, None):
             batch = batch.to(self.device)
             lr = float(self.optimizer.param_groups[0]["lr"])
-            out = train_step(self.model, self.optimizer, batch, cfg.clip_norm, self.forward)
+            out = train_step(
+                self.model, self.optimizer, batch, cfg.clip_norm, self.forward, self.place
+            )
             if self.scheduler is not None:
                 self.scheduler.step()
             st.batch += 1
