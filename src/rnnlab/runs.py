@@ -38,6 +38,7 @@ __all__ = [
     "load_model_file",
     "model_task",
     "read_run_config",
+    "rebuilding",
     "resolve_model_path",
     "save_model_file",
     "training_run",
@@ -137,6 +138,23 @@ def load_model_file(
             "save the model again or use an intact copy."
         ) from None
     return tensors, meta
+
+
+@contextmanager
+def rebuilding(path: str | Path, task: str) -> Iterator[None]:
+    """Wrap the rebuilding of a model from a file's metadata and weights: what the config
+    classes and ``load_state_dict`` raise for a damaged header or tensors (an unknown or
+    missing key, a wrong type, a shape that does not fit) becomes one sentence naming the
+    file, as every other fault of a model file does."""
+    try:
+        yield
+    except (RnnlabError, AttributeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        text = str(exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
+        raise DataError(
+            f"{path} is marked as a '{task}' model but its metadata or weights do not make "
+            f"one ({reason}); save the model again or use an intact copy."
+        ) from None
 
 
 def model_task(path: str | Path) -> str | None:

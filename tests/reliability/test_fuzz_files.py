@@ -109,6 +109,15 @@ def test_forged_headers(tmp_path, model_bytes):
         },
         "a path as a tensor name": {**header, "../../etc/passwd": header[some]},
     }
+    meta = header.get("__metadata__", {})
+    config = json.loads(meta["model_config"])
+    for name, key, value in (
+        ("an unknown model_config key", "model_config", {**config, " idirectional": True}),
+        ("model_config a list", "model_config", [1, 2]),
+        ("a negative hidden size", "model_config", {**config, "hidden_size": -3}),
+        ("preprocessing a list", "preprocessing", [1]),
+    ):
+        forged[name] = {**header, "__metadata__": {**meta, key: json.dumps(value)}}
     cases = {
         "huge declared header": header_file(tmp_path, "huge", b"{}", declared=2**62),
         "header not JSON": header_file(tmp_path, "notjson", b"{not json" + b" " * 40),

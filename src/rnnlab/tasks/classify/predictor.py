@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rnnlab.errors import DataError
-from rnnlab.runs import load_model_file
+from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.classify.data import ClassificationBatches
@@ -78,19 +78,15 @@ class TextPredictor(Predictor):
                 f"{path} holds a '{meta['task']}' model; TextPredictor reads 'classify' models "
                 "(rnnlab.load picks the right predictor)."
             )
-        config = ModelConfig(**meta["model_config"])
-        vocab = Vocab.from_dict(meta["vocab"])
-        model = RecurrentClassifier(len(vocab), meta["labels"], config, pad_id=vocab.pad_id)
-        model.load_state_dict(tensors, strict=True)
-        prep = meta["preprocessing"]
-        return cls(
-            model,
-            Tokenizer.from_dict(meta["tokenizer"]),
-            vocab,
-            max_len=prep.get("max_len"),
-            truncate=prep.get("truncate", "head"),
-            device=device,
-        )
+        with rebuilding(path, "classify"):
+            config = ModelConfig(**meta["model_config"])
+            vocab = Vocab.from_dict(meta["vocab"])
+            model = RecurrentClassifier(len(vocab), meta["labels"], config, pad_id=vocab.pad_id)
+            model.load_state_dict(tensors, strict=True)
+            prep = meta["preprocessing"]
+            tokenizer = Tokenizer.from_dict(meta["tokenizer"])
+            max_len, truncate = prep.get("max_len"), prep.get("truncate", "head")
+        return cls(model, tokenizer, vocab, max_len=max_len, truncate=truncate, device=device)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text, truncated as in training."""

@@ -10,7 +10,7 @@ import torch
 
 from rnnlab.data.ucr import parse_values
 from rnnlab.errors import ShapeError
-from rnnlab.runs import load_model_file
+from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.classify_series.config import SeriesClassifyModelConfig
 from rnnlab.tasks.classify_series.data import znorm
@@ -35,11 +35,13 @@ class SeriesPredictor(Predictor):
     @classmethod
     def from_file(cls, path: str | Path, device: Any = "cpu") -> SeriesPredictor:
         tensors, meta = load_model_file(path)
-        config = SeriesClassifyModelConfig(**meta["model_config"])
-        model = SeriesClassifier(len(meta["labels"]), config)
-        model.load_state_dict(tensors)
-        extra = meta["preprocessing"]
-        return cls(model.to(device), meta["labels"], int(extra["length"]), bool(extra["znorm"]))
+        with rebuilding(path, "classify_series"):
+            config = SeriesClassifyModelConfig(**meta["model_config"])
+            model = SeriesClassifier(len(meta["labels"]), config)
+            model.load_state_dict(tensors)
+            extra = meta["preprocessing"]
+            length, normalise = int(extra["length"]), bool(extra["znorm"])
+        return cls(model.to(device), meta["labels"], length, normalise)
 
     def probabilities(self, inputs: Any, batch_size: int = 64) -> np.ndarray:
         """(N, C) class probabilities of series of the training length: rows of numbers, or

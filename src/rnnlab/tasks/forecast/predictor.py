@@ -15,7 +15,7 @@ import numpy as np
 
 from rnnlab.data.series import Series, SeriesSet
 from rnnlab.errors import DataError
-from rnnlab.runs import load_model_file
+from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.forecast.config import ForecastRunConfig
 from rnnlab.tasks.forecast.data import Layout, Preparation
@@ -93,42 +93,46 @@ class ForecastPredictor(Predictor):
         import pandas as pd
 
         tensors, meta = load_model_file(path)
-        extra = meta["preprocessing"]
-        config = ForecastRunConfig.from_dict(extra["run_config"], source=str(path))
-        layout = Layout(tuple(extra["layout"]["past"]), tuple(extra["layout"]["future"]),
-                        int(extra["layout"]["calendar_season"]))  # fmt: skip
-        out_steps = 1 if config.model.decoder == "recursive" else int(extra["horizon"])
-        members = []
-        for k in range(int(extra["members"])):
-            member = RecurrentForecaster(layout.input_size, len(layout.future), out_steps,
-                                         config.model.levels, int(extra["season"]),
-                                         config.model)  # fmt: skip
-            prefix = f"member{k}."
-            member.load_state_dict(
-                {n[len(prefix) :]: t for n, t in tensors.items() if n.startswith(prefix)}
+        with rebuilding(path, "forecast"):
+            extra = meta["preprocessing"]
+            config = ForecastRunConfig.from_dict(extra["run_config"], source=str(path))
+            layout = Layout(tuple(extra["layout"]["past"]), tuple(extra["layout"]["future"]),
+                            int(extra["layout"]["calendar_season"]))  # fmt: skip
+            out_steps = 1 if config.model.decoder == "recursive" else int(extra["horizon"])
+            members = []
+            for k in range(int(extra["members"])):
+                member = RecurrentForecaster(layout.input_size, len(layout.future), out_steps,
+                                             config.model.levels, int(extra["season"]),
+                                             config.model)  # fmt: skip
+                prefix = f"member{k}."
+                member.load_state_dict(
+                    {n[len(prefix) :]: t for n, t in tensors.items() if n.startswith(prefix)}
+                )
+                members.append(member.to(device).eval())
+            preparations = {
+                uid: Preparation.from_dict(p) for uid, p in extra["preparations"].items()
+            }
+            fitted = FittedForecaster(
+                members,
+                preparations,
+                layout,
+                int(extra["lookback"]),
+                int(extra["horizon"]),
+                int(extra["season"]),
+                config,
+                [],
             )
-            members.append(member.to(device).eval())
-        preparations = {uid: Preparation.from_dict(p) for uid, p in extra["preparations"].items()}
-        fitted = FittedForecaster(
-            members,
-            preparations,
-            layout,
-            int(extra["lookback"]),
-            int(extra["horizon"]),
-            int(extra["season"]),
-            config,
-            [],
-        )
-        tails = {}
-        for uid, tail in extra["tails"].items():
-            times = pd.DatetimeIndex(pd.to_datetime(tail["times"]))
-            tails[uid] = Series(
-                uid,
-                times,
-                np.asarray(tail["values"], float),
-                {k: np.asarray(v, float) for k, v in tail["covariates"].items()},
-            )
-        return cls(fitted, tails, extra["freq"])
+            tails = {}
+            for uid, tail in extra["tails"].items():
+                times = pd.DatetimeIndex(pd.to_datetime(tail["times"]))
+                tails[uid] = Series(
+                    uid,
+                    times,
+                    np.asarray(tail["values"], float),
+                    {k: np.asarray(v, float) for k, v in tail["covariates"].items()},
+                )
+            freq = extra["freq"]
+        return cls(fitted, tails, freq)
 
     def forecast(
         self,

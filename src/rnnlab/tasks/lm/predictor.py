@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from rnnlab.errors import DataError, ValueRangeError
-from rnnlab.runs import load_model_file
+from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.lm.config import LMModelConfig
 from rnnlab.tasks.lm.data import EOS
@@ -99,17 +99,13 @@ class LMPredictor(Predictor):
                 "(rnnlab.load picks the right predictor)."
             )
         vocab = Vocab.from_dict(meta["vocab"], source=f"{path} (vocab)")
-        try:
+        with rebuilding(path, "lm"):
             # Files written before the two-level softmax existed hold a full one.
             stored = {"softmax": "full", **meta["model_config"]}
             model = RecurrentLM(len(vocab), LMModelConfig(**stored))
             model.load_file_tensors(tensors)
-        except (TypeError, RuntimeError) as exc:
-            raise DataError(
-                f"{path} is marked as an 'lm' model but its weights or config do not make one "
-                f"({str(exc).splitlines()[0]}); save it again or use an intact copy."
-            ) from None
-        return cls(model.to(device), vocab, meta["tokenizer"], meta["preprocessing"]["level"])
+            level = meta["preprocessing"]["level"]
+        return cls(model.to(device), vocab, meta["tokenizer"], level)
 
     # ------------------------------------------------------------------ text ↔ ids
     def tokens(self, text: str) -> list[str]:

@@ -22,7 +22,7 @@ import torch
 from rnnlab.data.conll import TaggedSentences
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluate.entities import entity_metrics, tagging_intervals, token_accuracy
-from rnnlab.runs import load_model_file
+from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.tag.config import TagModelConfig
 from rnnlab.tasks.tag.data import TagBatches, TagEncoder, recode
@@ -85,7 +85,7 @@ class TagPredictor(Predictor):
                 f"{path} holds a '{meta['task']}' model; TagPredictor reads 'tag' models "
                 "(rnnlab.load picks the right predictor)."
             )
-        try:
+        with rebuilding(path, "tag"):
             prep = meta["preprocessing"]
             config = TagModelConfig(**meta["model_config"])
             words = Vocab.from_dict(meta["vocab"], source=f"{path} (vocab)")
@@ -95,12 +95,6 @@ class TagPredictor(Predictor):
             model = build_tagger(config, len(words), len(chars), labels, scheme=prep["scheme"])
             model.load_state_dict(tensors, strict=True)
             data_scheme = prep["data_scheme"]
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise DataError(
-                f"{path} is marked as a 'tag' model but its metadata or weights do not make "
-                f"a tagger ({reason}); save the tagger again or use an intact copy."
-            ) from None
         return cls(model, encoder, data_scheme=data_scheme, device=device)
 
     def _output_scheme(self, scheme: str | None) -> str:
