@@ -689,3 +689,5 @@ def train_classify_series(
     out_console.print(
         f"run directory: {summary.run_dir}  (metrics: {summary.run_dir / 'metrics.json'})"
     )
+    if summary.report is not None:
+        out_console.print(f"report: {summary.report}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import urllib.request
 
@@ -43,6 +44,22 @@ def test_default_recipe_on_gunpoint(gunpoint_run):
         assert metrics["baseline_1nn_dtw_accuracy"] == pytest.approx(0.907, abs=1e-3)
     assert metrics["accuracy"] > metrics["baseline_majority_accuracy"] + 0.3
     assert metrics["accuracy_ci_low"] <= metrics["accuracy"] <= metrics["accuracy_ci_high"]
+
+
+def test_predictions_file_and_report(gunpoint_run):
+    test = load_ucr("gunpoint", "TEST")
+    with open(gunpoint_run / "analysis" / "predictions.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["truth"] for r in rows] == list(test.labels)
+    assert [r["predicted"] for r in rows] == rnnlab.load(gunpoint_run).predict(test.values)
+    np.testing.assert_allclose([float(v) for v in rows[3]["values"].split()], test.values[3],
+                               rtol=1e-5)  # fmt: skip
+    metrics = json.loads((gunpoint_run / "metrics.json").read_text())
+    right = np.mean([r["truth"] == r["predicted"] for r in rows])
+    assert right == pytest.approx(metrics["accuracy"])
+    report = (gunpoint_run / "report.html").read_text(encoding="utf-8")
+    assert 'id="accuracy"' in report and 'id="errors"' in report
+    assert "1-NN, Euclidean" in report and "data:image/png;base64," in report
 
 
 def test_loaded_model_predicts_the_recorded_accuracy(gunpoint_run):

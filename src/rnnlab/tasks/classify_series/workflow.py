@@ -5,11 +5,13 @@ warping (full window, dtaidistance's C implementation) when dtaidistance is inst
     runs/NAME/  config.toml, model.safetensors (task "classify_series"), metrics.json
                 (accuracy, macro_f1 with 95 % bootstrap intervals, baseline_majority_accuracy,
                 baseline_1nn_accuracy, baseline_1nn_dtw_accuracy, McNemar against 1-NN),
-                history.jsonl
+                history.jsonl, analysis/predictions.csv, report.html
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,8 @@ from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluate.bootstrap import classification_cis
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.evaluate.significance import mcnemar
-from rnnlab.fileio import atomic_write_json
+from rnnlab.explain.series_report import PREDICTIONS_FILE
+from rnnlab.fileio import atomic_write_json, atomic_write_text
 from rnnlab.runs import MODEL_FILE, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
 from rnnlab.tasks.classify_series.config import SeriesClassifyRunConfig
@@ -131,7 +134,8 @@ def train_series_classifier(
             preprocessing={"length": int(x_train.shape[1]), "znorm": config.data.znorm},
         )  # fmt: skip
         predictor = SeriesPredictor(model, labels, x_train.shape[1], config.data.znorm)
-        predicted = predictor.predict(test.values)
+        probabilities = predictor.probabilities(test.values)
+        predicted = [labels[i] for i in probabilities.argmax(1)]
         majority = max(labels, key=lambda label: (train.labels.count(label), -labels.index(label)))
         baselines = {
             "majority": [majority] * len(test.labels),
@@ -143,7 +147,32 @@ def train_series_classifier(
         metrics = {"data": test.source, **score(test.labels, predicted, baselines, labels),
                    "train_seconds": round(seconds, 2)}  # fmt: skip
         atomic_write_json(run_dir / "metrics.json", metrics)
-    return TrainSummary(run_dir, metrics, "test", seconds, result.best_epoch)
+        _write_predictions(run_dir, test.values, test.labels, predicted, probabilities.max(1))
+        report = _report(run_dir)
+    return TrainSummary(run_dir, metrics, "test", seconds, result.best_epoch, report=report)
+
+
+def _write_predictions(run_dir: Path, values: np.ndarray, truth: list[str],
+                       predicted: list[str], confidence: np.ndarray) -> None:  # fmt: skip
+    """``analysis/predictions.csv``: each test series' index, true and predicted class, the
+    predicted class's probability and the values (space-separated), for the report."""
+    (run_dir / "analysis").mkdir(exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["index", "truth", "predicted", "confidence", "values"])
+    for i, (row, t, p, c) in enumerate(zip(values, truth, predicted, confidence, strict=True)):
+        writer.writerow([i, t, p, f"{float(c):.6f}", " ".join(f"{v:.6g}" for v in row)])
+    atomic_write_text(run_dir / "analysis" / PREDICTIONS_FILE, buffer.getvalue())
+
+
+def _report(run_dir: Path) -> Path | None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    from rnnlab.explain.series_report import write_series_report
+
+    return write_series_report(run_dir)
 
 
 def evaluate_series_run(
