@@ -29,6 +29,7 @@ from rnnlab.explain.page import (
     number,
     page,
     read_jsonl,
+    run_files,
     table,
 )
 from rnnlab.fileio import atomic_write_text
@@ -177,8 +178,7 @@ def render_lm_report(
     saved = _saved_examples(run_dir)
     prompt = saved.get("prompt", "") if prompt is None else prompt
     text = saved.get("text", "") if text is None else text
-    metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
-    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    metrics, config_text = run_files(run_dir)
     history = read_jsonl(run_dir / "history.jsonl")
     curves = (
         image(perplexity_curves_figure(history), "perplexity per epoch")
@@ -186,7 +186,6 @@ def render_lm_report(
         else "<p class=muted>No history.jsonl in this run.</p>"
     )
     length = 200 if predictor.level == "char" else 40
-    config_text = config_path.read_text("utf-8") if config_path.exists() else ""
     blocks = {
         "summary": ("Summary", _summary_section(predictor, metrics)),
         "metrics": ("Perplexity and bits", _metrics_section(metrics, predictor.level)),

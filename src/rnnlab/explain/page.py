@@ -24,6 +24,7 @@ __all__ = [
     "ci_cell",
     "evaluation_rows",
     "image",
+    "loss_curve",
     "number",
     "page",
     "read_jsonl",
@@ -83,6 +84,29 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def run_files(run_dir: Path) -> tuple[dict[str, Any], str]:
+    """A run's ``metrics.json`` (empty when missing) and ``config.toml`` text (empty when
+    missing): what every report page starts from."""
+    metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    return metrics, config_path.read_text("utf-8") if config_path.exists() else ""
+
+
+def loss_curve(run_dir: Path, ylabel: str = "training loss") -> str:
+    """The training loss per epoch from ``history.jsonl`` as an image, or a note without it
+    (runs without a validation split, whose curves have nothing else to show)."""
+    history = read_jsonl(run_dir / "history.jsonl")
+    if not history:
+        return "<p class=muted>No history.jsonl in this run.</p>"
+    from rnnlab.explain.plots import new_figure
+
+    figure, (ax,) = new_figure(6.0, 2.6)
+    ax.plot([r["epoch"] for r in history], [r["train_loss"] for r in history], marker="o")
+    ax.set(xlabel="epoch", ylabel=ylabel, title="training loss")
+    ax.grid(alpha=0.3)
+    return image(figure, "training loss per epoch")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

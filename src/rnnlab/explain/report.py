@@ -33,6 +33,7 @@ from rnnlab.explain.page import (
     number,
     page,
     read_jsonl,
+    run_files,
     table,
 )
 from rnnlab.explain.plots import gate_trace_figure, pca_figure
@@ -246,12 +247,10 @@ def render_report(
     run_dir = Path(run_dir)
     if examples is None:
         examples = _saved_examples(run_dir)
-    metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
-    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    metrics, config_text = run_files(run_dir)
     history = read_jsonl(run_dir / "history.jsonl")
     buckets = _read_csv(run_dir / "analysis" / "length_buckets.csv")
     mistakes = _read_csv(run_dir / "analysis" / "mistakes.csv")[:10]
-    config_text = config_path.read_text("utf-8") if config_path.exists() else ""
     labels = metrics.get("labels") or [str(label) for label in predictor.labels]
     curves = (
         image(learning_curves_figure(history), "learning curves")

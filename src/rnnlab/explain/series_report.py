@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import csv
 import html
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rnnlab.explain.charts import confusion_figure
-from rnnlab.explain.page import REPORT_FILE, ci_cell, image, number, page, read_jsonl, table
+from rnnlab.explain.page import (
+    REPORT_FILE,
+    ci_cell,
+    image,
+    loss_curve,
+    number,
+    page,
+    run_files,
+    table,
+)
 from rnnlab.explain.plots import new_figure
 from rnnlab.fileio import atomic_write_text
 
@@ -83,28 +91,15 @@ def _errors_section(rows: list[dict[str, str]]) -> str:
     return image(confusion_figure(matrix, labels), "confusion matrix") + shown
 
 
-def _curve_section(run_dir: Path) -> str:
-    history = read_jsonl(run_dir / "history.jsonl")
-    if not history:
-        return "<p class=muted>No history.jsonl in this run.</p>"
-    figure, (ax,) = new_figure(6.0, 2.6)
-    ax.plot([r["epoch"] for r in history], [r["train_loss"] for r in history])
-    ax.set(xlabel="epoch", ylabel="training loss", title="training loss")
-    ax.grid(alpha=0.3)
-    return image(figure, "training loss per epoch")
-
-
 def render_series_report(run_dir: str | Path) -> str:
     """The report page of a series-classification run as an HTML string."""
     run_dir = Path(run_dir)
-    metrics_path, config_path = run_dir / "metrics.json", run_dir / "config.toml"
-    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
-    config_text = config_path.read_text("utf-8") if config_path.exists() else ""
+    metrics, config_text = run_files(run_dir)
     blocks = {
         "accuracy": ("Accuracy beside the baselines", _accuracy_section(metrics)),
         "errors": ("Confusions and the most confident mistakes",
                    _errors_section(_read_predictions(run_dir))),
-        "curves": ("Training", _curve_section(run_dir)),
+        "curves": ("Training", loss_curve(run_dir)),
         "config": ("Configuration", f"<pre>{html.escape(config_text)}</pre>"),
     }  # fmt: skip
     return page(run_dir, blocks)
