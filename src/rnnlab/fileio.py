@@ -8,12 +8,14 @@ leaves either the old file or the new one, never a torn mix.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import functools
+import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +26,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "csv_text",
     "make_dir",
 ]
 
@@ -109,6 +112,19 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
     """Serialise ``obj`` as JSON (UTF-8, non-ASCII kept readable) to ``path`` atomically."""
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as CSV text: a header of every key in first-seen order, one line per row (empty
+    text for no rows); ready for :func:`atomic_write_text`."""
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def make_dir(path: str | os.PathLike[str]) -> Path:

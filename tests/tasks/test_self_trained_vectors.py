@@ -96,7 +96,7 @@ def test_the_default_classifier_starts_from_skipgram_vectors_and_none_from_rando
     small = {"embedding_dim": 16, "hidden_size": 8, "num_layers": 1, "epochs": 1,
              "max_len": 30, "device": "cpu", "num_threads": 1}  # fmt: skip
     default = TextClassifier(**small, freeze_embeddings=True).fit(texts, labels)
-    assert default.embedding_coverage_ > 0.99
+    assert default.embedding_coverage_ > 0.99 and default.embedding_source_ == "skipgram"
     tokens = default.tokenizer_.tokenize_many(texts)
     vectors = train_skipgram(tokens, 16, default.vocab_, seed=default.config_.train.seed)
     row = default.vocab_.token_to_id("film")
@@ -104,7 +104,7 @@ def test_the_default_classifier_starts_from_skipgram_vectors_and_none_from_rando
     # Frozen: the layer still holds the vectors it started from.
     np.testing.assert_allclose(weight[row], vectors.matrix[vectors.words.index("film")])
     random_start = TextClassifier(**small, embeddings="none").fit(texts, labels)
-    assert random_start.embedding_coverage_ is None
+    assert random_start.embedding_coverage_ is None and random_start.embedding_source_ is None
     other = random_start.model_.encoder.embedding.weight.detach().numpy()[row]
     assert not np.allclose(other, vectors.matrix[vectors.words.index("film")], atol=1e-2)
 

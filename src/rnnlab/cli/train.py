@@ -122,7 +122,7 @@ def train_classify(
     """Train a text classifier (embedding → RNN/LSTM/GRU → pooling → softmax)."""
     from rnnlab.tasks.classify import ClassifyRunConfig, train_classifier
     from rnnlab.tasks.classify.finetune import FINE_TUNING
-    from rnnlab.tasks.pretrained import SELF_TRAINED, vectors_source
+    from rnnlab.tasks.pretrained import SELF_TRAINED
     from rnnlab.train.progress import RichProgress
 
     flags = overrides(
@@ -171,7 +171,7 @@ def train_classify(
         )
     coverage = summary.metrics.get("embedding_coverage")
     if coverage is not None:
-        source = vectors_source(run_config.model.embeddings)
+        source = summary.metrics.get("embedding_source")
         err_console.print(
             f"embeddings: {coverage:.1%} of the vocabulary initialised from "
             + ("skip-gram vectors of the training texts" if source == SELF_TRAINED else source)

@@ -8,14 +8,22 @@ self-contained HTML file as the other reports (:mod:`rnnlab.explain.page`).
 
 from __future__ import annotations
 
-import csv
 import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rnnlab.evaluate.forecast_baselines import BASELINE_TITLES
-from rnnlab.explain.page import REPORT_FILE, image, loss_curve, number, page, run_files, table
+from rnnlab.explain.page import (
+    REPORT_FILE,
+    image,
+    loss_curve,
+    number,
+    page,
+    read_csv_rows,
+    run_files,
+    table,
+)
 from rnnlab.explain.plots import new_figure
 from rnnlab.fileio import atomic_write_text
 
@@ -80,11 +88,9 @@ def _accuracy_section(metrics: dict[str, Any]) -> str:
 
 
 def _windows_section(run_dir: Path) -> str:
-    path = run_dir / "analysis" / "forecasts.csv"
-    if not path.exists():
+    rows = read_csv_rows(run_dir / "analysis" / "forecasts.csv")
+    if not rows:
         return "<p class=muted>No analysis/forecasts.csv in this run.</p>"
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
     for row in rows:
         groups.setdefault((row["unique_id"], row["window"]), []).append(row)

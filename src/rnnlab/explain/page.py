@@ -9,13 +9,15 @@ network. Each section is a ``<section id=…>`` so that tests and readers can fi
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from rnnlab.errors import MissingDependencyError
 from rnnlab.explain.plots import figure_bytes
 
 __all__ = [
@@ -26,7 +28,9 @@ __all__ = [
     "image",
     "loss_curve",
     "number",
+    "optional_report",
     "page",
+    "read_csv_rows",
     "read_jsonl",
     "table",
 ]
@@ -84,6 +88,23 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV file with a header, or none when it does not exist."""
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def optional_report(write: Callable[..., Path], *args: Any) -> Path | None:
+    """``write(*args)`` — a report writer — or None when matplotlib is not installed: a run
+    without plots is still a run, and the page is written whole or not at all."""
+    try:
+        return write(*args)
+    except MissingDependencyError:
+        return None
 
 
 def run_files(run_dir: Path) -> tuple[dict[str, Any], str]:

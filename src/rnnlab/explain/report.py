@@ -15,7 +15,6 @@ and can be mailed as it is; nothing on the page loads from the network.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from rnnlab.explain.page import (
     image,
     number,
     page,
+    read_csv_rows,
     read_jsonl,
     run_files,
     table,
@@ -56,13 +56,6 @@ SECTIONS = (
     "mistakes",
     "config",
 )
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
@@ -249,8 +242,8 @@ def render_report(
         examples = _saved_examples(run_dir)
     metrics, config_text = run_files(run_dir)
     history = read_jsonl(run_dir / "history.jsonl")
-    buckets = _read_csv(run_dir / "analysis" / "length_buckets.csv")
-    mistakes = _read_csv(run_dir / "analysis" / "mistakes.csv")[:10]
+    buckets = read_csv_rows(run_dir / "analysis" / "length_buckets.csv")
+    mistakes = read_csv_rows(run_dir / "analysis" / "mistakes.csv")[:10]
     labels = metrics.get("labels") or [str(label) for label in predictor.labels]
     curves = (
         image(learning_curves_figure(history), "learning curves")

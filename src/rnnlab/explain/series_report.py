@@ -8,7 +8,6 @@ self-contained HTML file as the other reports (:mod:`rnnlab.explain.page`).
 
 from __future__ import annotations
 
-import csv
 import html
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from rnnlab.explain.page import (
     loss_curve,
     number,
     page,
+    read_csv_rows,
     run_files,
     table,
 )
@@ -68,14 +68,6 @@ def _accuracy_section(metrics: dict[str, Any]) -> str:
             + table(header, rows) + mcnemar)  # fmt: skip
 
 
-def _read_predictions(run_dir: Path) -> list[dict[str, str]]:
-    path = run_dir / "analysis" / PREDICTIONS_FILE
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _errors_section(rows: list[dict[str, str]]) -> str:
     if not rows:
         return "<p class=muted>No analysis/predictions.csv in this run.</p>"
@@ -98,7 +90,7 @@ def render_series_report(run_dir: str | Path) -> str:
     blocks = {
         "accuracy": ("Accuracy beside the baselines", _accuracy_section(metrics)),
         "errors": ("Confusions and the most confident mistakes",
-                   _errors_section(_read_predictions(run_dir))),
+                   _errors_section(read_csv_rows(run_dir / "analysis" / PREDICTIONS_FILE))),
         "curves": ("Training", loss_curve(run_dir)),
         "config": ("Configuration", f"<pre>{html.escape(config_text)}</pre>"),
     }  # fmt: skip

@@ -284,11 +284,11 @@ def plan_evaluation(
 def write_evaluation_metrics(directory: Path, metrics: dict[str, Any], run_dir: Path) -> None:
     """Write ``metrics`` to ``directory/metrics.json``. Refreshing the run's own record
     (``directory == run_dir``) keeps the training-time keys (``train_seconds``,
-    ``best_epoch``, ``embedding_coverage``) of the file it replaces."""
+    ``best_epoch``, ``embedding_coverage``, ``embedding_source``) of the file it replaces."""
     path = directory / "metrics.json"
     if directory == run_dir and path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
-        for key in ("train_seconds", "best_epoch", "embedding_coverage"):
+        for key in ("train_seconds", "best_epoch", "embedding_coverage", "embedding_source"):
             if key in previous:
                 metrics[key] = previous[key]
     atomic_write_json(path, metrics)

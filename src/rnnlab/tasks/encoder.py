@@ -21,6 +21,7 @@ from torch import Tensor, nn
 import rnnlab.nn as rnn
 from rnnlab.config import ConfigSection, setting
 from rnnlab.errors import ConfigError
+from rnnlab.tasks.pretrained import NONE
 
 __all__ = [
     "POOLINGS",
@@ -71,7 +72,7 @@ class EncoderConfig(ConfigSection):
     init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))
 
     def check(self) -> None:
-        if self.freeze_embeddings and self.embeddings in ("", "none"):
+        if self.freeze_embeddings and self.embeddings in ("", NONE):
             raise ConfigError(
                 "model.freeze_embeddings (--freeze) needs pretrained vectors to keep fixed; "
                 "add model.embeddings (--embeddings PATH or a packaged name such as "

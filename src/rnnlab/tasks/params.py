@@ -100,11 +100,14 @@ class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
     ) -> None:
         """Pretrained vectors into ``embedding`` when ``model.embeddings`` names some (or
         ``skipgram``/``auto``: trained on ``corpus``, the tokenised training texts), then
-        the one Trainer; sets ``model_``, ``embedding_coverage_``, ``fit_result_``,
+        the one Trainer; sets ``model_``, ``embedding_source_`` (what the embedding started
+        from: a path, a packaged name, ``skipgram``, or None), ``embedding_coverage_``,
+        ``fit_result_``,
         ``history_`` and ``config_``, and leaves the model on the CPU in eval mode."""
         self.model_ = model
         self.embedding_coverage_ = None
-        if source := vectors_source(config.model.embeddings):
+        self.embedding_source_ = vectors_source(config.model.embeddings) or None
+        if source := self.embedding_source_:
             self.embedding_coverage_ = init_embeddings(
                 embedding,
                 source,

@@ -29,6 +29,7 @@ from rnnlab.evaluate.baselines import majority_baseline, tfidf_baseline
 from rnnlab.evaluate.bootstrap import accuracy, classification_cis, macro_f1
 from rnnlab.evaluate.error_analysis import ErrorAnalysis, analyse_errors
 from rnnlab.evaluate.significance import mcnemar
+from rnnlab.explain.page import optional_report
 from rnnlab.explain.report import EXAMPLES_FILE, write_report
 from rnnlab.fileio import atomic_write_json
 
@@ -175,7 +176,4 @@ def save_examples(directory: str | Path, analysis: RunAnalysis) -> None:
 
 def write_run_report(run_dir: str | Path, predictor: Any) -> Path | None:
     """``run_dir/report.html`` from the run's files; None when matplotlib is not installed."""
-    try:
-        return write_report(run_dir, predictor)
-    except MissingDependencyError:
-        return None
+    return optional_report(write_report, run_dir, predictor)

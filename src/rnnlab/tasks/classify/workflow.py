@@ -93,6 +93,7 @@ def train_classifier(
     metrics["best_epoch"] = clf.fit_result_.best_epoch
     if clf.embedding_coverage_ is not None:
         metrics["embedding_coverage"] = round(clf.embedding_coverage_, 4)
+        metrics["embedding_source"] = clf.embedding_source_
     analysis = analyse_classification(
         clf.predictor_, evaluated, probs, train=splits.train, seed=config.train.seed,
         directory=run_dir,

@@ -10,8 +10,6 @@ warping (full window, dtaidistance's C implementation) when dtaidistance is inst
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,9 @@ from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluate.bootstrap import classification_cis
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.evaluate.significance import mcnemar
-from rnnlab.explain.series_report import PREDICTIONS_FILE
-from rnnlab.fileio import atomic_write_json, atomic_write_text
+from rnnlab.explain.page import optional_report
+from rnnlab.explain.series_report import PREDICTIONS_FILE, write_series_report
+from rnnlab.fileio import atomic_write_json, atomic_write_text, csv_text, make_dir
 from rnnlab.runs import MODEL_FILE, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
 from rnnlab.tasks.classify_series.config import SeriesClassifyRunConfig
@@ -148,7 +147,7 @@ def train_series_classifier(
                    "train_seconds": round(seconds, 2)}  # fmt: skip
         atomic_write_json(run_dir / "metrics.json", metrics)
         _write_predictions(run_dir, test.values, test.labels, predicted, probabilities.max(1))
-        report = _report(run_dir)
+        report = optional_report(write_series_report, run_dir)
     return TrainSummary(run_dir, metrics, "test", seconds, result.best_epoch, report=report)
 
 
@@ -156,23 +155,12 @@ def _write_predictions(run_dir: Path, values: np.ndarray, truth: list[str],
                        predicted: list[str], confidence: np.ndarray) -> None:  # fmt: skip
     """``analysis/predictions.csv``: each test series' index, true and predicted class, the
     predicted class's probability and the values (space-separated), for the report."""
-    (run_dir / "analysis").mkdir(exist_ok=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["index", "truth", "predicted", "confidence", "values"])
-    for i, (row, t, p, c) in enumerate(zip(values, truth, predicted, confidence, strict=True)):
-        writer.writerow([i, t, p, f"{float(c):.6f}", " ".join(f"{v:.6g}" for v in row)])
-    atomic_write_text(run_dir / "analysis" / PREDICTIONS_FILE, buffer.getvalue())
-
-
-def _report(run_dir: Path) -> Path | None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return None
-    from rnnlab.explain.series_report import write_series_report
-
-    return write_series_report(run_dir)
+    rows = [
+        {"index": i, "truth": t, "predicted": p, "confidence": f"{float(c):.6f}",
+         "values": " ".join(f"{v:.6g}" for v in row)}
+        for i, (row, t, p, c) in enumerate(zip(values, truth, predicted, confidence, strict=True))
+    ]  # fmt: skip
+    atomic_write_text(make_dir(run_dir / "analysis") / PREDICTIONS_FILE, csv_text(rows))
 
 
 def evaluate_series_run(

@@ -14,8 +14,6 @@ directory.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from pathlib import Path
@@ -23,7 +21,9 @@ from typing import Any
 
 from rnnlab.data.series import SeriesSet, is_series_name, load_series, read_series, with_season
 from rnnlab.errors import ConfigError
-from rnnlab.fileio import atomic_write_json, atomic_write_text
+from rnnlab.explain.forecast_report import write_forecast_report
+from rnnlab.explain.page import optional_report
+from rnnlab.fileio import atomic_write_json, atomic_write_text, csv_text, make_dir
 from rnnlab.runs import MODEL_FILE, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
 from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_windows, run_backtest
@@ -68,18 +68,7 @@ def rows_text(rows: list[dict[str, Any]], format: str = "csv") -> str:
     """Forecast rows as CSV (a header of every key) or JSON lines."""
     if format == "jsonl":
         return "".join(json.dumps(row) + "\n" for row in rows)
-    return _csv(rows)
-
-
-def _csv(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    buffer = io.StringIO()
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(rows)
 
 
 def window_rows(results: list[WindowResult], levels: list[float]) -> list[dict[str, Any]]:
@@ -161,24 +150,13 @@ def train_forecast(
         metrics = {**backtest_metrics(found.origin, found, backtest),
                    "train_seconds": round(seconds, 2)}  # fmt: skip
         atomic_write_json(run_dir / "metrics.json", metrics)
-        analysis = run_dir / "analysis"
-        analysis.mkdir(exist_ok=True)
+        analysis = make_dir(run_dir / "analysis")
         atomic_write_text(
             analysis / FORECASTS_FILE,
-            _csv(window_rows(backtest.results, backtest.forecaster.levels)),
+            csv_text(window_rows(backtest.results, backtest.forecaster.levels)),
         )
-        report = _report(run_dir)
+        report = optional_report(write_forecast_report, run_dir)
     return TrainSummary(run_dir, metrics, "test", seconds, 0, report=report)
-
-
-def _report(run_dir: Path) -> Path | None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return None
-    from rnnlab.explain.forecast_report import write_forecast_report
-
-    return write_forecast_report(run_dir)
 
 
 def _own_end_is_held_out(source: str) -> bool:
@@ -209,8 +187,8 @@ def evaluate_forecast_run(
     if target is None:
         return Evaluation(metrics, None)
     write_evaluation_metrics(target, metrics, run_dir)
-    analysis = target / "analysis"
-    analysis.mkdir(parents=True, exist_ok=True)
+    analysis = make_dir(target / "analysis")
     atomic_write_text(analysis / FORECASTS_FILE,
-                      _csv(window_rows(backtest.results, predictor.levels)))  # fmt: skip
-    return Evaluation(metrics, target, _report(run_dir) if target == run_dir else None)
+                      csv_text(window_rows(backtest.results, predictor.levels)))  # fmt: skip
+    report = optional_report(write_forecast_report, run_dir) if target == run_dir else None
+    return Evaluation(metrics, target, report)

@@ -9,9 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnlab.errors import MissingDependencyError
 from rnnlab.explain.lm_report import write_lm_report
-from rnnlab.explain.page import EXAMPLES_FILE
+from rnnlab.explain.page import EXAMPLES_FILE, optional_report
 from rnnlab.fileio import atomic_write_json
 
 __all__ = ["choose_examples", "has_examples", "save_examples", "write_run_report"]
@@ -53,7 +52,4 @@ def has_examples(run_dir: str | Path) -> bool:
 
 def write_run_report(run_dir: str | Path, predictor: Any) -> Path | None:
     """``RUN/report.html`` from the run's files; None when matplotlib is not installed."""
-    try:
-        return write_lm_report(run_dir, predictor)
-    except MissingDependencyError:
-        return None
+    return optional_report(write_lm_report, run_dir, predictor)
