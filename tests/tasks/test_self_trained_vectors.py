@@ -109,6 +109,31 @@ def test_the_default_classifier_starts_from_skipgram_vectors_and_none_from_rando
     assert not np.allclose(other, vectors.matrix[vectors.words.index("film")], atol=1e-2)
 
 
+def test_a_resumed_run_does_not_train_the_vectors_again(rotten_tomatoes, tmp_path, monkeypatch):
+    import rnnlab.tasks.pretrained as pretrained
+    from rnnlab.tasks.classify.estimator import TextClassifier
+
+    texts, labels = rotten_tomatoes.train.texts[:400], rotten_tomatoes.train.labels[:400]
+    small = {"embedding_dim": 16, "hidden_size": 8, "num_layers": 1, "epochs": 1,
+             "max_len": 30, "device": "cpu", "num_threads": 1,
+             "freeze_embeddings": True}  # fmt: skip
+    first = TextClassifier(**small).fit(texts, labels, run_dir=tmp_path)
+    weights = first.model_.encoder.embedding.weight.detach().clone()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the vectors were trained again on resume")
+
+    monkeypatch.setattr(pretrained, "train_skipgram", refuse)
+    again = TextClassifier(**small).fit(texts, labels, run_dir=tmp_path, resume=True)
+    assert again.embedding_coverage_ == first.embedding_coverage_ > 0.99
+    assert again.embedding_source_ == "skipgram"
+    assert not again.model_.encoder.embedding.weight.requires_grad  # still frozen
+    assert torch.equal(again.model_.encoder.embedding.weight, weights)
+    # A run started afresh in the same place trains them (and so calls gensim) again.
+    with pytest.raises(AssertionError, match="trained again"):
+        TextClassifier(**small).fit(texts, labels, run_dir=tmp_path)
+
+
 def test_a_corpus_without_vocabulary_words_leaves_the_random_start(corpus):
     _, vocab = corpus
     layer = torch.nn.Embedding(len(vocab), 8, padding_idx=vocab.pad_id)

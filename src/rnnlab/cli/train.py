@@ -384,6 +384,14 @@ def train_lm(
     hidden_size: Annotated[int | None, typer.Option()] = None,
     embedding_dim: Annotated[int | None, typer.Option()] = None,
     num_layers: Annotated[int | None, typer.Option()] = None,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the embedding layer starts: none (random, the default), skipgram "
+            "(vectors gensim trains first on the training lines), a word2vec/GloVe/rnnlab "
+            "file or a packaged name (set --embedding-dim to their size)."
+        ),
+    ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
@@ -425,6 +433,7 @@ def train_lm(
         model__hidden_size=hidden_size,
         model__embedding_dim=embedding_dim,
         model__num_layers=num_layers,
+        model__embeddings=embeddings,
         train__epochs=epochs,
         train__batch_size=batch_size,
         train__lr=lr,

@@ -16,6 +16,7 @@ HTML display); without it they work the same, minus those.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,9 +25,29 @@ from torch import nn
 
 from rnnlab.config import RunConfig
 from rnnlab.errors import ConfigError
+from rnnlab.fileio import atomic_write_json, make_dir
 from rnnlab.tasks.pretrained import init_embeddings, vectors_source
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer
+
+# Beside the checkpoints: what the embedding started from and the share of the vocabulary
+# found, so that a resumed run (whose last.pt holds the embedding) need not train or read
+# the vectors again.
+VECTORS_RECORD = "checkpoints/vectors.json"
+
+
+def _vectors_record(run_dir: str | Path | None) -> dict[str, Any] | None:
+    """The vectors record of a run that has a ``last.pt`` to resume from, else None."""
+    if run_dir is None or not (Path(run_dir) / "checkpoints" / "last.pt").is_file():
+        return None
+    try:
+        record = json.loads((Path(run_dir) / VECTORS_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("coverage"), (int, float)):
+        return None
+    return record
+
 
 try:  # scikit-learn is optional: the estimators do not need it to train or predict
     from sklearn.base import BaseEstimator as _SklearnBase
@@ -108,14 +129,26 @@ class ConfigEstimator(_SklearnBase):  # type: ignore[misc,valid-type]
         self.embedding_coverage_ = None
         self.embedding_source_ = vectors_source(config.model.embeddings) or None
         if source := self.embedding_source_:
-            self.embedding_coverage_ = init_embeddings(
-                embedding,
-                source,
-                vocab,
-                freeze=config.model.freeze_embeddings,
-                seed=config.train.seed,
-                corpus=corpus,
-            )
+            record = _vectors_record(run_dir) if resume else None
+            if record is not None and record.get("source") == source:
+                # last.pt holds the embedding; only the freezing and the coverage are needed
+                # (skip-gram vectors of IMDB take minutes to train again).
+                embedding.weight.requires_grad_(not config.model.freeze_embeddings)
+                self.embedding_coverage_ = float(record["coverage"])
+            else:
+                self.embedding_coverage_ = init_embeddings(
+                    embedding,
+                    source,
+                    vocab,
+                    freeze=config.model.freeze_embeddings,
+                    seed=config.train.seed,
+                    corpus=corpus,
+                )
+                if run_dir is not None:
+                    path = Path(run_dir) / VECTORS_RECORD
+                    make_dir(path.parent)
+                    atomic_write_json(path, {"source": source,
+                                             "coverage": self.embedding_coverage_})  # fmt: skip
         trainer = Trainer(
             config.train, run_dir=None if run_dir is None else Path(run_dir), callbacks=callbacks
         )

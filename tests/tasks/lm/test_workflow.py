@@ -206,6 +206,35 @@ def test_pretrained_vectors_and_the_init_setting_take_effect(corpus, tmp_path):
                               torch.eye(32), atol=1e-2)  # fmt: skip
 
 
+def test_skipgram_vectors_are_trained_on_the_training_lines_only(corpus, tmp_path):
+    """model.embeddings = "skipgram": gensim's skip-gram on the LM's training lines (not its
+    validation lines), the vectors copied into the embedding (frozen here, so they stay)."""
+    pytest.importorskip("gensim", reason="skip-gram vectors are trained with gensim")
+    from rnnlab.tasks.lm import LMRunConfig, train_lm
+    from rnnlab.tasks.lm.data import line_tokens, load_lm_splits
+    from rnnlab.tasks.pretrained import train_skipgram
+
+    config = LMRunConfig().merge(
+        {"data.data": str(corpus / "valid.txt"), "data.tokenizer": "whitespace",
+         "model.embedding_dim": 16, "model.hidden_size": 16, "model.num_layers": 1,
+         "model.embeddings": "skipgram", "model.freeze_embeddings": True,
+         "train.epochs": 1, "train.batch_size": 10, "train.device": "cpu"}
+    )  # fmt: skip
+    train_lm(config, tmp_path / "run")
+    lm = rnnlab.load(tmp_path / "run")
+    splits = load_lm_splits(config.data, config.train.seed)
+    vectors = train_skipgram(line_tokens(splits.train, "word"), 16, lm.vocab, seed=0)
+    weight = lm.model.embedding.weight.detach().numpy()
+    for word in ("the", "of"):
+        np.testing.assert_allclose(weight[lm.vocab.token_to_id(word)],
+                                   vectors.matrix[vectors.words.index(word)])  # fmt: skip
+    with_valid = train_skipgram(
+        line_tokens(splits.train + splits.valid, "word"), 16, lm.vocab, seed=0
+    )
+    assert not np.allclose(weight[lm.vocab.token_to_id("the")],
+                           with_valid.matrix[with_valid.words.index("the")])  # fmt: skip
+
+
 def test_a_run_on_a_builtin_corpus_evaluates_its_test_split_by_default():
     from rnnlab.tasks.base import evaluation_source
     from rnnlab.tasks.lm.data import is_corpus_name

@@ -113,6 +113,7 @@ def train_lm(
             init_embeddings(
                 model.embedding, source, vocab,
                 freeze=config.model.freeze_embeddings, seed=config.train.seed,
+                corpus=train_tokens,
             )  # fmt: skip
         batches = LMBatches(
             train, batch_size, bptt, variable=config.data.variable_bptt, seed=config.train.seed
