@@ -122,7 +122,9 @@ def read_predictions(text: str) -> list[dict[str, str]]:
 def test_train_classify_writes_exactly_the_run_directory(trained, work):
     run, _ = trained
     assert {p.name for p in run.iterdir()} == RUN_FILES  # no temporary files left behind
-    assert {p.name for p in (run / "checkpoints").iterdir()} == {"best.pt", "last.pt"}
+    # vectors.json: what the embedding started from, for a resume (skip-gram by default).
+    assert {p.name for p in (run / "checkpoints").iterdir()} == {"best.pt", "last.pt",
+                                                                 "vectors.json"}  # fmt: skip
 
     config = ClassifyRunConfig.from_toml(run / "config.toml")
     assert (config.data.data, config.data.test) == ("train.csv", "test.csv")
