@@ -15,13 +15,13 @@ interval. The model is fitted once before the first origin; the baselines before
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import platform
 import time
 from pathlib import Path
 
 import torch
 
+from rnnlab.data.builtin import package_file
 from rnnlab.data.series import SeriesSet, load_series, read_frame
 from rnnlab.tasks.forecast.backtest import run_backtest
 from rnnlab.tasks.forecast.config import ForecastRunConfig
@@ -95,7 +95,8 @@ def held_out_series(name: str) -> SeriesSet:
     import pandas as pd
 
     def shipped(package: str, file: str) -> Path:
-        return Path(importlib.util.find_spec(package).origin).parent / file
+        pip = "sktime==1.2.0" if package == "sktime" else package
+        return package_file(package, file, pip, name)
 
     if name == "seatbelts":  # UK drivers killed or seriously injured, monthly 1969–1984
         raw = pd.read_csv(shipped("sktime", "datasets/data/seatbelts/seatbelts.csv"))

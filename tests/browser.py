@@ -65,3 +65,17 @@ def open_file(page: object, path: os.PathLike[str] | str) -> list[str]:
     page.on("request", lambda request: requests.append(request.url))  # type: ignore[attr-defined]
     page.goto(Path(path).resolve().as_uri())  # type: ignore[attr-defined]
     return requests
+
+
+def report_outline(page: object, path: os.PathLike[str] | str) -> tuple[list[str], list[int]]:
+    """Open a report page; returns its section headings and the decoded width of every figure,
+    after checking that it requested nothing but itself and inline data."""
+    requests = open_file(page, path)
+    headings = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "section > h2", "els => els.map(e => e.textContent)"
+    )
+    widths = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "img", "els => els.map(e => e.naturalWidth)"
+    )
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests
+    return headings, widths
