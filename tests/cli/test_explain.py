@@ -55,7 +55,8 @@ def test_explain_json_follows_the_contract_and_plots(run, folder):
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["method"] == "occlusion" and record["target"] == "pos"
-    assert record["tokens"] == ["dull"] and len(record["attributions"]) == 1
+    # the default tokenizer keeps punctuation: the full stop is a token with its own score
+    assert record["tokens"] == ["dull", "."] and len(record["attributions"]) == 2
     assert set(record["trace"]) == {"text", "tokens", "cell", "gates", "hidden_norm"}
     assert (folder / "trace.png").read_bytes()[:4] == b"\x89PNG"
     assert (folder / "trace-pca.png").exists()

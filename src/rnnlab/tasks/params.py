@@ -29,6 +29,7 @@ from rnnlab.fileio import atomic_write_json, make_dir
 from rnnlab.tasks.pretrained import init_embeddings, vectors_source
 from rnnlab.text.vocab import Vocab
 from rnnlab.train import Trainer
+from rnnlab.train.checkpoint import checkpoint_path
 
 # Beside the checkpoints: what the embedding started from and the share of the vocabulary
 # found, so that a resumed run (whose last.pt holds the embedding) need not train or read
@@ -38,7 +39,7 @@ VECTORS_RECORD = "checkpoints/vectors.json"
 
 def _vectors_record(run_dir: str | Path | None) -> dict[str, Any] | None:
     """The vectors record of a run that has a ``last.pt`` to resume from, else None."""
-    if run_dir is None or not (Path(run_dir) / "checkpoints" / "last.pt").is_file():
+    if run_dir is None or not checkpoint_path(run_dir, "last").is_file():
         return None
     try:
         record = json.loads((Path(run_dir) / VECTORS_RECORD).read_text(encoding="utf-8"))

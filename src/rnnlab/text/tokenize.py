@@ -22,7 +22,8 @@ can rebuild exactly the one it was trained with:
 
 A configuration may say ``auto``: :func:`guess_tokenizer` then picks ``chinese`` when CJK
 ideographs make up most letters of the training texts and ``english`` otherwise, and the
-resolved name is what the run saves.
+resolved name is what the run saves. (A classifier's ``auto`` also turns on ``keep_digits``
+and ``keep_punctuation`` for English: see ``rnnlab.tasks.classify.estimator``.)
 
 Example::
 

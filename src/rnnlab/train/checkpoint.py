@@ -34,6 +34,7 @@ __all__ = [
     "TrainState",
     "capture_rng",
     "check_same_config",
+    "checkpoint_path",
     "load_checkpoint",
     "restore_rng",
     "save_checkpoint",
@@ -73,6 +74,13 @@ class TrainState:
     def from_dict(cls, data: dict[str, Any]) -> TrainState:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def checkpoint_path(run_dir: str | os.PathLike[str], name: str) -> Path:
+    """Where a run directory keeps ``name``: ``"last"`` and ``"best"`` →
+    ``checkpoints/NAME.pt``, ``"history"`` → ``history.jsonl`` (the Trainer's files)."""
+    file = "history.jsonl" if name == "history" else f"checkpoints/{name}.pt"
+    return Path(run_dir) / file
 
 
 def capture_rng() -> dict[str, Any]:

@@ -47,6 +47,7 @@ from rnnlab.train.checkpoint import (
     TrainState,
     capture_rng,
     check_same_config,
+    checkpoint_path,
     load_checkpoint,
     restore_rng,
     save_checkpoint,
@@ -191,7 +192,7 @@ class _Run:
 
     def _path(self, name: str) -> Path:
         assert self.run_dir is not None
-        return self.run_dir / ("history.jsonl" if name == "history" else f"checkpoints/{name}.pt")
+        return checkpoint_path(self.run_dir, name)
 
     def clear_files(self) -> None:
         """A fresh run: remove the checkpoints and history a previous run left in run_dir."""

@@ -11,7 +11,8 @@ import pytest
 from rnnlab.config import TrainConfig, setting
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.tasks.classify.config import ClassifyRunConfig
-from rnnlab.tasks.classify.estimator import TextClassifier
+from rnnlab.tasks.classify.estimator import TextClassifier, resolve_tokenizer
+from rnnlab.text.tokenize import get_tokenizer
 from rnnlab.threads import torch_threads
 
 SMALL = {
@@ -235,3 +236,29 @@ def test_text_classifier_is_reachable_from_the_top_level_package():
 def test_validation_texts_without_labels_are_refused():
     with pytest.raises(DataError, match=r"valid_texts and valid_labels go together"):
         TextClassifier(epochs=1).fit(TEXTS, LABELS, valid_texts=TEXTS)
+
+
+def test_auto_tokenizer_keeps_digits_and_punctuation_of_english_text_unless_told_otherwise():
+    review = "Great film, 9/10!"
+    config = ClassifyRunConfig()
+    resolved = resolve_tokenizer(config, [review])
+    assert resolved.data.tokenizer == "english"
+    assert resolved.data.tokenizer_options == {"keep_digits": True, "keep_punctuation": True}
+    tokenizer = get_tokenizer(resolved.data.tokenizer, **resolved.data.tokenizer_options)
+    assert tokenizer(review) == ["great", "film", ",", "9", "/", "10", "!"]
+    told = config.merge({"data.tokenizer_options": {"keep_punctuation": False}})
+    assert resolve_tokenizer(told, [review]).data.tokenizer_options == {
+        "keep_digits": True,
+        "keep_punctuation": False,
+    }
+    classic = config.merge({"data.tokenizer": "english"})  # letters only, as named
+    assert resolve_tokenizer(classic, [review]) is classic
+    chinese = resolve_tokenizer(config, ["这部电影很好看，九分！"])
+    assert (chinese.data.tokenizer, chinese.data.tokenizer_options) == ("chinese", {})
+
+
+def test_a_fitted_classifier_tokenises_as_auto_resolved(fitted):
+    clf, _, _ = fitted
+    assert clf.tokenizer_.name == "english"
+    assert dict(clf.tokenizer_.options) == {"keep_digits": True, "keep_punctuation": True}
+    assert "!" in clf.vocab_.itos and "," in clf.vocab_.itos

@@ -61,6 +61,11 @@ def test_the_classifier_takes_the_lms_tokenizer_vocabulary_and_encoder(lm_run, f
         assert meta["model_config"][key] == lm_meta["model_config"][key]
     config = ClassifyRunConfig.from_toml(fine_tuned / "config.toml")
     assert config.model.cell == "lstm" and config.model.hidden_size == 24  # what really ran
+    # the LM's tokenizer options, not what `auto` means for a classifier of its own
+    assert (config.data.tokenizer, config.data.tokenizer_options) == (
+        lm_meta["tokenizer"]["name"],
+        lm_meta["tokenizer"]["options"],
+    )
     for key, value in FINE_TUNING.items():  # ULMFiT's recipe where no flag said otherwise
         section, name = key.split(".")
         expected = 4 if key == "train.epochs" else value  # --epochs 4 wins

@@ -54,7 +54,9 @@ class DataConfig(ConfigSection):
     label_col: str = setting("label", aliases=("label_column",))
     format: str = setting("", choices=("", "csv", "tsv", "jsonl", "parquet"))
     skip_empty: bool = setting(False)
-    # english | chinese | char | auto (chinese when most letters are CJK ideographs)
+    # english | chinese | char | auto: chinese when most letters are CJK ideographs, else
+    # english with digits and punctuation kept as tokens ("9/10", "!"; estimator.
+    # AUTO_ENGLISH_OPTIONS) — `english` by name is the classic letters-only preprocessing.
     tokenizer: str = setting("auto", choices=("auto", "english", "chinese", "char"))
     tokenizer_options: dict[str, Any] = setting({})  # noqa: RUF009 (copied per instance)
     max_vocab: int = setting(30000, low=1, aliases=("vocab_size", "max_size"))

@@ -107,7 +107,10 @@ def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
     changes: dict[str, Any] = {f"model.{key}": lm.model_config[key] for key in ENCODER_KEYS}
     changes["model.bidirectional"] = False
     changes["model.embeddings"] = NONE  # the LM's embedding, not self-trained vectors
-    changes["data.tokenizer"] = name  # its options travel in the model file, as the LM's
+    changes["data.tokenizer"] = name
+    changes["data.tokenizer_options"] = {  # as the LM's (a user dictionary is saved in it)
+        key: value for key, value in lm.tokenizer.get("options", {}).items() if key != "user_dict"
+    }
     return config.merge(changes)
 
 
