@@ -108,7 +108,9 @@ def adopt_language_model(config: Any, lm: PretrainedLM) -> Any:
     changes["model.bidirectional"] = False
     changes["model.embeddings"] = NONE  # the LM's embedding, not self-trained vectors
     changes["data.tokenizer"] = name
-    changes["data.tokenizer_options"] = {  # as the LM's (a user dictionary is saved in it)
+    # The LM's options, so config.toml shows what tokenises. user_dict is left out: the model
+    # file carries the dictionary's text, and an unset one (None) has no TOML form.
+    changes["data.tokenizer_options"] = {
         key: value for key, value in lm.tokenizer.get("options", {}).items() if key != "user_dict"
     }
     return config.merge(changes)
