@@ -6,7 +6,7 @@ data-parallel training with 1 against 2 processes.
 1. **predict** — IMDB reviews (real text, repeated to ``--rows`` rows, with an ``id`` column)
    as 4 CSV files, labelled by a classifier of the default architecture (bidirectional 2-layer
    GRU 128, trained one epoch on 2,000 rotten_tomatoes sentences — throughput does not depend
-   on the weights, and reviews are cut at its ``max_len`` 400 tokens). The baseline is
+   on the weights, and reviews are cut at its default ``max_len``). The baseline is
    single-process ``rnnlab predict`` (:func:`rnnlab.deploy.batch_predict.predict_file`, torch
    using every core) on the same rows as one CSV; then ``--backend ray`` with 1 and 2 actors
    (one torch thread each) on a local cluster that is already running (its start-up, seconds,

@@ -34,7 +34,7 @@ def test_defaults_are_the_measured_recipe():
     dropouts = (m.dropout, m.input_dropout, m.recurrent_dropout, m.embedding_dropout)
     assert (*dropouts, m.weight_dropout) == (0.0, 0.2, 0.0, 0.0, 0.2)
     assert (c.data.tokenizer, c.data.max_vocab, c.data.min_count, c.data.max_len) == (
-        "auto", 30000, 2, 400
+        "auto", 30000, 2, 500
     )  # fmt: skip
     assert (c.data.truncate, c.data.tokenizer_options, c.data.format) == ("head", {}, "")
     t = c.train

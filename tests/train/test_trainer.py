@@ -14,7 +14,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 from rnnlab.errors import ConfigError, ValueRangeError
 from rnnlab.train import EVENTS, Callback, Trainer, resolve_device
 from rnnlab.train.optim import lr_factor
-from tests.train.digits import digits_config, digits_splits, make_model, without_timing
+from tests.train.digits import DigitsGRU, digits_config, digits_splits, make_model, without_timing
 
 config = digits_config
 
@@ -91,6 +91,39 @@ def test_early_stopping_when_the_metric_stalls(digits):
     # Without patience the same stalled run goes on to the last epoch.
     result = Trainer(config(epochs=4, lr=0.0, patience=0)).fit(make_model(), train, valid)
     assert not result.stopped_early and len(result.history) == 4
+
+
+class SteppedAccuracyGRU(DigitsGRU):
+    """The digits model with its accuracy rounded down to steps of 0.5: a metric that stays
+    put for epochs while the model improves, as accuracy on a small validation set does."""
+
+    def evaluate(self, batches):
+        metrics = super().evaluate(batches)
+        return {**metrics, "accuracy": math.floor(metrics["accuracy"] * 2) / 2}
+
+
+def test_a_tied_score_with_lower_validation_loss_counts_as_better(digits):
+    train, valid, _ = digits
+    torch.manual_seed(0)
+    model = SteppedAccuracyGRU()
+    result = Trainer(config(epochs=6, patience=2)).fit(model, train, valid)
+    accuracy = [r["valid_accuracy"] for r in result.history]
+    losses = [r["valid_loss"] for r in result.history]
+    top = max(accuracy)
+    first = accuracy.index(top)
+    # The steps hide the progress: comparing accuracy alone would stop `patience` epochs
+    # after the first epoch at the top step ...
+    assert top == 0.5 and len(result.history) > first + 1 + 2
+    # ... the loss breaks the ties: the tied epoch of lowest loss is the best, its weights kept.
+    tied = [epoch for epoch, score in enumerate(accuracy) if score == top]
+    assert result.best_epoch == min(tied, key=losses.__getitem__) + 1
+    assert result.best_metrics["loss"] == min(losses[epoch] for epoch in tied)
+    model.eval()
+    with torch.no_grad():
+        assert model.evaluate(valid.batches(0)) == result.best_metrics
+    # A tie on the same loss is no progress: the stalled run still stops after patience.
+    stalled = Trainer(config(epochs=10, lr=0.0, patience=2)).fit(SteppedAccuracyGRU(), train, valid)
+    assert stalled.stopped_early and len(stalled.history) == 3
 
 
 def test_gradient_clipping_caps_the_norm(digits):

@@ -15,8 +15,10 @@ replays the interrupted epoch's batch order, skips the batches already trained a
 it ends with the same history and weights as a run that was never interrupted (on the CPU).
 
 Early stopping follows ``train.monitor`` in the validation metrics (``train.monitor_mode``);
-without a validation source it follows the training loss, lower being better. At the end the
-model holds the weights of the best epoch.
+an epoch that ties the best score but has a lower validation loss counts as better (accuracy
+on a few hundred texts moves in steps of one text and often stays put for epochs while the
+model still improves). Without a validation source it follows the training loss, lower being
+better. At the end the model holds the weights of the best epoch.
 
 Under ``torchrun`` the same loop trains under DistributedDataParallel: each rank trains on its
 shard of the batches, only rank 0 writes files, and every rank ends with the same weights (see
@@ -391,7 +393,7 @@ class _Run:
         record["seconds"] = seconds
         record["tokens_per_s"] = st.tokens / max(st.train_seconds, 1e-9)
         score = metrics[self.monitor] if self.valid is not None else train_loss
-        if self._improves(score):
+        if self._improves(score, metrics.get("loss", math.nan)):
             st.best_score, st.best_epoch, st.bad_epochs = score, st.epoch + 1, 0
             st.best_metrics = dict(metrics) if self.valid is not None else {"train_loss": score}
             self.best_weights = {k: _cpu_copy(v) for k, v in self.model.state_dict().items()}
@@ -419,12 +421,16 @@ class _Run:
             st.history[-1]["averaging_starts"] = 1.0
             self.optimizer = averaging_optimizer(self.model, cfg)
 
-    def _improves(self, score: float) -> bool:
+    def _improves(self, score: float, valid_loss: float) -> bool:
+        """Whether the epoch beats the best so far: a better monitored score, or the same
+        score with a lower validation loss (NaN losses never break a tie)."""
         if math.isnan(score):
             return False
-        if self.state.best_score is None:
-            return True
         best = self.state.best_score
+        if best is None:
+            return True
+        if score == best:
+            return valid_loss < self.state.best_metrics.get("loss", math.nan)
         return score > best if self.mode == "max" else score < best
 
     # ---- checks
