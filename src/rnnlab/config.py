@@ -278,6 +278,8 @@ class TrainConfig(ConfigSection):
     layer_lr_decay: float = setting(1.0, low=1, aliases=("discriminative_lr",))
     # Gradual unfreezing: epoch e trains only the top e layer groups, every group after that.
     gradual_unfreezing: bool = setting(False, aliases=("unfreeze",))
+    # Early stopping: end after this many epochs without a better validation `monitor` (the
+    # same score with a lower validation loss counts as better); 0 = run every epoch.
     patience: int = setting(0, low=0, aliases=("early_stopping", "early_stopping_patience"))
     monitor: str = setting("accuracy", pattern=(r".+", "a metric name"), aliases=("metric",))
     monitor_mode: str = setting("max", choices=("max", "min"), aliases=("mode",))
