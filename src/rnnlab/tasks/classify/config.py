@@ -62,8 +62,8 @@ class DataConfig(ConfigSection):
     max_vocab: int = setting(30000, low=1, aliases=("vocab_size", "max_size"))
     min_count: int = setting(2, low=1, aliases=("min_freq",))
     oov_buckets: int = setting(0, low=0)
-    # 500 tokens hold 89 % of IMDB's reviews whole (400: 82 %); the long-text sets gain
-    # from the rest, the short ones never reach the limit.
+    # 500 tokens hold 89 % of IMDB's reviews whole (400: 82 %): +0.95 points over three
+    # splits there, bbc_news level (within one text), the short-text sets never reach it.
     max_len: int = setting(500, low=1, aliases=("max_length", "maxlen", "seq_len"))
     truncate: str = setting("head", choices=("head", "tail"))
 
