@@ -47,6 +47,9 @@ def forecast_figure(rows: Sequence[dict[str, str]]) -> Any:
                         label=f"{widest} % interval")  # fmt: skip
     ax.plot(steps, actual, color="black", marker=".", label="actual")
     ax.plot(steps, forecast, color="tab:blue", label="forecast (median)")
+    if "rnn" in rows[0] and rows[0]["rnn"] != "":
+        ax.plot(steps, [float(r["rnn"]) for r in rows], linestyle="-.", color="tab:orange",
+                label="recurrent model alone")  # fmt: skip
     for name, style in (("seasonal_naive", ":"), ("ets", "--")):
         if name in rows[0] and rows[0][name] != "":
             ax.plot(steps, [float(r[name]) for r in rows], linestyle=style, color="gray",
@@ -61,11 +64,26 @@ def forecast_figure(rows: Sequence[dict[str, str]]) -> Any:
 
 
 def _accuracy_section(metrics: dict[str, Any]) -> str:
-    rows = [["rnnlab (recurrent)", number(metrics.get("mase"), 3), number(metrics.get("smape"), 2)]]
-    for key, title in BASELINE_TITLES.items():
+    """The forecast (the combination, or the recurrent model alone), the recurrent model
+    beside a combination, every baseline and the median of AutoETS, AutoARIMA and Theta,
+    with the interval coverage of the forecasts that have intervals."""
+    combined = metrics.get("forecast") == "combination"
+
+    def coverage(prefix: str) -> list[str]:
+        return [number(metrics.get(f"{prefix}coverage_80"), 2),
+                number(metrics.get(f"{prefix}coverage_95"), 2)]  # fmt: skip
+
+    first = "rnnlab (combination)" if combined else "rnnlab (recurrent)"
+    rows = [[first, number(metrics.get("mase"), 3), number(metrics.get("smape"), 2),
+             *coverage("")]]  # fmt: skip
+    if combined:
+        rows.append(["recurrent model alone", number(metrics.get("rnn_mase"), 3),
+                     number(metrics.get("rnn_smape"), 2), *coverage("rnn_")])  # fmt: skip
+    for key, title in [*BASELINE_TITLES.items(),
+                       ("median3", "median of AutoETS, AutoARIMA, Theta")]:  # fmt: skip
         if f"baseline_{key}_mase" in metrics:
             rows.append([title, number(metrics[f"baseline_{key}_mase"], 3),
-                         number(metrics.get(f"baseline_{key}_smape"), 2)])  # fmt: skip
+                         number(metrics.get(f"baseline_{key}_smape"), 2), "", ""])  # fmt: skip
     note = ""
     beaten = metrics.get("beaten_by") or []
     if "seasonal_naive" in beaten:
@@ -73,8 +91,14 @@ def _accuracy_section(metrics: dict[str, Any]) -> str:
                 "baseline, or more data.</p>")  # fmt: skip
     elif beaten:
         note = f"<p>Baselines ahead of the model: {html.escape(', '.join(beaten))}.</p>"
+    weights = (metrics.get("combination") or {}).get("weights") or {}
+    if weights:
+        shares = ", ".join(f"{html.escape(k)} {float(v):.2f}" for k, v in weights.items())
+        note += (f"<p>Combination weights (inverse validation MASE on "
+                 f"{metrics['combination'].get('validation_windows')} windows of the training "
+                 f"part): {shares}.</p>")  # fmt: skip
     extra = []
-    for key in ("coverage_80", "coverage_95", "pinball", "mae", "rmse"):
+    for key in ("relative_mase_median3", "pinball", "mae", "rmse"):
         if key in metrics:
             extra.append(f"{key} {number(metrics[key], 3)}")
     shape = (f"horizon {metrics.get('horizon')}, lookback {metrics.get('lookback')}, season "
@@ -82,7 +106,7 @@ def _accuracy_section(metrics: dict[str, Any]) -> str:
              f"{metrics.get('series')} series")  # fmt: skip
     return (
         f"<p class=muted>{html.escape(str(metrics.get('data', '')))}: {shape}</p>"
-        + table(["forecast", "MASE", "sMAPE"], rows) + note
+        + table(["forecast", "MASE", "sMAPE", "80 % coverage", "95 % coverage"], rows) + note
         + (f"<p>{' · '.join(extra)}</p>" if extra else "")
     )  # fmt: skip
 

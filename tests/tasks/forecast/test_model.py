@@ -133,11 +133,12 @@ def test_recursive_decoder_feeds_its_median_back(airline):
                             horizon=6)  # fmt: skip
     assert fitted.members[0].horizon == 1
     quantiles = fitted.forecast(airline, origin)
-    assert quantiles.shape == (6, 3)
+    assert quantiles.shape == (6, 5)
     assert np.all(np.diff(quantiles, axis=1) >= 0)
     # Step 2 is the one-step forecast from a history that ends with step 1's median.
+    median = fitted.levels.index(0.5)
     history = Series(airline.uid, airline.times[: origin + 1],
-                     np.append(airline.values[:origin], quantiles[0, 1]))  # fmt: skip
+                     np.append(airline.values[:origin], quantiles[0, median]))  # fmt: skip
     np.testing.assert_allclose(fitted.forecast(history, origin + 1, 1)[0], quantiles[1],
                                rtol=1e-6)  # fmt: skip
 

@@ -16,7 +16,7 @@ pytest.importorskip("sktime", reason="airline ships inside sktime")
 
 import rnnlab
 from rnnlab.cli import app
-from rnnlab.data.series import load_series
+from rnnlab.data.series import SeriesSet, load_series
 from tests.browser import chromium_page, report_outline
 
 QUICK = ["--ensemble", "1", "--epochs", "2", "--seed", "0", "--device", "cpu"]
@@ -48,8 +48,16 @@ def test_run_directory_and_metrics(airline_run):
         assert (airline_run / name).is_file(), name
     metrics = json.loads((airline_run / "metrics.json").read_text())
     assert metrics["horizon"] == 12 and metrics["windows"] == 2 and metrics["season_length"] == 12
-    for key in ("mase", "smape", "mae", "rmse", "pinball", "coverage_80", "relative_mase"):
+    for key in ("mase", "smape", "mae", "rmse", "pinball", "coverage_80", "coverage_95",
+                "relative_mase", "rnn_mase", "rnn_coverage_80", "rnn_coverage_95",
+                "baseline_median3_mase", "relative_mase_median3"):  # fmt: skip
         assert np.isfinite(metrics[key]), key
+    # The default forecast is the combination; the recurrent model alone is reported beside.
+    assert metrics["forecast"] == "combination"
+    combination = metrics["combination"]
+    assert set(combination["weights"]) == {"rnn", "ets", "arima", "theta"}
+    assert sum(combination["weights"].values()) == pytest.approx(1, abs=1e-3)
+    assert combination["validation_windows"] == 24
     for name in BASELINES:
         assert np.isfinite(metrics[f"baseline_{name}_mase"]), name
     assert metrics["relative_mase"] == pytest.approx(
@@ -67,7 +75,8 @@ def test_report_renders_in_a_real_browser(airline_run):
                             "Training", "Configuration"]  # fmt: skip
         assert len(sizes) == 2 + 1 and min(sizes) > 100  # both windows and the loss, decoded
         rows = page.locator("#accuracy table tr")
-        assert rows.count() == 1 + 1 + len(BASELINES)  # header, model, six baselines
+        # header, combination, recurrent model alone, six baselines, median of three
+        assert rows.count() == 1 + 2 + len(BASELINES) + 1
         assert f"{metrics['mase']:.3f}" in rows.nth(1).inner_text()
 
 
@@ -86,18 +95,26 @@ def test_forecasts_csv_holds_both_windows_beside_the_baselines(airline_run):
 
 
 def test_loaded_model_reproduces_the_backtest(airline_run):
+    """The loaded model gives the last window's combined forecast and intervals (refitting
+    the statistical models on the same history) and the recurrent model's own median."""
     predictor = rnnlab.load(airline_run)
     series = load_series("airline").series[0]
-    rows = read_rows(airline_run / "analysis" / "forecasts.csv")
+    rows = read_rows(airline_run / "analysis" / "forecasts.csv")[12:]
     again = predictor.fitted.forecast(series, len(series) - 12)
-    np.testing.assert_allclose(again[:, 1], [float(r["forecast"]) for r in rows[12:]], rtol=1e-5)
+    median = predictor.levels.index(0.5)
+    np.testing.assert_allclose(again[:, median], [float(r["rnn"]) for r in rows], rtol=1e-5)
+    history = SeriesSet([series.head(len(series) - 12)], "MS", 12, "airline")
+    answer = predictor.forecast(history, 12)
+    for key in ("forecast", "lo-80", "hi-80", "lo-95", "hi-95"):
+        np.testing.assert_allclose([a[key] for a in answer], [float(r[key]) for r in rows],
+                                   rtol=1e-5, err_msg=key)  # fmt: skip
 
 
 def test_predict_forecasts_after_the_end_of_the_data(airline_run, tmp_path):
     result = invoke("predict", airline_run, "--horizon", "3")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0].startswith("unique_id,ds,forecast,lo-80,hi-80")
+    assert lines[0].startswith("unique_id,ds,forecast,lo-80,hi-80,lo-95,hi-95")
     assert [line.split(",")[1] for line in lines[1:]] == ["1961-01-01", "1961-02-01",
                                                            "1961-03-01"]  # fmt: skip
     too_far = invoke("predict", airline_run, "--horizon", "13")

@@ -49,10 +49,17 @@ class ForecastModelConfig(ConfigSection):
     # "quantile": pinball loss at each of `quantiles` (the point forecast is the median);
     # "mae" and "mse" give point forecasts only.
     loss: str = setting("quantile", choices=("quantile", "mae", "mse"))
-    quantiles: list[float] = setting([0.1, 0.5, 0.9])  # noqa: RUF009 (copied per instance)
+    # The 95 % and 80 % interval ends beside the median.
+    quantiles: list[float] = setting([0.025, 0.1, 0.5, 0.9, 0.975])  # noqa: RUF009
     # Models trained with seeds seed, seed+1, …; the forecast is their median (quantile by
     # quantile): small series give noisy single fits.
     ensemble: int = setting(5, low=1, aliases=("members",))
+    # The forecast: "inverse_mase" combines the recurrent model with AutoETS, AutoARIMA and
+    # Theta weighted by their inverse MASE on validation windows of the training part, with
+    # conformal intervals from the same windows (tasks/forecast/combine.py); "none" is the
+    # recurrent model alone with its own quantiles.
+    combine: str = setting("inverse_mase", choices=("inverse_mase", "none"),
+                           aliases=("combination",))  # fmt: skip
 
     @property
     def bidirectional(self) -> bool:  # the encoder reads the window forwards only
@@ -116,6 +123,9 @@ class ForecastDataConfig(ConfigSection):
     # the last ending at the end of the series.
     windows: int = setting(1, low=1, aliases=("n_windows", "folds"))
     step: int = setting(0, low=0, aliases=("step_size",))
+    # Validation origins (one step apart, the last window ending at the first test origin)
+    # on which the combination is weighted and its intervals calibrated (model.combine).
+    validation_windows: int = setting(24, low=1, aliases=("calibration_windows",))
     # Refit the model (and the transform) at every origin, not only the first.
     refit: bool = setting(False)
     # Batches of windows drawn (with replacement, seeded by the epoch) per training epoch.

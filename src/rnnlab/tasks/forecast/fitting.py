@@ -46,7 +46,9 @@ def layout_of(config: ForecastRunConfig, season: int) -> Layout:
 
 @dataclass
 class FittedForecaster:
-    """The trained members and everything that turns a series into their inputs and back."""
+    """The trained members and everything that turns a series into their inputs and back;
+    ``combiner`` is the fitted combination with the statistical models
+    (:class:`~rnnlab.tasks.forecast.combine.Combiner`), None for the recurrent model alone."""
 
     members: list[RecurrentForecaster]
     preparations: dict[str, Preparation]
@@ -56,6 +58,7 @@ class FittedForecaster:
     season: int
     config: ForecastRunConfig
     histories: list[list[dict[str, float]]]
+    combiner: Any = None
 
     @property
     def levels(self) -> list[float]:

@@ -1,9 +1,14 @@
 """A trained forecaster ready to use: what ``rnnlab.load`` returns for a forecasting run.
 
 The model file holds the ensemble's weights, the run configuration, what was fitted per series
-(transform, scaling) and the last ``lookback`` steps of every series, so
-``rnnlab predict RUN --horizon H`` forecasts from the end of the data without the data file;
-given series (``--data``) are forecast from their own end instead.
+(transform, scaling), the last ``lookback`` steps of every series and, for the default
+combined forecast, the combination's weights and conformal calibration
+(:mod:`rnnlab.tasks.forecast.combine`), so ``rnnlab predict RUN --horizon H`` forecasts from
+the end of the data without the data file; given series (``--data``) are forecast from their
+own end instead. The statistical models of the combination are not stored (the model file
+holds no pickles): AutoETS, AutoARIMA and Theta are fitted again, on the history the forecast
+starts from, at every call — a second or so per series; the stored tails then hold up to
+2,000 steps (not only the network's lookback), the history they are fitted on.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from rnnlab.data.series import Series, SeriesSet
 from rnnlab.errors import DataError
 from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
+from rnnlab.tasks.forecast.combine import STATISTICAL, Combiner, combined_quantiles
 from rnnlab.tasks.forecast.config import ForecastRunConfig
 from rnnlab.tasks.forecast.data import Layout, Preparation
 from rnnlab.tasks.forecast.fitting import FittedForecaster
@@ -28,7 +34,7 @@ __all__ = ["ForecastPredictor", "forecast_rows", "interval_columns"]
 def interval_columns(levels: list[float]) -> dict[str, tuple[float, float]]:
     """``{"80": (0.1, 0.9), "95": (0.025, 0.975)}`` for the symmetric pairs in ``levels``."""
     found = {}
-    for q in levels:
+    for q in sorted(levels, reverse=True):
         if q < 0.5 and round(1 - q, 6) in [round(x, 6) for x in levels]:
             found[f"{round((1 - 2 * q) * 100):g}"] = (q, round(1 - q, 6))
     return found
@@ -40,7 +46,7 @@ def forecast_rows(
     """One row per step: ``unique_id``, ``ds``, ``forecast`` (the median), ``lo-80`` /
     ``hi-80`` (and 95) where the levels allow, and every quantile as ``q0.1``…"""
     rows = []
-    pairs = interval_columns(levels)
+    pairs = interval_columns(levels)  # narrowest first: lo-80, hi-80, lo-95, hi-95
     for i, stamp in enumerate(times):
         row: dict[str, Any] = {
             "unique_id": uid,
@@ -132,6 +138,8 @@ class ForecastPredictor(Predictor):
                     {k: np.asarray(v, float) for k, v in tail["covariates"].items()},
                 )
             freq = extra["freq"]
+            if extra.get("combination"):
+                fitted.combiner = Combiner.from_dict(extra["combination"])
         return cls(fitted, tails, freq)
 
     def forecast(
@@ -159,9 +167,26 @@ class ForecastPredictor(Predictor):
             if future:
                 item = self._extended(item, future, horizon)
             quantiles = self.fitted.forecast(item, origin, horizon)
+            if self.fitted.combiner is not None:
+                quantiles = self._combined(item, origin, quantiles)
             times = future_times(item.times[origin - 1], self.freq, horizon)
             rows.extend(forecast_rows(item.uid, times, quantiles, self.levels))
         return rows
+
+    def _combined(self, item: Series, origin: int, rnn_quantiles: np.ndarray) -> np.ndarray:
+        """The combination's quantiles: AutoETS, AutoARIMA and Theta fitted on the values
+        before ``origin``, weighted with the recurrent model's median as in training."""
+        from rnnlab.evaluate.forecast_baselines import baseline_forecasts
+        from rnnlab.evaluate.forecast_metrics import mase_scale
+
+        fitted = self.fitted
+        steps = len(rnn_quantiles)
+        history = item.values[:origin]
+        found = baseline_forecasts(item.times[:origin], history, steps, self.freq,
+                                   fitted.season, list(STATISTICAL))  # fmt: skip
+        points = {**found.point, "rnn": rnn_quantiles[:, fitted.levels.index(0.5)]}
+        return combined_quantiles(fitted.combiner.for_series(item.uid), points,
+                                  mase_scale(history, fitted.season), fitted.levels)  # fmt: skip
 
     def _extended(
         self, item: Series, future: dict[str, tuple[Any, dict[str, np.ndarray]]], horizon: int

@@ -4,8 +4,11 @@ directory.
     runs/NAME/
       config.toml        resolved ForecastRunConfig
       model.safetensors  the one-file model, task "forecast" (rnnlab.load → ForecastPredictor):
-                         the ensemble, what was fitted per series, each series' last steps
-      metrics.json       mase, smape, mae, rmse, pinball, coverage_80, baseline_<name>_mase, …
+                         the ensemble, what was fitted per series, each series' last steps,
+                         the combination's weights and interval calibration
+      metrics.json       mase, smape, mae, rmse, pinball, coverage_80/95 (the forecast),
+                         rnn_mase, rnn_coverage_80/95 (the recurrent model alone),
+                         baseline_<name>_mase, baseline_median3_mase, the combination, …
       history.jsonl      the training loss per epoch (of the first member of the last fit)
       report.html        forecast against actual per window with intervals and baselines
       analysis/forecasts.csv   every window's steps: actual, forecast, quantiles, baselines
@@ -27,6 +30,7 @@ from rnnlab.fileio import atomic_write_json, atomic_write_text, csv_text, make_d
 from rnnlab.runs import MODEL_FILE, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
 from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_windows, run_backtest
+from rnnlab.tasks.forecast.combine import Combiner
 from rnnlab.tasks.forecast.config import ForecastDataConfig, ForecastRunConfig
 from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows
 
@@ -40,6 +44,9 @@ __all__ = [
 ]
 
 FORECASTS_FILE = "forecasts.csv"
+# Steps of each series kept in the model file of a combined forecast: the statistical models
+# are fitted again on them at predict time, so they need more than the network's lookback.
+COMBINED_TAIL = 2000
 
 
 def load_series_for(data: ForecastDataConfig, source: str | None = None) -> SeriesSet:
@@ -73,12 +80,15 @@ def rows_text(rows: list[dict[str, Any]], format: str = "csv") -> str:
 
 def window_rows(results: list[WindowResult], levels: list[float]) -> list[dict[str, Any]]:
     """The rows of ``analysis/forecasts.csv``: per window step, the actual value, the
-    forecast with its quantiles and intervals, and each baseline's point forecast."""
+    forecast with its quantiles and intervals, the recurrent model's own median (``rnn``)
+    when the forecast is the combination, and each baseline's point forecast."""
     rows = []
     for result in results:
         found = forecast_rows(result.uid, result.times, result.quantiles, levels)
         for i, row in enumerate(found):
             row = {"window": result.window, **row, "actual": float(result.actual[i])}
+            if result.rnn_quantiles is not None:
+                row["rnn"] = float(result.rnn_quantiles[i, levels.index(0.5)])
             for name, values in result.baselines.items():
                 row[name] = float(values[i])
             rows.append(row)
@@ -88,11 +98,30 @@ def window_rows(results: list[WindowResult], levels: list[float]) -> list[dict[s
 def backtest_metrics(source: str, found: SeriesSet, backtest: Backtest) -> dict[str, Any]:
     """metrics.json of a backtest: what was scored and how, then the scores."""
     plan = backtest.plan
-    return {
+    metrics = {
         "data": source, "series": len(found.series), "horizon": plan.horizon,
         "lookback": plan.lookback, "season_length": plan.season, "windows": plan.windows,
         "step": plan.step, **backtest.metrics, "failed_baselines": backtest.failed_baselines,
         "baseline_notes": backtest.baseline_notes,
+    }  # fmt: skip
+    combiner = backtest.forecaster.combiner
+    if combiner is not None:
+        metrics["combination"] = combination_summary(combiner, [s.uid for s in found.series])
+    return metrics
+
+
+def combination_summary(combiner: Combiner, uids: list[str]) -> dict[str, Any]:
+    """What metrics.json says of the combination: members, validation windows, and the
+    weights, validation MASE and conformal quantiles of one series (or those pooled over a
+    run's several series), with the notes of what was left out."""
+    fitted = combiner.for_series(uids[0]) if len(uids) == 1 else combiner.pooled
+    return {
+        "rule": "inverse_mase", "members": list(combiner.members),
+        "validation_windows": fitted.windows,
+        "weights": {k: round(v, 4) for k, v in fitted.weights.items()},
+        "validation_mase": {k: round(v, 4) for k, v in fitted.errors.items()},
+        "conformal_quantiles": {k: round(v, 4) for k, v in fitted.quantiles.items()},
+        "notes": combiner.notes,
     }  # fmt: skip
 
 
@@ -123,7 +152,9 @@ def _save(run_dir: Path, config: ForecastRunConfig, backtest: Backtest, found: S
             "horizon": fitted.horizon, "lookback": fitted.lookback, "season": fitted.season,
             "freq": found.freq,
             "preparations": {uid: p.to_dict() for uid, p in fitted.preparations.items()},
-            "tails": _tails(found, fitted.lookback),
+            "tails": _tails(found, fitted.lookback if fitted.combiner is None
+                            else max(fitted.lookback, COMBINED_TAIL)),
+            "combination": None if fitted.combiner is None else fitted.combiner.to_dict(),
         },
     )  # fmt: skip
 
