@@ -51,21 +51,42 @@ def print_analysis(metrics: dict[str, Any], console: Console) -> None:
     table = Table(title="model and baselines, same texts (95% bootstrap CI)", show_header=True)
     for column in ("system", "accuracy", "macro-F1"):
         table.add_column(column, justify="left" if column == "system" else "right")
-    table.add_row("model", with_interval(metrics, "accuracy"), with_interval(metrics, "macro_f1"))
-    for name, title in (("majority", "majority class"), ("tfidf", "TF-IDF 1-2-grams + LR")):
-        prefix = f"baseline_{name}_"
+    combined = "recurrent_accuracy" in metrics
+    weight = metrics.get("combine_recurrent_weight")
+    model = f"model (network × {weight:g} + lexical × {1 - weight:g})" if combined else "model"
+    table.add_row(model, with_interval(metrics, "accuracy"), with_interval(metrics, "macro_f1"))
+    systems = [
+        ("recurrent_", "  network alone"),
+        ("lexical_", "  lexical member alone"),
+        ("baseline_majority_", "majority class"),
+        ("baseline_tfidf_", _tfidf_title(metrics)),
+    ]
+    for prefix, title in systems:
         if f"{prefix}accuracy" in metrics:
             sub = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
             table.add_row(title, with_interval(sub, "accuracy"), with_interval(sub, "macro_f1"))
     console.print(table)
-    if "mcnemar_p" in metrics:
-        console.print(
-            f"McNemar's test, model vs TF-IDF ({metrics['mcnemar_method']}): only the model "
-            f"right on {metrics['mcnemar_model_only']} texts, only the baseline on "
-            f"{metrics['mcnemar_baseline_only']}; p = {metrics['mcnemar_p']:.4g}"
-        )
+    for prefix, what, other in (
+        ("mcnemar_", "model vs TF-IDF", "the baseline"),
+        ("recurrent_mcnemar_", "network alone vs TF-IDF", "the baseline"),
+        ("combined_vs_recurrent_mcnemar_", "model vs network alone", "the network alone"),
+    ):
+        if f"{prefix}p" in metrics:
+            first = "the network" if prefix.startswith("recurrent") else "the model"
+            console.print(
+                f"McNemar's test, {what} ({metrics[f'{prefix}method']}): only {first} right "
+                f"on {metrics[f'{prefix}model_only']} texts, only {other} on "
+                f"{metrics[f'{prefix}baseline_only']}; p = {metrics[f'{prefix}p']:.4g}"
+            )
     if "baselines_skipped" in metrics:
         console.print(f"baselines skipped: {metrics['baselines_skipped']}")
+
+
+def _tfidf_title(metrics: dict[str, Any]) -> str:
+    """``TF-IDF 1-2-grams + LR (C = 10)``: the tuned baseline with what was chosen."""
+    ngrams, c = metrics.get("baseline_tfidf_ngram_range"), metrics.get("baseline_tfidf_c")
+    span = f"{ngrams[0]}-{ngrams[1]}-grams" if ngrams else "1-2-grams"
+    return f"TF-IDF {span} + LR" + (f" (C = {c:g})" if c is not None else "")
 
 
 def print_repeats(summary: Any, console: Console) -> None:
@@ -76,7 +97,7 @@ def print_repeats(summary: Any, console: Console) -> None:
         table.add_column(column, justify="left" if column == "metric" else "right")
     for key, s in summary.scores.items():
         table.add_row(
-            key.replace("baseline_tfidf_", "TF-IDF "),
+            key.replace("baseline_tfidf_", "TF-IDF ").replace("recurrent_", "network alone "),
             f"{s['mean']:.4f} ± {s['sd']:.4f}",
             f"[{s['ci_low']:.4f}, {s['ci_high']:.4f}]",
             " ".join(f"{v:.4f}" for v in s["values"]),

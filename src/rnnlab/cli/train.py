@@ -79,6 +79,14 @@ def train_classify(
             "tokenizer, vocabulary, embedding and recurrent layers, with ULMFiT's schedule."
         ),
     ] = None,
+    combine: Annotated[
+        str | None,
+        typer.Option(
+            help="tfidf (the default): average the network's probabilities with a TF-IDF "
+            "1–2-gram + logistic-regression model of the same tokens, weight chosen on the "
+            "validation split; none: the network alone."
+        ),
+    ] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout between recurrent layers.")] = None,
     recurrent_dropout: Annotated[
         float | None, typer.Option(help="Variational dropout on h_{t-1} (runs the step path).")
@@ -143,6 +151,7 @@ def train_classify(
         model__bidirectional=bidirectional,
         model__pooling=pooling,
         model__init_from=init_from,
+        model__combine=combine,
         model__dropout=dropout,
         model__recurrent_dropout=recurrent_dropout,
         model__weight_dropout=weight_dropout,

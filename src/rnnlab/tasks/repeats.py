@@ -53,7 +53,10 @@ SUMMARY_FILE = "summary.json"
 _SCORES = ("accuracy", "macro_f1")
 # The metrics a summary covers (those every run has): a classifier's and its baseline's, or
 # a language model's on test and validation text.
-CLASSIFY_SCORES = (*_SCORES, *(f"baseline_tfidf_{k}" for k in _SCORES))
+# The default model, its network alone (where it combines) and the tuned TF-IDF baseline.
+CLASSIFY_SCORES = tuple(
+    f"{prefix}{k}" for prefix in ("", "recurrent_", "baseline_tfidf_") for k in _SCORES
+)
 LM_SCORES = tuple(
     f"{split}_{k}" for split in ("test", "valid") for k in ("perplexity", "bits_per_token", "bpc")
 )

@@ -5,9 +5,15 @@ Given the model's probabilities on the evaluation split it adds to ``metrics.jso
 * bootstrap 95 % intervals of accuracy and macro-F1 (1,000 paired resamples, seeded):
   ``accuracy_ci_low``, ``accuracy_ci_high``, ``macro_f1_ci_low``, ``macro_f1_ci_high``;
 * baselines trained on the run's own training split and scored on the same items:
-  ``baseline_majority_*`` and ``baseline_tfidf_*`` (accuracy, macro-F1 and their intervals);
+  ``baseline_majority_*`` and ``baseline_tfidf_*`` (accuracy, macro-F1 and their intervals;
+  the TF-IDF baseline tuned on the run's validation split, its choice in
+  ``baseline_tfidf_ngram_range`` and ``baseline_tfidf_c``);
 * McNemar's test of the model against the TF-IDF baseline: ``mcnemar_p``,
   ``mcnemar_statistic``, ``mcnemar_method``, ``mcnemar_model_only``, ``mcnemar_baseline_only``;
+* for the default model, which averages the network with a lexical model, each member alone:
+  ``recurrent_*`` and ``lexical_*`` (accuracy, macro-F1, intervals), McNemar of the network
+  alone against the TF-IDF baseline (``recurrent_mcnemar_*``) and of the combination against
+  the network alone (``combined_vs_recurrent_mcnemar_*``: "model" is the combination);
 
 and writes the error analysis to ``analysis/*.csv`` of the run (or of the evaluation) (see
 :mod:`rnnlab.evaluate.error_analysis`). A baseline that cannot be computed (no training data
@@ -50,7 +56,7 @@ _CI = {"ci_method": "percentile bootstrap", "ci_level": 0.95, "ci_resamples": 10
 def _is_analysis_key(key: str) -> bool:
     """Keys this module writes, dropped before a refresh so no stale value survives."""
     return (
-        key.startswith(("baseline_", "mcnemar_", "ci_"))
+        key.startswith(("baseline_", "mcnemar_", "ci_", "recurrent_", "lexical_", "combined_vs_"))
         or key.endswith(("_ci_low", "_ci_high"))
         or key == "baselines_skipped"
     )
@@ -100,18 +106,33 @@ def _scores(prefix: str, y_true: np.ndarray, y_pred: np.ndarray, k: int, seed: i
     return scores
 
 
+def _mcnemar_keys(prefix: str, model_correct: np.ndarray, other_correct: np.ndarray) -> dict:
+    test = mcnemar(model_correct, other_correct)
+    return {
+        f"{prefix}p": test.p_value,
+        f"{prefix}statistic": test.statistic,
+        f"{prefix}method": test.method,
+        f"{prefix}model_only": test.model_only,
+        f"{prefix}baseline_only": test.baseline_only,
+    }
+
+
 def analyse_classification(
     predictor: Any,
     table: LabeledTexts,
     probs: np.ndarray,
     *,
     train: LabeledTexts | None = None,
+    valid: LabeledTexts | None = None,
+    members: dict[str, np.ndarray] | None = None,
     seed: int = 0,
     directory: str | Path | None = None,
 ) -> RunAnalysis:
     """CIs, baselines, McNemar and error tables for ``probs`` (N, K) on ``table``.
 
     ``train`` (the run's training split) feeds the baselines; without it they are skipped.
+    ``valid`` (its validation split) tunes the TF-IDF baseline. ``members`` are the default
+    model's members' own probabilities (``recurrent``, ``lexical``), reported beside it.
     With ``directory`` the error tables are written to ``directory/analysis/``.
     """
     labels = [str(label) for label in predictor.labels]
@@ -123,6 +144,17 @@ def analyse_classification(
     metrics.update(_scores("", y_true, y_pred, k, seed))
     for key in ("accuracy", "macro_f1"):
         metrics.pop(key)  # the caller's own values stay the headline numbers
+    member_correct = {}
+    for name, member_probs in (members or {}).items():
+        y_member = member_probs.argmax(axis=1)
+        member_correct[name] = y_member == y_true
+        metrics.update(_scores(f"{name}_", y_true, y_member, k, seed))
+    if "recurrent" in member_correct:
+        metrics.update(
+            _mcnemar_keys(
+                "combined_vs_recurrent_mcnemar_", y_pred == y_true, member_correct["recurrent"]
+            )
+        )
     skipped = []
     if train is None or train.labels is None:
         skipped.append("no training data at hand to fit baselines on")
@@ -133,25 +165,28 @@ def analyse_classification(
         metrics["baseline_majority_label"] = str(majority[0]) if majority else ""
         own_tokens = predictor.tokenizer.name in ("chinese", "char")
         try:
-            tfidf, _, _ = tfidf_baseline(
+            tfidf = tfidf_baseline(
                 train.texts,
                 train.labels,
                 table.texts,
                 tokenizer=predictor.tokenizer if own_tokens else None,
+                valid_texts=valid.texts if valid is not None else None,
+                valid_labels=valid.labels if valid is not None else None,
             )
         except MissingDependencyError as exc:
             skipped.append(f"TF-IDF baseline: {exc}")
         else:
-            y_tfidf = np.array([index.get(label, -1) for label in tfidf])
+            y_tfidf = np.array([index.get(label, -1) for label in tfidf.labels])
             metrics.update(_scores("baseline_tfidf_", y_true, y_tfidf, k, seed))
-            test = mcnemar(y_pred == y_true, y_tfidf == y_true)
-            metrics.update(
-                mcnemar_p=test.p_value,
-                mcnemar_statistic=test.statistic,
-                mcnemar_method=test.method,
-                mcnemar_model_only=test.model_only,
-                mcnemar_baseline_only=test.baseline_only,
-            )
+            metrics["baseline_tfidf_ngram_range"] = tfidf.params["ngram_range"]
+            metrics["baseline_tfidf_c"] = tfidf.params["c"]
+            metrics.update(_mcnemar_keys("mcnemar_", y_pred == y_true, y_tfidf == y_true))
+            if "recurrent" in member_correct:
+                metrics.update(
+                    _mcnemar_keys(
+                        "recurrent_mcnemar_", member_correct["recurrent"], y_tfidf == y_true
+                    )
+                )
     if skipped:
         metrics["baselines_skipped"] = "; ".join(skipped)
     lengths = [len(tokens) for tokens in predictor.tokenizer.tokenize_many(table.texts)]

@@ -153,6 +153,7 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
         valid = None
         if valid_texts is not None and valid_labels is not None:
             valid = self._batches(valid_texts, valid_labels, config)
+        self.combination_ = None
         model = RecurrentClassifier(len(self.vocab_), classes, config.model, self.vocab_.pad_id)
         if lm is not None:
             load_language_model_weights(model.encoder, lm)
@@ -168,6 +169,9 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
             callbacks=callbacks,
             corpus=tokens,
         )
+        if config.model.combine == "tfidf":
+            train_ids = [list(seq) for seq in train.sequences]
+            self._combine(train_ids, [index[label] for label in labels], valid, config)
         self.predictor_ = TextPredictor(
             self.model_,
             self.tokenizer_,
@@ -176,6 +180,37 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
             truncate=data.truncate,
         )
         return self
+
+    def _combine(
+        self,
+        train_ids: list[list[int]],
+        train_labels: list[int],
+        valid: ClassificationBatches | None,
+        config: ClassifyRunConfig,
+    ) -> None:
+        """Fit the lexical model on the training ids and attach it to the trained network
+        with the weight the validation split chooses (:mod:`rnnlab.tasks.classify.combine`)."""
+        from rnnlab.tasks.classify.combine import fit_combination
+        from rnnlab.tasks.classify.lexical import default_buckets
+
+        valid_ids = valid_labels = probs = None
+        if valid is not None:
+            probs, order = self.model_.predict_batches(valid.batches())
+            valid_ids = [valid.sequences[i] for i in order]
+            valid_labels = [int(valid.labels[i]) for i in order]
+        k = len(self.classes_)
+        self.combination_ = fit_combination(
+            train_ids,
+            train_labels,
+            vocab_size=len(self.vocab_),
+            num_classes=k,
+            buckets=config.model.lexical_buckets or default_buckets(k),
+            pad_id=self.vocab_.pad_id,
+            valid_sequences=valid_ids,
+            valid_labels=valid_labels,
+            recurrent_valid_probs=probs,
+        )
+        self.model_.attach_lexical(self.combination_.lexical, self.combination_.recurrent_weight)
 
     def _batches(
         self, texts: Sequence[str], labels: Sequence[Any], config: ClassifyRunConfig

@@ -1,8 +1,13 @@
-"""Text classification: embedding → recurrent encoder → pooling → linear head.
+"""Text classification: embedding → recurrent encoder → pooling → linear head, and (the
+default, once the network has trained) its probabilities averaged with a lexical model's.
 
 The model implements the Trainer's protocol (``training_step``, ``evaluate``); batches carry
 padded token ids, lengths and label ids. Loss: cross-entropy (softmax over K ≥ 2 classes,
-binary included, so that probabilities of every class are reported alike).
+binary included, so that probabilities of every class are reported alike). The Trainer only
+ever trains the network: the lexical model (:mod:`rnnlab.tasks.classify.lexical`) is fitted
+afterwards and attached with :meth:`RecurrentClassifier.attach_lexical`; from then on
+``forward`` returns ln p with p = w · p_recurrent + (1 − w) · p_lexical, whose softmax is p
+itself, so every consumer of logits (predictors, ONNX, the server) gets the combination.
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from torch import Tensor, nn
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.classify.data import TextBatch
+from rnnlab.tasks.classify.lexical import LexicalModel
 from rnnlab.tasks.encoder import TextEncoder, pool, pooled_size, recurrent_layer_groups
 
-__all__ = ["RecurrentClassifier"]
+__all__ = ["OUTPUTS", "RecurrentClassifier"]
+
+# What ``forward`` returns once a lexical model is attached: the average (the default), or
+# one member alone (for reporting each beside the combination).
+OUTPUTS = ("combined", "recurrent", "lexical")
 
 
 class RecurrentClassifier(nn.Module):
@@ -35,12 +45,36 @@ class RecurrentClassifier(nn.Module):
         self.head = nn.Linear(
             pooled_size(self.encoder.output_size, config.pooling), len(self.labels)
         )
+        self.lexical: LexicalModel | None = None
+        self.output = "combined"
 
-    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
-        """Logits (B, K)."""
+    def attach_lexical(self, lexical: LexicalModel, recurrent_weight: float) -> None:
+        """Average this network's probabilities with ``lexical``'s from now on, with weight
+        ``recurrent_weight`` (w) on the network's; both are saved in the state dict."""
+        device = self.head.weight.device
+        self.lexical = lexical.to(device)
+        self.register_buffer(
+            "recurrent_weight", torch.tensor(float(recurrent_weight), device=device)
+        )
+
+    def recurrent_logits(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """The network's own logits (B, K): embedding → encoder → pooling → head."""
         outputs, h_n, _ = self.encoder(ids, lengths)
         pooled = pool(outputs, h_n, lengths, self.config.pooling, self.config.bidirectional)
         return self.head(self.head_dropout(pooled))
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """Logits (B, K): the network's, or with a lexical model attached ln p of the average
+        (or one member's, as ``output`` says)."""
+        if self.lexical is None or self.output == "recurrent":
+            return self.recurrent_logits(ids, lengths)
+        lexical = self.lexical(ids, lengths)
+        if self.output == "lexical":
+            return lexical
+        w = self.recurrent_weight
+        recurrent = torch.softmax(self.recurrent_logits(ids, lengths), dim=-1)
+        mixed = w * recurrent + (1 - w) * torch.softmax(lexical, dim=-1)
+        return torch.log(mixed.clamp_min(1e-30))
 
     def layer_groups(self) -> list[list[nn.Parameter]]:
         """Embedding, each recurrent layer (bottom first), head: the groups of
@@ -49,7 +83,7 @@ class RecurrentClassifier(nn.Module):
         return [list(self.encoder.embedding.parameters()), *recurrent, list(self.head.parameters())]
 
     def training_step(self, batch: TextBatch) -> Tensor:
-        logits = self(batch.ids, batch.lengths)
+        logits = self.recurrent_logits(batch.ids, batch.lengths)
         return nn.functional.cross_entropy(logits, batch.labels)
 
     @torch.no_grad()

@@ -22,6 +22,7 @@ from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.classify.data import ClassificationBatches
+from rnnlab.tasks.classify.lexical import LexicalModel
 from rnnlab.tasks.classify.model import RecurrentClassifier
 from rnnlab.text.batching import encode_texts
 from rnnlab.text.tokenize import Tokenizer
@@ -82,6 +83,10 @@ class TextPredictor(Predictor):
             config = ModelConfig(**meta["model_config"])
             vocab = Vocab.from_dict(meta["vocab"])
             model = RecurrentClassifier(len(vocab), meta["labels"], config, pad_id=vocab.pad_id)
+            if "lexical.idf" in tensors:  # the default: the network averaged with TF-IDF + LR
+                buckets = tensors["lexical.idf"].shape[0] - len(vocab) - 1
+                lexical = LexicalModel(len(vocab), len(meta["labels"]), buckets, vocab.pad_id)
+                model.attach_lexical(lexical, float(tensors["recurrent_weight"]))
             model.load_state_dict(tensors, strict=True)
             prep = meta["preprocessing"]
             tokenizer = Tokenizer.from_dict(meta["tokenizer"])
@@ -106,6 +111,27 @@ class TextPredictor(Predictor):
         probs = np.empty_like(probs_sorted)
         probs[order[index]] = probs_sorted
         return probs
+
+    @property
+    def combined(self) -> bool:
+        """True when the model averages the network with a lexical model (the default)."""
+        return self.model.lexical is not None
+
+    def predict_members(self, texts: Sequence[str], batch_size: int = 64) -> dict[str, np.ndarray]:
+        """Each member's own probabilities (N, K) — ``{"recurrent": …, "lexical": …}`` —
+        for reporting them beside the combination; ``{}`` for a network alone. Runs the
+        torch model whatever the engine."""
+        if not self.combined:
+            return {}
+        engine, self.engine = self.engine, self.model
+        try:
+            members = {}
+            for output in ("recurrent", "lexical"):
+                self.model.output = output
+                members[output] = self.predict_proba(texts, batch_size)
+        finally:
+            self.model.output, self.engine = "combined", engine
+        return members
 
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list:
         """The most probable label of each text."""

@@ -88,15 +88,17 @@ def train_classifier(
     )
     evaluated = splits.test if splits.test is not None else splits.valid
     name = "test" if splits.test is not None else "valid"
-    metrics, probs = _metrics(clf.predictor_, evaluated, name)
+    metrics, probs, members = _metrics(clf.predictor_, evaluated, name)
     metrics["train_seconds"] = round(seconds, 2)
     metrics["best_epoch"] = clf.fit_result_.best_epoch
+    if clf.combination_ is not None:
+        metrics.update(clf.combination_.summary())
     if clf.embedding_coverage_ is not None:
         metrics["embedding_coverage"] = round(clf.embedding_coverage_, 4)
         metrics["embedding_source"] = clf.embedding_source_
     analysis = analyse_classification(
-        clf.predictor_, evaluated, probs, train=splits.train, seed=config.train.seed,
-        directory=run_dir,
+        clf.predictor_, evaluated, probs, train=splits.train, valid=splits.valid,
+        members=members, seed=config.train.seed, directory=run_dir,
     )  # fmt: skip
     metrics = with_analysis(metrics, analysis)
     atomic_write_json(run_dir / "metrics.json", metrics)
@@ -117,9 +119,10 @@ def train_classifier(
 
 def _metrics(
     predictor: TextPredictor, table: LabeledTexts, split: str
-) -> tuple[dict[str, Any], np.ndarray]:
-    """Flat metrics of ``table`` and the probabilities (N, K) they came from, which the
-    analysis reuses rather than running the model again."""
+) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
+    """Flat metrics of ``table``, the probabilities (N, K) they came from and the default
+    model's members' own (``{}`` for a network alone), which the analysis reuses rather than
+    running the model again."""
     labels = predictor.labels
     check_known_labels(table.labels, labels, table.source, table.row_numbers)
     index = {label: k for k, label in enumerate(labels)}
@@ -133,7 +136,7 @@ def _metrics(
         )
     )
     metrics["labels"] = [str(label) for label in labels]
-    return metrics, probs
+    return metrics, probs, predictor.predict_members(table.texts)
 
 
 def evaluate_run(
@@ -163,11 +166,12 @@ def evaluate_run(
         table = classification_dataset(source, config.train.seed).test
     else:
         table = read_labeled_table(source, config.data)
-    metrics, probs = _metrics(predictor, table, "test")
+    metrics, probs, members = _metrics(predictor, table, "test")
     metrics["data"] = source
+    train, valid = _training_splits(config)
     analysis = analyse_classification(
-        predictor, table, probs, train=_training_split(config), seed=config.train.seed,
-        directory=target,
+        predictor, table, probs, train=train, valid=valid, members=members,
+        seed=config.train.seed, directory=target,
     )  # fmt: skip
     metrics = with_analysis(metrics, analysis)
     if target is None:
@@ -179,11 +183,15 @@ def evaluate_run(
     return Evaluation(metrics, target, report)
 
 
-def _training_split(config: ClassifyRunConfig) -> LabeledTexts | None:
-    """The run's training split, to fit baselines on; None when its data is not at hand."""
+def _training_splits(
+    config: ClassifyRunConfig,
+) -> tuple[LabeledTexts | None, LabeledTexts | None]:
+    """The run's training and validation splits, to fit and tune baselines on; None when its
+    data is not at hand."""
     if not config.data.data:
-        return None
+        return None, None
     try:
-        return load_splits(config.data, config.train.seed).train
+        splits = load_splits(config.data, config.train.seed)
     except (RnnlabError, OSError):
-        return None
+        return None, None
+    return splits.train, splits.valid
