@@ -32,9 +32,42 @@ def run(folder) -> Path:
         "--label-col", "sentiment", *TINY, "--out", "run", cwd=folder,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "TF-IDF 1-2-grams + LR" in result.stdout and "McNemar's test" in result.stdout
+    assert "TF-IDF 1-" in result.stdout and "-grams + LR" in result.stdout
+    assert "The TF-IDF baseline:" in result.stdout and "network alone" in result.stdout
+    assert "McNemar's test" in result.stdout
     assert f"report: {Path('run') / 'report.html'}" in result.stdout
     return folder / "run"
+
+
+def test_the_default_reports_the_combination_beside_its_members(run):
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    for key in (
+        "recurrent_accuracy",
+        "lexical_accuracy",
+        "recurrent_accuracy_ci_low",
+        "combined_vs_recurrent_mcnemar_p",
+        "recurrent_mcnemar_p",
+        "mcnemar_p",
+        "baseline_tfidf_c",
+        "baseline_tfidf_ngram_range",
+        "combine_recurrent_weight",
+    ):
+        assert key in metrics, key  # fmt: skip
+    assert 0.0 <= metrics["combine_recurrent_weight"] <= 1.0
+    assert "network alone" in (run / "report.html").read_text(encoding="utf-8")
+
+
+def test_combine_none_trains_the_network_alone(folder):
+    result = cli(
+        "train", "classify", "--data", "small.csv", "--text-col", "review", "--label-col",
+        "sentiment", *TINY, "--combine", "none", "--out", "alone", cwd=folder,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    metrics = json.loads((folder / "alone" / "metrics.json").read_text(encoding="utf-8"))
+    assert "recurrent_accuracy" not in metrics and "combine_recurrent_weight" not in metrics
+    assert (
+        "network alone" not in result.stdout and "McNemar's test, model vs TF-IDF" in result.stdout
+    )
 
 
 def test_explain_prints_attributions_and_the_gate_trace(run, folder):
@@ -73,7 +106,7 @@ def test_evaluate_prints_baselines_and_refreshes_the_report(run, folder):
     result = cli("evaluate", "run", "--data", "test.csv", cwd=folder)
     assert result.returncode == 0, result.stderr
     assert "majority class" in result.stdout and "TF-IDF" in result.stdout
-    assert "McNemar's test, model vs TF-IDF (" in result.stdout
+    assert "McNemar's test, model vs TF-IDF baseline (" in result.stdout
     assert report.stat().st_mtime_ns > before
     metrics = json.loads((run / "evaluations/test/metrics.json").read_text(encoding="utf-8"))
     assert metrics["data"] == "test.csv" and "baseline_tfidf_accuracy_ci_high" in metrics

@@ -14,6 +14,7 @@ import torch
 
 from rnnlab.errors import ConfigError
 from rnnlab.explain import Explanation
+from rnnlab.explain.attributions import lexical_integrated_gradients
 from rnnlab.nn.layers import _RecurrentBase
 from rnnlab.tasks.classify.predictor import TextPredictor
 
@@ -91,6 +92,13 @@ def test_ig_is_complete_and_equals_the_path_integral(imdb_predictor, imdb):
         assert abs(total - difference) < 5e-3, (total, difference)
         assert explanation.completeness_gap == pytest.approx(abs(total - difference), abs=1e-4)
         reference = riemann_ig(imdb_predictor, ids, k)
+        model = imdb_predictor.model
+        if model.lexical is not None:  # the default: the network's share is w·IG above, the
+            # lexical member's follows its TF-IDF path (tests/tasks/classify/test_combine.py)
+            share = 1 - float(model.recurrent_weight)
+            reference = reference + share * lexical_integrated_gradients(
+                model.lexical, torch.tensor(ids), k, 50
+            )
         scale = np.abs(reference).max()
         assert np.abs(np.array(explanation.attributions) - reference).max() < 0.02 * scale
 

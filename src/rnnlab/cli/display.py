@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rnnlab.evaluate.comparison import compared_systems, mcnemar_sentences, setting_sentences
 from rnnlab.evaluate.forecast_baselines import BASELINE_TITLES
 
 __all__ = [
@@ -51,42 +52,13 @@ def print_analysis(metrics: dict[str, Any], console: Console) -> None:
     table = Table(title="model and baselines, same texts (95% bootstrap CI)", show_header=True)
     for column in ("system", "accuracy", "macro-F1"):
         table.add_column(column, justify="left" if column == "system" else "right")
-    combined = "recurrent_accuracy" in metrics
-    weight = metrics.get("combine_recurrent_weight")
-    model = f"model (network × {weight:g} + lexical × {1 - weight:g})" if combined else "model"
-    table.add_row(model, with_interval(metrics, "accuracy"), with_interval(metrics, "macro_f1"))
-    systems = [
-        ("recurrent_", "  network alone"),
-        ("lexical_", "  lexical member alone"),
-        ("baseline_majority_", "majority class"),
-        ("baseline_tfidf_", _tfidf_title(metrics)),
-    ]
-    for prefix, title in systems:
-        if f"{prefix}accuracy" in metrics:
-            sub = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
-            table.add_row(title, with_interval(sub, "accuracy"), with_interval(sub, "macro_f1"))
+    for title, sub in compared_systems(metrics):
+        table.add_row(title, with_interval(sub, "accuracy"), with_interval(sub, "macro_f1"))
     console.print(table)
-    for prefix, what, other in (
-        ("mcnemar_", "model vs TF-IDF", "the baseline"),
-        ("recurrent_mcnemar_", "network alone vs TF-IDF", "the baseline"),
-        ("combined_vs_recurrent_mcnemar_", "model vs network alone", "the network alone"),
-    ):
-        if f"{prefix}p" in metrics:
-            first = "the network" if prefix.startswith("recurrent") else "the model"
-            console.print(
-                f"McNemar's test, {what} ({metrics[f'{prefix}method']}): only {first} right "
-                f"on {metrics[f'{prefix}model_only']} texts, only {other} on "
-                f"{metrics[f'{prefix}baseline_only']}; p = {metrics[f'{prefix}p']:.4g}"
-            )
+    for sentence in setting_sentences(metrics) + mcnemar_sentences(metrics):
+        console.print(sentence)
     if "baselines_skipped" in metrics:
         console.print(f"baselines skipped: {metrics['baselines_skipped']}")
-
-
-def _tfidf_title(metrics: dict[str, Any]) -> str:
-    """``TF-IDF 1-2-grams + LR (C = 10)``: the tuned baseline with what was chosen."""
-    ngrams, c = metrics.get("baseline_tfidf_ngram_range"), metrics.get("baseline_tfidf_c")
-    span = f"{ngrams[0]}-{ngrams[1]}-grams" if ngrams else "1-2-grams"
-    return f"TF-IDF {span} + LR" + (f" (C = {c:g})" if c is not None else "")
 
 
 def print_repeats(summary: Any, console: Console) -> None:
@@ -169,7 +141,15 @@ def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> Non
     table = Table(title=f"{title}: model and baselines, same windows", show_header=True)
     for column in ("forecast", "MASE", "sMAPE"):
         table.add_column(column, justify="left" if column == "forecast" else "right")
-    table.add_row("rnnlab", f"{metrics['mase']:.3f}", f"{metrics['smape']:.2f}")
+    combined = metrics.get("forecast") == "combination"
+    model = "rnnlab (combination)" if combined else "rnnlab"
+    table.add_row(model, f"{metrics['mase']:.3f}", f"{metrics['smape']:.2f}")
+    if "rnn_mase" in metrics and combined:
+        table.add_row("  recurrent model alone", f"{metrics['rnn_mase']:.3f}",
+                      f"{metrics['rnn_smape']:.2f}")  # fmt: skip
+    if "baseline_median3_mase" in metrics:
+        table.add_row("median of ETS, ARIMA, Theta", f"{metrics['baseline_median3_mase']:.3f}",
+                      f"{metrics['baseline_median3_smape']:.2f}")  # fmt: skip
     for key, name in BASELINE_TITLES.items():
         if f"baseline_{key}_mase" in metrics:
             table.add_row(name, f"{metrics[f'baseline_{key}_mase']:.3f}",

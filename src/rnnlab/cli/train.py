@@ -540,6 +540,21 @@ def train_forecast(
         str | None, typer.Option(help="Comma-separated levels with 0.5 (default 0.1,0.5,0.9).")
     ] = None,
     ensemble: Annotated[int | None, typer.Option(help="Models averaged (median).")] = None,
+    combine: Annotated[
+        str | None,
+        typer.Option(
+            help="inverse_mase (the default): the recurrent model combined with AutoETS, "
+            "AutoARIMA and Theta, weighted by their errors on validation windows of the "
+            "training part, with conformal intervals; none: the recurrent model alone."
+        ),
+    ] = None,
+    validation_windows: Annotated[
+        int | None,
+        typer.Option(
+            help="Windows at the end of the training part that weight the combination and "
+            "calibrate its intervals."
+        ),
+    ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     seed: Annotated[int | None, typer.Option()] = None,
@@ -588,6 +603,8 @@ def train_forecast(
         model__loss=loss,
         model__quantiles=_levels(quantiles),
         model__ensemble=ensemble,
+        model__combine=combine,
+        data__validation_windows=validation_windows,
         train__epochs=epochs,
         train__lr=lr,
         train__seed=seed,

@@ -94,7 +94,7 @@ def _accuracy_section(metrics: dict[str, Any]) -> str:
     weights = (metrics.get("combination") or {}).get("weights") or {}
     if weights:
         shares = ", ".join(f"{html.escape(k)} {float(v):.2f}" for k, v in weights.items())
-        note += (f"<p>Combination weights (inverse validation MASE on "
+        note += (f"<p>Combination weights (inverse squared validation MASE on "
                  f"{metrics['combination'].get('validation_windows')} windows of the training "
                  f"part): {shares}.</p>")  # fmt: skip
     extra = []

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import MissingDependencyError
+from rnnlab.evaluate.comparison import compared_systems, mcnemar_sentences, setting_sentences
 from rnnlab.explain.charts import confusion_figure, learning_curves_figure, length_buckets_figure
 from rnnlab.explain.page import (
     EXAMPLES_FILE,
@@ -59,24 +60,18 @@ SECTIONS = (
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
-    rows = [["model", ci_cell(metrics, "accuracy"), ci_cell(metrics, "macro_f1")]]
-    for name, title in (("majority", "majority class"), ("tfidf", "TF-IDF 1–2-grams + LR")):
-        prefix = f"baseline_{name}_"
-        if f"{prefix}accuracy" in metrics:
-            sub = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
-            rows.append([title, ci_cell(sub, "accuracy"), ci_cell(sub, "macro_f1")])
+    rows = [
+        [html.escape(title.strip()), ci_cell(sub, "accuracy"), ci_cell(sub, "macro_f1")]
+        for title, sub in compared_systems(metrics)
+    ]
     parts = [
         f"<p>{metrics.get('num_examples', '?')} texts of the {metrics.get('split', '?')} split; "
         f"95 % percentile bootstrap intervals over {metrics.get('ci_resamples', 1000)} "
         "resamples in brackets.</p>",
         table(["system", "accuracy [95% CI]", "macro-F1 [95% CI]"], rows),
     ]
-    if "mcnemar_p" in metrics:
-        parts.append(
-            f"<p>McNemar's test, model vs TF-IDF baseline ({metrics['mcnemar_method']}): "
-            f"only the model right on {metrics['mcnemar_model_only']} texts, only the baseline "
-            f"on {metrics['mcnemar_baseline_only']}; p = {metrics['mcnemar_p']:.4g}.</p>"
-        )
+    sentences = setting_sentences(metrics) + mcnemar_sentences(metrics)
+    parts += [f"<p>{html.escape(sentence)}</p>" for sentence in sentences]
     if "baselines_skipped" in metrics:
         parts.append(
             f"<p class=muted>Baselines skipped: {html.escape(metrics['baselines_skipped'])}</p>"

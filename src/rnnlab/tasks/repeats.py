@@ -61,8 +61,9 @@ LM_SCORES = tuple(
     f"{split}_{k}" for split in ("test", "valid") for k in ("perplexity", "bits_per_token", "bpc")
 )
 # A forecaster's scores beside seasonal naive's and AutoETS's on the same windows.
-FORECAST_SCORES = ("mase", "smape", "relative_mase", "coverage_80",
-                   "baseline_seasonal_naive_mase", "baseline_ets_mase")  # fmt: skip
+FORECAST_SCORES = ("mase", "smape", "relative_mase", "coverage_80", "coverage_95", "rnn_mase",
+                   "baseline_seasonal_naive_mase", "baseline_ets_mase",
+                   "baseline_median3_mase", "relative_mase_median3")  # fmt: skip
 # A series classifier's and its 1-NN baseline's.
 SERIES_SCORES = ("accuracy", "macro_f1", "baseline_1nn_accuracy")
 _FOLD_TABLES = {"data.data": "train", "data.valid": "valid", "data.test": "test"}

@@ -57,7 +57,8 @@ def test_run_directory_and_metrics(airline_run):
     combination = metrics["combination"]
     assert set(combination["weights"]) == {"rnn", "ets", "arima", "theta"}
     assert sum(combination["weights"].values()) == pytest.approx(1, abs=1e-3)
-    assert combination["validation_windows"] == 24
+    # The later half of the 120 training months, less a horizon: ⌊(120 − 12)/2⌋ = 54.
+    assert combination["validation_windows"] == 54
     for name in BASELINES:
         assert np.isfinite(metrics[f"baseline_{name}_mase"]), name
     assert metrics["relative_mase"] == pytest.approx(

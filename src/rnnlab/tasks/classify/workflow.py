@@ -136,6 +136,8 @@ def _metrics(
         )
     )
     metrics["labels"] = [str(label) for label in labels]
+    if predictor.combined:
+        metrics["combine_recurrent_weight"] = round(float(predictor.model.recurrent_weight), 4)
     return metrics, probs, predictor.predict_members(table.texts)
 
 

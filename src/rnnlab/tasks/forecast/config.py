@@ -55,9 +55,9 @@ class ForecastModelConfig(ConfigSection):
     # quantile): small series give noisy single fits.
     ensemble: int = setting(5, low=1, aliases=("members",))
     # The forecast: "inverse_mase" combines the recurrent model with AutoETS, AutoARIMA and
-    # Theta weighted by their inverse MASE on validation windows of the training part, with
-    # conformal intervals from the same windows (tasks/forecast/combine.py); "none" is the
-    # recurrent model alone with its own quantiles.
+    # Theta weighted by their inverse squared MASE on validation windows of the training
+    # part, with conformal intervals from the same windows (tasks/forecast/combine.py);
+    # "none" is the recurrent model alone with its own quantiles.
     combine: str = setting("inverse_mase", choices=("inverse_mase", "none"),
                            aliases=("combination",))  # fmt: skip
 
@@ -124,8 +124,10 @@ class ForecastDataConfig(ConfigSection):
     windows: int = setting(1, low=1, aliases=("n_windows", "folds"))
     step: int = setting(0, low=0, aliases=("step_size",))
     # Validation origins (one step apart, the last window ending at the first test origin)
-    # on which the combination is weighted and its intervals calibrated (model.combine).
-    validation_windows: int = setting(24, low=1, aliases=("calibration_windows",))
+    # on which the combination is weighted and its intervals calibrated (model.combine);
+    # 0: the later half of the training part, at least 24 and two seasons, as far as the
+    # data allow (tasks/forecast/combine.py, validation_count).
+    validation_windows: int = setting(0, low=0, aliases=("calibration_windows",))
     # Refit the model (and the transform) at every origin, not only the first.
     refit: bool = setting(False)
     # Batches of windows drawn (with replacement, seeded by the epoch) per training epoch.
