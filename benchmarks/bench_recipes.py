@@ -3,10 +3,14 @@
     python benchmarks/bench_recipes.py [--datasets imdb,rotten_tomatoes,...] [--recipes
         default,random,finetuned] [--out runs/recipes] [--set model.pooling=max ...]
 
-For each built-in classification dataset (seed-0 split) and each recipe it trains a run into
-``OUT/<dataset>/<recipe>`` (a finished run is read, not retrained) and prints one row: test
-accuracy with its 95 % bootstrap interval, TF-IDF 1–2-grams + LR on the same texts, McNemar's
-p of the model against it, and the training time on this machine.
+For each built-in classification dataset, each seed (the split and the training; ``--seeds
+0,1,2``) and each recipe it trains a run into ``OUT/<dataset>/<recipe>/seed-<S>`` (a finished
+run is read, not retrained) and prints one row: test accuracy with its 95 % bootstrap
+interval, the network alone and the lexical member alone (the default combines them), the
+TF-IDF + LR baseline tuned on the validation split, McNemar's p of the model and of the
+network alone against it, the weight on the network, and the training time on this machine;
+then one row per dataset and recipe: mean ± sd over the seeds and how many seeds are
+significantly (p < 0.05) ahead of or behind the baseline.
 
 * ``default``    ``rnnlab train classify --data NAME``: the defaults, nothing else (the
                  embedding starts from skip-gram vectors of the training texts).
@@ -28,6 +32,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from rnnlab.tasks.classify import ClassifyRunConfig, train_classifier
@@ -70,14 +75,98 @@ def language_model(name: str, run: Path, settings: dict[str, Any]) -> dict[str, 
     return found
 
 
-def row(name: str, recipe: str, m: dict[str, Any], seconds: float) -> str:
-    p = m["mcnemar_p"]
-    ahead = "model" if m["mcnemar_model_only"] > m["mcnemar_baseline_only"] else "TF-IDF"
+def machine() -> str:
+    """The processor's model name (``platform.processor()`` is empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def combined_from_network(name: str, seed: int, network: Path) -> dict[str, Any]:
+    """The default's metrics from a finished run of the network alone (``--combine none``,
+    same data, seed and settings): the combination is fitted after training and depends
+    only on the trained network and the splits, so this is the default run without
+    training the network again (checked equal on rotten_tomatoes, seed 0)."""
+    from rnnlab.tasks.classify.analysis import analyse_classification, with_analysis
+    from rnnlab.tasks.classify.combine import fit_combination
+    from rnnlab.tasks.classify.data import load_splits
+    from rnnlab.tasks.classify.lexical import default_buckets
+    from rnnlab.tasks.classify.predictor import TextPredictor
+    from rnnlab.tasks.classify.workflow import _metrics
+
+    config = ClassifyRunConfig.from_toml(network / "config.toml")
+    if config.data.data != name or config.train.seed != seed:
+        raise SystemExit(f"{network} is not a run of {name} with seed {seed}")
+    splits = load_splits(config.data, seed)
+    predictor = TextPredictor.from_file(network)
+    index = {label: k for k, label in enumerate(predictor.labels)}
+    k = len(predictor.labels)
+    combination = fit_combination(
+        predictor.encode(splits.train.texts),
+        [index[label] for label in splits.train.labels],
+        vocab_size=len(predictor.vocab), num_classes=k, buckets=default_buckets(k),
+        pad_id=predictor.vocab.pad_id,
+        valid_sequences=predictor.encode(splits.valid.texts),
+        valid_labels=[index[label] for label in splits.valid.labels],
+        recurrent_valid_probs=predictor.predict_proba(splits.valid.texts),
+    )  # fmt: skip
+    predictor.model.attach_lexical(combination.lexical, combination.recurrent_weight)
+    metrics, probs, members = _metrics(predictor, splits.test, "test")
+    metrics.update(combination.summary())
+    metrics["train_seconds"] = read_metrics(network)["train_seconds"]  # type: ignore[index]
+    analysis = analyse_classification(
+        predictor, splits.test, probs, train=splits.train, valid=splits.valid,
+        members=members, seed=seed,
+    )  # fmt: skip
+    return with_analysis(metrics, analysis)
+
+
+def row(name: str, recipe: str, seed: int, m: dict[str, Any], seconds: float) -> str:
+    def p_cell(prefix: str) -> str:
+        if f"{prefix}p" not in m:
+            return "–"
+        first = m[f"{prefix}model_only"] > m[f"{prefix}baseline_only"]
+        return f"{m[f'{prefix}p']:.2g} ({'ahead' if first else 'behind'})"
+
+    def acc(prefix: str) -> str:
+        key = f"{prefix}accuracy"
+        return f"{m[key]:.4f}" if key in m else "–"
+
     return (
-        f"| {name} | {recipe} | {m['accuracy']:.4f} [{m['accuracy_ci_low']:.4f}, "
-        f"{m['accuracy_ci_high']:.4f}] | {m['baseline_tfidf_accuracy']:.4f} "
-        f"[{m['baseline_tfidf_accuracy_ci_low']:.4f}, {m['baseline_tfidf_accuracy_ci_high']:.4f}]"
-        f" | {p:.2g} ({ahead} ahead) | {seconds:,.0f} s |"
+        f"| {name} | {recipe} | {seed} | {m['accuracy']:.4f} [{m['accuracy_ci_low']:.4f}, "
+        f"{m['accuracy_ci_high']:.4f}] | {acc('recurrent_')} | {acc('lexical_')} | "
+        f"{m['baseline_tfidf_accuracy']:.4f} | {p_cell('mcnemar_')} | "
+        f"{p_cell('recurrent_mcnemar_')} | {m.get('combine_recurrent_weight', '–')} | "
+        f"{seconds:,.0f} s |"
+    )
+
+
+def mean_sd(values: list[float]) -> str:
+    array = np.asarray(values, dtype=float)
+    sd = array.std(ddof=1) if array.size > 1 else 0.0
+    return f"{array.mean():.4f} ± {sd:.4f}"
+
+
+def summary_row(name: str, recipe: str, runs: list[dict[str, Any]]) -> str:
+    """Mean ± sd over seeds, and how often the model is significantly ahead / behind."""
+
+    def column(key: str) -> str:
+        values = [m[key] for m in runs if key in m]
+        return mean_sd(values) if len(values) == len(runs) else "–"
+
+    ahead = sum(m["mcnemar_p"] < 0.05 and m["mcnemar_model_only"] > m["mcnemar_baseline_only"]
+                for m in runs)  # fmt: skip
+    behind = sum(m["mcnemar_p"] < 0.05 and m["mcnemar_model_only"] < m["mcnemar_baseline_only"]
+                 for m in runs)  # fmt: skip
+    worst = max(m["mcnemar_p"] for m in runs)
+    return (
+        f"| {name} | {recipe} | {len(runs)} | {column('accuracy')} | "
+        f"{column('recurrent_accuracy')} | {column('baseline_tfidf_accuracy')} | "
+        f"{ahead} / {behind} | {worst:.2g} |"
     )
 
 
@@ -85,32 +174,61 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--recipes", default="default,random,finetuned")
+    parser.add_argument("--seeds", default="0", help="comma-separated split/training seeds")
     parser.add_argument("--out", type=Path, default=Path("runs/recipes"))
     parser.add_argument("--set", dest="sets", action="append", default=[])
     parser.add_argument("--lm-set", dest="lm_sets", action="append", default=[])
+    parser.add_argument(
+        "--network-runs", type=Path, default=None,
+        help="a folder of network-alone runs NAME-SEED (--combine none): the default recipe "
+        "is read from them with the combination fitted on top instead of training again",
+    )  # fmt: skip
     args = parser.parse_args()
     settings, lm_settings = parse_settings(args.sets), parse_settings(args.lm_sets)
-    print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}")  # fmt: skip
-    print("| dataset | recipe | accuracy [95 % CI] | TF-IDF + LR [95 % CI] | McNemar p | time |")
-    print("|---|---|---|---|---|---|")
-    rows = []
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    print(f"{machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print("| dataset | recipe | seed | accuracy [95 % CI] | network alone | lexical member | "
+          "TF-IDF + LR (tuned) | McNemar p vs TF-IDF | network alone vs TF-IDF | weight | "
+          "time |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    rows, summaries = [], []
     for name in args.datasets.split(","):
         for recipe in args.recipes.split(","):
-            folder = args.out / name
-            if recipe in ("default", "random"):
-                start = {"model.embeddings": "none"} if recipe == "random" else {}
-                m = classifier(name, folder / recipe, {**settings, **start})
-                seconds = m["train_seconds"]
-            else:
-                lm = language_model(name, folder / "lm", lm_settings)
-                ft = {**FINE_TUNING, **settings, "model.init_from": str(folder / "lm")}
-                m = classifier(name, folder / "finetuned", ft)
-                seconds = lm["train_seconds"] + m["train_seconds"]
-            line = row(name, recipe, m, seconds)
-            rows.append(line)
-            print(line, flush=True)
-    (args.out / "table.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
+            found = []
+            for seed in seeds:
+                folder = args.out / name / recipe / f"seed-{seed}"
+                seeded = {**settings, "train.seed": seed}
+                if recipe == "default" and args.network_runs is not None:
+                    m = read_metrics(folder) or combined_from_network(
+                        name, seed, args.network_runs / f"{name}-{seed}"
+                    )
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / "metrics.json").write_text(json.dumps(m, default=float))
+                    seconds = m["train_seconds"]
+                elif recipe in ("default", "random"):
+                    start = {"model.embeddings": "none"} if recipe == "random" else {}
+                    m = classifier(name, folder, {**seeded, **start})
+                    seconds = m["train_seconds"]
+                else:
+                    lm = language_model(name, folder / "lm", {**lm_settings, "train.seed": seed})
+                    ft = {**FINE_TUNING, **seeded, "model.init_from": str(folder / "lm")}
+                    m = classifier(name, folder / "finetuned", ft)
+                    seconds = lm["train_seconds"] + m["train_seconds"]
+                found.append(m)
+                line = row(name, recipe, seed, m, seconds)
+                rows.append(line)
+                print(line, flush=True)
+            summaries.append(summary_row(name, recipe, found))
+    print()
+    header = ("| dataset | recipe | seeds | accuracy mean ± sd | network alone | "
+              "TF-IDF + LR (tuned) | significantly ahead / behind | largest p |")  # fmt: skip
+    print(header)
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(summaries))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "table.md").write_text(
+        "\n".join([*rows, "", header, *summaries]) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def test_the_default_reports_the_combination_beside_its_members(run):
         "recurrent_mcnemar_p",
         "mcnemar_p",
         "baseline_tfidf_c",
-        "baseline_tfidf_ngram_range",
+        "baseline_tfidf_ngrams",
         "combine_recurrent_weight",
     ):
         assert key in metrics, key  # fmt: skip

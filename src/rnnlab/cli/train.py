@@ -544,15 +544,17 @@ def train_forecast(
         str | None,
         typer.Option(
             help="inverse_mase (the default): the recurrent model combined with AutoETS, "
-            "AutoARIMA and Theta, weighted by their errors on validation windows of the "
-            "training part, with conformal intervals; none: the recurrent model alone."
+            "AutoARIMA and Theta, weighted by 1/MASE² on validation windows of the training "
+            "part, with conformal intervals from the same windows; none: the recurrent model "
+            "alone."
         ),
     ] = None,
     validation_windows: Annotated[
         int | None,
         typer.Option(
             help="Windows at the end of the training part that weight the combination and "
-            "calibrate its intervals."
+            "calibrate its intervals; 0 (the default): the later half of the training part, "
+            "at least 24 windows and two seasons where the data allow."
         ),
     ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,

@@ -35,7 +35,7 @@ def setting_sentences(metrics: dict[str, Any]) -> list[str]:
             + (f"; C = {c:g}" if c is not None else "")
             + "), as chosen on the validation split."
         )
-    ngrams, c = metrics.get("baseline_tfidf_ngram_range"), metrics.get("baseline_tfidf_c")
+    ngrams, c = metrics.get("baseline_tfidf_ngrams"), metrics.get("baseline_tfidf_c")
     if ngrams and c is not None:
         out.append(
             f"The TF-IDF baseline: {_ngrams(ngrams)} + logistic regression with C = {c:g}, "
@@ -44,14 +44,15 @@ def setting_sentences(metrics: dict[str, Any]) -> list[str]:
     return out
 
 
-def _ngrams(ngrams: list[int]) -> str:
-    return "-".join(str(n) for n in range(ngrams[0], ngrams[1] + 1)) + "-grams"
+def _ngrams(largest: int) -> str:
+    """1 → ``1-grams``, 2 → ``1-2-grams``."""
+    return "-".join(str(n) for n in range(1, largest + 1)) + "-grams"
 
 
 def compared_systems(metrics: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(title, its metrics with the prefix removed) for every system in ``metrics``, the model
     first: ``accuracy``, ``macro_f1`` and their ``_ci_low`` / ``_ci_high`` in each."""
-    ngrams = metrics.get("baseline_tfidf_ngram_range")
+    ngrams = metrics.get("baseline_tfidf_ngrams")
     systems = [("model", metrics)]
     for prefix, title in (
         ("recurrent_", "  network alone"),

@@ -20,6 +20,8 @@ from rnnlab.tasks.classify.combine import _Features, _regression, fit_combinatio
 from rnnlab.tasks.classify.config import ModelConfig
 from rnnlab.tasks.classify.lexical import (
     LexicalModel,
+    _counts_and_first,
+    _counts_and_first_pairwise,
     count_matrix_rows,
     default_buckets,
     feature_ids,
@@ -83,6 +85,18 @@ def test_feature_ids_are_the_numpy_features_padding_and_pad_ids_excluded():
         assert found == sorted(col[row == i].tolist())
         assert all(0 <= f < empty for f in found)
     assert len(col[row == 2]) == 6 + 4  # 6 unigrams, 4 of the 6 bigrams survive the pad
+
+
+def test_sorted_and_pairwise_counting_agree():
+    rng = np.random.default_rng(1)
+    features = torch.from_numpy(rng.integers(0, 12, size=(9, 40)))  # many repeats
+    counts, first = _counts_and_first(features)
+    pair_counts, pair_first = _counts_and_first_pairwise(features)
+    torch.testing.assert_close(counts, pair_counts)
+    assert torch.equal(first, pair_first)
+    row = features[0].tolist()
+    assert counts[0].tolist() == [float(row.count(f)) for f in row]
+    assert first[0].tolist() == [row.index(f) == i for i, f in enumerate(row)]
 
 
 def test_tfidf_weights_are_scikit_learns_sublinear_tfidf(rt):

@@ -7,7 +7,7 @@ Given the model's probabilities on the evaluation split it adds to ``metrics.jso
 * baselines trained on the run's own training split and scored on the same items:
   ``baseline_majority_*`` and ``baseline_tfidf_*`` (accuracy, macro-F1 and their intervals;
   the TF-IDF baseline tuned on the run's validation split, its choice in
-  ``baseline_tfidf_ngram_range`` and ``baseline_tfidf_c``);
+  ``baseline_tfidf_ngrams`` — n of its 1…n-grams — and ``baseline_tfidf_c``);
 * McNemar's test of the model against the TF-IDF baseline: ``mcnemar_p``,
   ``mcnemar_statistic``, ``mcnemar_method``, ``mcnemar_model_only``, ``mcnemar_baseline_only``;
 * for the default model, which averages the network with a lexical model, each member alone:
@@ -178,7 +178,7 @@ def analyse_classification(
         else:
             y_tfidf = np.array([index.get(label, -1) for label in tfidf.labels])
             metrics.update(_scores("baseline_tfidf_", y_true, y_tfidf, k, seed))
-            metrics["baseline_tfidf_ngram_range"] = tfidf.params["ngram_range"]
+            metrics["baseline_tfidf_ngrams"] = tfidf.params["ngram_range"][1]
             metrics["baseline_tfidf_c"] = tfidf.params["c"]
             metrics.update(_mcnemar_keys("mcnemar_", y_pred == y_true, y_tfidf == y_true))
             if "recurrent" in member_correct:

@@ -21,9 +21,9 @@ weights, as scikit-learn's ``TfidfTransformer(sublinear_tf=True, smooth_idf=True
                                      as a vocabulary-based vectorizer would drop them)
 
 and logits = v · W + b (W, b from scikit-learn's ``LogisticRegression``). Padding and the
-padding id never form a feature. Counting the repeats of a feature in a batch is written with
-a pairwise comparison of the row's features (O(T²) per text, in blocks), which the ONNX
-exporter turns into plain Equal / ReduceSum nodes — a sort or a hash table would not export.
+padding id never form a feature. The repeats of a feature in a text are counted with a stable
+sort of each row (O(T log T)); in an exported graph with a comparison of every pair of
+positions (O(T²)), which ONNX expresses with plain Equal / ReduceSum nodes.
 """
 
 from __future__ import annotations
@@ -132,21 +132,32 @@ class LexicalModel(nn.Module):
         return out
 
 
-def _counts_and_first(features: Tensor, block: int = 16) -> tuple[Tensor, Tensor]:
+def _counts_and_first(features: Tensor) -> tuple[Tensor, Tensor]:
     """For each position of each row: how often its feature occurs in the row (float), and
-    whether this is the feature's first occurrence. Rows are compared in blocks of ``block``
-    to bound the (block, N, N) comparison."""
+    whether this is the feature's first occurrence there. A stable sort of each row puts
+    equal features side by side, earliest first (O(N log N)); an exported graph compares
+    all pairs instead (:func:`_counts_and_first_pairwise`), as ONNX's TopK promises no
+    stable order. Both give the same answer (a test checks it)."""
+    if torch.jit.is_tracing():
+        return _counts_and_first_pairwise(features)
+    ordered, order = torch.sort(features, dim=1, stable=True)
+    starts = torch.ones_like(ordered, dtype=torch.bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    group = starts.long().cumsum(dim=1) - 1  # the run of equal features each belongs to
+    sizes = torch.zeros(ordered.shape, dtype=torch.float32, device=features.device)
+    sizes.scatter_add_(1, group, torch.ones_like(sizes))
+    counts = torch.empty_like(sizes).scatter_(1, order, sizes.gather(1, group))
+    first = torch.empty_like(starts).scatter_(1, order, starts)
+    return counts, first
+
+
+def _counts_and_first_pairwise(features: Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`_counts_and_first` by comparing every pair of positions, (B, N, N): plain
+    Equal / ReduceSum nodes in ONNX, whatever the batch size."""
     steps = features.shape[1]
     earlier = torch.ones(steps, steps, dtype=torch.bool, device=features.device).tril(-1)
-    if torch.jit.is_tracing():  # one block: a traced loop would fix the batch size
-        block = features.shape[0]
-    counts, first = [], []
-    for start in range(0, features.shape[0], block):
-        part = features[start : start + block]
-        same = part.unsqueeze(2) == part.unsqueeze(1)  # (b, N, N)
-        counts.append(same.sum(dim=2).to(torch.float32))
-        first.append(~(same & earlier).any(dim=2))
-    return torch.cat(counts), torch.cat(first)
+    same = features.unsqueeze(2) == features.unsqueeze(1)
+    return same.sum(dim=2).to(torch.float32), ~(same & earlier).any(dim=2)
 
 
 def _spread(weights: Tensor, features: Tensor) -> Tensor:
