@@ -7,9 +7,9 @@
   n-gram range ∈ {(1, 1), (1, 2)} and C ∈ {1, 3, 10, 30, 100, 300} (the grid of the
   default classifier's lexical member) are the pair with the best validation accuracy
   (ties: the simpler model, listed first); without one, (1, 2) and C = 10. A strong linear
-  bag-of-n-grams model: on movie reviews it is within a point or two of recurrent models, so a model that does not
-  beat it has learned little from word order — and a lead over an untuned one (C = 1 is
-  1–2 points weaker on IMDB and topic data) proves little. For Chinese or character
+  bag-of-n-grams model: on movie reviews it is within a point or two of recurrent models,
+  so a model that does not beat it has learned little from word order — and a lead over an
+  untuned one (C = 1 is 1–2 points weaker on IMDB and topic data) proves little. For Chinese or character
   tokenizers the run's own tokenizer splits the text, since scikit-learn's default word
   pattern treats a run of CJK characters as one token.
 """
