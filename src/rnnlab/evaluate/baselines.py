@@ -9,9 +9,9 @@
   (ties: the simpler model, listed first); without one, (1, 2) and C = 10. A strong linear
   bag-of-n-grams model: on movie reviews it is within a point or two of recurrent models,
   so a model that does not beat it has learned little from word order — and a lead over an
-  untuned one (C = 1 is 1–2 points weaker on IMDB and topic data) proves little. For Chinese or character
-  tokenizers the run's own tokenizer splits the text, since scikit-learn's default word
-  pattern treats a run of CJK characters as one token.
+  untuned one (C = 1 is 1–2 points weaker on IMDB and topic data) proves little. For Chinese
+  or character tokenizers the run's own tokenizer splits the text, since scikit-learn's
+  default word pattern treats a run of CJK characters as one token.
 """
 
 from __future__ import annotations
