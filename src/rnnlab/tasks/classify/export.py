@@ -8,6 +8,10 @@ The graph (traced and checked by :func:`rnnlab.deploy.onnx.export_onnx`)::
         ▼  embedding → recurrent layers → head   (the trained weights)
     probabilities  float32  (batch, K)          one distribution per text
 
+For the default classifier the graph holds the lexical member too (its TF-IDF of the same ids
+and its logistic regression) and outputs the weighted average of the two members'
+probabilities.
+
 The metadata spells out the tokenizer (for the English one, its exact steps and regular
 expression), the vocabulary and the encoding rules, so a consumer in any language can turn
 text into ``ids``.
@@ -78,4 +82,17 @@ def classifier_metadata(predictor: Any) -> dict[str, Any]:
         "outputs": {
             "probabilities": "float32 (batch, K): label probabilities, column k is labels[k]"
         },
+        "model": _model_description(predictor.model),
     }
+
+
+def _model_description(model: nn.Module) -> str:
+    """What computes the probabilities, in one sentence."""
+    if getattr(model, "lexical", None) is None:
+        return "the recurrent network's softmax"
+    w = float(model.recurrent_weight)
+    return (
+        f"{w:g} × the recurrent network's softmax + {1 - w:g} × the softmax of a TF-IDF "
+        "(unigrams and hashed bigrams of the same ids) + logistic-regression member, both "
+        "inside the graph"
+    )
