@@ -21,7 +21,14 @@ import numpy as np
 
 from rnnlab.errors import MissingDependencyError
 
-__all__ = ["BASELINES", "BASELINE_TITLES", "LONGEST_SEASON", "Baselines", "baseline_forecasts"]
+__all__ = [
+    "BASELINES",
+    "BASELINE_TITLES",
+    "LONGEST_SEASON",
+    "Baselines",
+    "baseline_forecasts",
+    "statsforecast_models",
+]
 
 LONGEST_SEASON = 24
 
@@ -53,7 +60,9 @@ class Baselines:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-def _models(season: int, names: list[str]) -> list[Any]:
+def statsforecast_models(season: int, names: list[str]) -> list[Any]:
+    """statsforecast model objects for ``names`` (keys of :data:`BASELINES`) at ``season``;
+    shared by the baselines and the forecast combination's members."""
     try:
         from statsforecast import models
     except ModuleNotFoundError:
@@ -90,7 +99,7 @@ def baseline_forecasts(
             if name in names:
                 found.notes[name] = (f"fitted without a season (m = {season} > "
                                      f"{LONGEST_SEASON})")  # fmt: skip
-    for name, model in zip(names, _models(season, names), strict=True):
+    for name, model in zip(names, statsforecast_models(season, names), strict=True):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -42,7 +42,7 @@ class ModelConfig(EncoderConfig):
     # "tfidf": once the network has trained, average its probabilities with a TF-IDF (word
     # 1–2-grams) + logistic-regression model of the same token ids, C and the weight chosen
     # on the validation split (rnnlab.tasks.classify.combine); "none": the network alone.
-    combine: str = setting("tfidf", choices=("tfidf", "none"), aliases=("ensemble",))
+    combine: str = setting("tfidf", choices=("tfidf", "none"))
     # Hash buckets of the lexical model's bigrams; 0: 2^20 up to 4 classes, fewer for more
     # (rnnlab.tasks.classify.lexical.default_buckets).
     lexical_buckets: int = setting(0, low=0)

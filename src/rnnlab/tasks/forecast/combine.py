@@ -60,7 +60,7 @@ import numpy as np
 from rnnlab.data.series import Series
 from rnnlab.errors import DataError
 from rnnlab.evaluate import forecast_metrics as fm
-from rnnlab.evaluate.forecast_baselines import BASELINES, _models
+from rnnlab.evaluate.forecast_baselines import BASELINES, statsforecast_models
 
 __all__ = [
     "MEMBERS",
@@ -257,7 +257,9 @@ def statistical_validation(
                           "y": np.asarray(series.values[:end], float)})  # fmt: skip
     found: dict[str, np.ndarray] = {}
     failed: dict[str, str] = {}
-    for name, model in zip(STATISTICAL, _models(season, list(STATISTICAL)), strict=True):
+    for name, model in zip(
+        STATISTICAL, statsforecast_models(season, list(STATISTICAL)), strict=True
+    ):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
