@@ -92,9 +92,8 @@ def combined_from_network(name: str, seed: int, network: Path) -> dict[str, Any]
     only on the trained network and the splits, so this is the default run without
     training the network again (checked equal on rotten_tomatoes, seed 0)."""
     from rnnlab.tasks.classify.analysis import analyse_classification, with_analysis
-    from rnnlab.tasks.classify.combine import fit_combination
+    from rnnlab.tasks.classify.combine import combine_trained
     from rnnlab.tasks.classify.data import load_splits
-    from rnnlab.tasks.classify.lexical import default_buckets
     from rnnlab.tasks.classify.predictor import TextPredictor
     from rnnlab.tasks.classify.workflow import _metrics
 
@@ -104,17 +103,15 @@ def combined_from_network(name: str, seed: int, network: Path) -> dict[str, Any]
     splits = load_splits(config.data, seed)
     predictor = TextPredictor.from_file(network)
     index = {label: k for k, label in enumerate(predictor.labels)}
-    k = len(predictor.labels)
-    combination = fit_combination(
+    combination = combine_trained(
+        predictor.model,
         predictor.encode(splits.train.texts),
         [index[label] for label in splits.train.labels],
-        vocab_size=len(predictor.vocab), num_classes=k, buckets=default_buckets(k),
-        pad_id=predictor.vocab.pad_id,
+        vocab_size=len(predictor.vocab), pad_id=predictor.vocab.pad_id,
         valid_sequences=predictor.encode(splits.valid.texts),
         valid_labels=[index[label] for label in splits.valid.labels],
         recurrent_valid_probs=predictor.predict_proba(splits.valid.texts),
     )  # fmt: skip
-    predictor.model.attach_lexical(combination.lexical, combination.recurrent_weight)
     metrics, probs, members = _metrics(predictor, splits.test, "test")
     metrics.update(combination.summary())
     metrics["train_seconds"] = read_metrics(network)["train_seconds"]  # type: ignore[index]

@@ -35,7 +35,14 @@ import torch
 from rnnlab.errors import MissingDependencyError
 from rnnlab.tasks.classify.lexical import LexicalModel, count_matrix_rows
 
-__all__ = ["C_GRID", "WEIGHT_GRID", "Combination", "fit_combination", "fit_lexical"]
+__all__ = [
+    "C_GRID",
+    "WEIGHT_GRID",
+    "Combination",
+    "combine_trained",
+    "fit_combination",
+    "fit_lexical",
+]
 
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 WEIGHT_GRID = tuple(round(0.05 * i, 2) for i in range(21))
@@ -202,3 +209,35 @@ def fit_combination(
     assert best is not None
     loss, c, w, regression = best
     return Combination(_module(features, regression, num_classes), w, c, loss)
+
+
+def combine_trained(
+    model: torch.nn.Module,
+    train_sequences: Sequence[Sequence[int]],
+    train_labels: Sequence[int],
+    *,
+    vocab_size: int,
+    pad_id: int,
+    buckets: int = 0,
+    valid_sequences: Sequence[Sequence[int]] | None = None,
+    valid_labels: Sequence[int] | None = None,
+    recurrent_valid_probs: np.ndarray | None = None,
+) -> Combination:
+    """Fit the combination for a trained :class:`RecurrentClassifier` and attach it (what
+    the default does after training; ``buckets`` 0: :func:`default_buckets`)."""
+    from rnnlab.tasks.classify.lexical import default_buckets
+
+    k = len(model.labels)
+    combination = fit_combination(
+        train_sequences,
+        train_labels,
+        vocab_size=vocab_size,
+        num_classes=k,
+        buckets=buckets or default_buckets(k),
+        pad_id=pad_id,
+        valid_sequences=valid_sequences,
+        valid_labels=valid_labels,
+        recurrent_valid_probs=recurrent_valid_probs,
+    )
+    model.attach_lexical(combination.lexical, combination.recurrent_weight)
+    return combination

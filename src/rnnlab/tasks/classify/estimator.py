@@ -190,27 +190,24 @@ class TextClassifier(*_BASES):  # type: ignore[misc]
     ) -> None:
         """Fit the lexical model on the training ids and attach it to the trained network
         with the weight the validation split chooses (:mod:`rnnlab.tasks.classify.combine`)."""
-        from rnnlab.tasks.classify.combine import fit_combination
-        from rnnlab.tasks.classify.lexical import default_buckets
+        from rnnlab.tasks.classify.combine import combine_trained
 
         valid_ids = valid_labels = probs = None
         if valid is not None:
             probs, order = self.model_.predict_batches(valid.batches())
             valid_ids = [valid.sequences[i] for i in order]
             valid_labels = [int(valid.labels[i]) for i in order]
-        k = len(self.classes_)
-        self.combination_ = fit_combination(
+        self.combination_ = combine_trained(
+            self.model_,
             train_ids,
             train_labels,
             vocab_size=len(self.vocab_),
-            num_classes=k,
-            buckets=config.model.lexical_buckets or default_buckets(k),
             pad_id=self.vocab_.pad_id,
+            buckets=config.model.lexical_buckets,
             valid_sequences=valid_ids,
             valid_labels=valid_labels,
             recurrent_valid_probs=probs,
         )
-        self.model_.attach_lexical(self.combination_.lexical, self.combination_.recurrent_weight)
 
     def _batches(
         self, texts: Sequence[str], labels: Sequence[Any], config: ClassifyRunConfig
