@@ -1,5 +1,6 @@
 """The pieces every run report is built from: one inline style sheet, figures as embedded
-PNGs, tables, number formatting and the page frame.
+PNGs (SVGs where this machine has no font for some of their text), tables, number
+formatting and the page frame.
 
 A report is one self-contained HTML file: figures are base64 data URIs and the style sheet
 is inline, so it reads offline and can be mailed as it is; nothing on it loads from the
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import MissingDependencyError
-from rnnlab.explain.plots import figure_bytes
+from rnnlab.explain.plots import figure_bytes, missing_glyphs
 
 __all__ = [
     "EXAMPLES_FILE",
@@ -61,9 +62,13 @@ img{max-width:100%;height:auto}.muted{color:#666;font-size:0.9em}
 
 
 def image(figure: Any, alt: str) -> str:
-    """``figure`` as an ``<img>`` with an embedded PNG."""
-    data = base64.b64encode(figure_bytes(figure, "png", dpi=100)).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    """``figure`` as an ``<img>`` with an embedded PNG, drawn here with the installed fonts
+    (other scripts through font fallback, see ``rnnlab.explain.plots``); or an SVG with its
+    text kept as text when some characters have no installed font, so that the reader's
+    browser draws them rather than the PNG's empty boxes."""
+    format, mime = ("svg", "image/svg+xml") if missing_glyphs(figure) else ("png", "image/png")
+    data = base64.b64encode(figure_bytes(figure, format, dpi=100)).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{data}">'
 
 
 def number(value: Any, digits: int = 4) -> str:

@@ -4,13 +4,28 @@ Figures are built on ``matplotlib.figure.Figure`` with the Agg canvas, never thr
 no global figure registry, no display backend, safe in a server thread. ``save_figure``
 writes PNG or SVG by suffix; ``figure_bytes`` returns the encoded image for embedding.
 
+Text in other scripts (a Chinese run's labels and tokens): matplotlib's default font,
+DejaVu Sans, has no CJK glyphs, so PNGs showed empty boxes and every label warned "Glyph …
+missing from font(s) DejaVu Sans". Reports embed PNGs (pixel-identical everywhere, and
+what a mail client shows), so before a figure is encoded ``use_fallback_fonts`` appends to
+each text that needs them the installed fonts that have its glyphs — Noto Sans CJK, Source
+Han Sans, WenQuanYi, Microsoft YaHei, PingFang, … first, then any other — as matplotlib's
+per-glyph font fallback (a list in ``font.family``). SVGs keep text as text
+(``svg.fonttype = "none"``), naming the same fonts, so a browser draws the glyphs with its
+own. Characters that no installed font has (``missing_glyphs``) are drawn as boxes in a PNG:
+that one warning is silenced locally, and the report embeds such a figure as SVG instead.
+
     fig = gate_trace_figure(predictor.trace("A moving, beautiful film."))
     save_figure(fig, "trace.png")
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +34,41 @@ import numpy as np
 from rnnlab.errors import ConfigError, MissingDependencyError
 from rnnlab.fileio import atomic_write_bytes
 
-__all__ = ["figure_bytes", "gate_trace_figure", "new_figure", "pca_figure", "save_figure"]
+__all__ = [
+    "figure_bytes",
+    "gate_trace_figure",
+    "missing_glyphs",
+    "new_figure",
+    "pca_figure",
+    "save_figure",
+    "use_fallback_fonts",
+]
 
 _FORMATS = ("png", "svg")
+# Fonts tried first for glyphs a text's own font lacks, in this order (Simplified Chinese
+# faces before the other CJK ones); any other installed font that has them comes after.
+PREFERRED_FALLBACKS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "SimHei",
+    "Heiti SC",
+    "Droid Sans Fallback",
+    "Arial Unicode MS",
+)
+# What matplotlib warns for each character that no font of a text has (3.6+: "... missing
+# from font(s) DejaVu Sans.", before: "... missing from current font.").
+_GLYPH_WARNING = r"Glyph \d+ .*missing from "
 # The gate whose per-unit values are drawn as a heat map: keep (1) or overwrite (0) memory.
 _MEMORY_GATE = {"gru": "update", "lstm": "forget"}
 
@@ -44,14 +91,134 @@ def new_figure(
     return figure, axes
 
 
+@functools.cache
+def _charmap(path: str) -> frozenset[int]:
+    """The code points a font file has glyphs for (its first face); none if it won't open."""
+    from matplotlib.font_manager import get_font
+
+    try:
+        return frozenset(get_font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_fonts() -> tuple[tuple[str, str], ...]:
+    """(family, file) of every font matplotlib knows, one file per family (its upright
+    regular face where it has one), ``PREFERRED_FALLBACKS`` first in their order; read once
+    per process from matplotlib's font list (which is cached on disk: a font installed
+    after matplotlib's first run is seen once its ``fontlist-*.json`` cache is deleted).
+
+    Leaves out the "Last Resort" fonts (matplotlib 3.11 ships one): they map every code
+    point to a box that names its Unicode block, which is still a box."""
+    from matplotlib.font_manager import fontManager
+
+    def plainness(entry: Any) -> tuple[bool, float]:
+        weight = entry.weight if isinstance(entry.weight, int) else 400
+        return entry.style != "normal", abs(weight - 400)
+
+    files: dict[str, str] = {}
+    for entry in sorted(fontManager.ttflist, key=plainness):
+        if not entry.name.startswith("Last Resort"):
+            files.setdefault(entry.name, str(entry.fname))
+    rank = {name: i for i, name in enumerate(PREFERRED_FALLBACKS)}
+    return tuple(sorted(files.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+@functools.lru_cache(maxsize=256)
+def _fallbacks(missing: frozenset[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The installed families that have glyphs for ``missing`` (each one that adds some, in
+    ``_installed_fonts`` order, until all are found) and the characters none of them has."""
+    chosen, left = [], set(missing)
+    for family, path in _installed_fonts():
+        found = {char for char in left if ord(char) in _charmap(path)}
+        if found:
+            chosen.append(family)
+            left -= found
+        if not left:
+            break
+    return tuple(chosen), frozenset(left)
+
+
+def _drawn_characters(string: str) -> set[str]:
+    """The characters of ``string`` that need a glyph (not spaces or control characters)."""
+    return {char for char in string if char.isprintable() and not char.isspace()}
+
+
+def use_fallback_fonts(figure: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Append to the font families of every text in ``figure`` whose font lacks some of its
+    characters the installed fonts that have them (matplotlib falls back glyph by glyph
+    through a ``font.family`` list); returns the families added anywhere and the characters
+    that no installed font has.
+
+    Called by ``figure_bytes`` before encoding, because a text's font is fixed when the text
+    is made: an ``rc_context`` around ``savefig`` alone would reach only ticks made while
+    drawing. Idempotent; texts of plain ASCII are left as they are.
+    """
+    from matplotlib.font_manager import findfont
+    from matplotlib.text import Text
+
+    added: dict[str, None] = {}
+    unmet: set[str] = set()
+    for text in figure.findobj(Text):
+        string = text.get_text()
+        if not string or string.isascii():
+            continue
+        font = findfont(text.get_fontproperties())
+        missing = frozenset(c for c in _drawn_characters(string) if ord(c) not in _charmap(font))
+        if not missing:
+            continue
+        families, left = _fallbacks(missing)
+        current = list(text.get_fontfamily())
+        extra = [family for family in families if family not in current]
+        if extra:
+            text.set_fontfamily(current + extra)
+        added.update(dict.fromkeys(families))
+        unmet |= left
+    return tuple(added), frozenset(unmet)
+
+
+def missing_glyphs(figure: Any) -> frozenset[str]:
+    """The characters of ``figure``'s texts that no installed font has: a PNG would draw
+    them as empty boxes, an SVG (text kept as text) leaves them to the reader's fonts."""
+    return use_fallback_fonts(figure)[1]
+
+
+@contextlib.contextmanager
+def _glyph_warnings_silenced(active: bool) -> Iterator[None]:
+    """Ignore matplotlib's missing-glyph warning inside the block when ``active`` (there are
+    characters no font has, already reported by ``missing_glyphs``); nothing else is
+    filtered, and the warning filters are not touched otherwise. Python's warning filters
+    are process-wide: while a thread is in the block, that one warning is hidden in others
+    too, which is why it is entered only when some glyph is really missing."""
+    if not active:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_GLYPH_WARNING, category=UserWarning)
+        yield
+
+
 def figure_bytes(figure: Any, format: str = "png", dpi: int = 100) -> bytes:
-    """The figure encoded as PNG or SVG (text kept as text, so SVGs stay small)."""
+    """The figure encoded as PNG or SVG (text kept as text, so SVGs stay small and a browser
+    draws every script with its own fonts).
+
+    Text in scripts the default font lacks gets installed fonts that have it as fallbacks
+    (``use_fallback_fonts``), so a Chinese label is drawn, not a box, and matplotlib has
+    nothing to warn about. Characters that no installed font has still warn once each
+    ("Glyph … missing from font(s)"); that warning alone is silenced here, since the
+    caller can see them with ``missing_glyphs`` (the report then embeds an SVG instead).
+    """
     if format not in _FORMATS:
         raise ConfigError(f"figure format must be one of {_FORMATS}, got {format!r}.")
-    buffer = io.BytesIO()
     import matplotlib
 
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
+    added, unmet = use_fallback_fonts(figure)
+    rc: dict[str, Any] = {"svg.fonttype": "none"}
+    if added:  # ticks made while drawing take their font from here
+        rc["font.family"] = list(dict.fromkeys([*matplotlib.rcParams["font.family"], *added]))
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(rc), _glyph_warnings_silenced(bool(unmet)):
         figure.savefig(buffer, format=format, dpi=dpi)
     return buffer.getvalue()
 
