@@ -235,3 +235,16 @@ def test_a_file_section_keeps_the_run_types_own_defaults_for_that_section(tmp_pa
     # The language model's [train] defaults, not TrainConfig's (monitor = "accuracy").
     assert (config.train.monitor, config.train.monitor_mode) == ("perplexity", "min")
     assert config.train.batch_size == LMRunConfig().train.batch_size != TrainConfig().batch_size
+
+
+def test_a_value_from_a_flag_is_reported_as_the_flag():
+    flags = {"train.epochs": "--epochs", "model.cell": "--cell"}
+    with pytest.raises(ConfigError, match=r"^--epochs must be an integer >= 1, got 0\.$"):
+        ClassifyRunConfig().merge({"train.epochs": 0}, flags)
+    with pytest.raises(
+        ConfigError, match=r"^--cell must be one of 'rnn', 'lstm', 'gru', got 'gur'"
+    ):
+        ClassifyRunConfig().merge({"model.cell": "gur"}, flags)
+    # a key without a flag (the Python API) keeps naming the config key
+    with pytest.raises(ConfigError, match=r"^Config key 'train.lr' must be a number >= 0"):
+        ClassifyRunConfig().merge({"train.lr": -1.0}, flags)

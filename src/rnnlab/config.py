@@ -152,8 +152,17 @@ def _is_toml_value(value: Any) -> bool:
     return False
 
 
+def _subject(key: str, where: str) -> str:
+    """How an error names a setting: ``Config key 'train.epochs' in run.toml``, or, where
+    ``where`` starts with ``--`` (a command-line flag the user typed), the flag itself."""
+    if where.startswith("--"):
+        return where if "[" not in key else f"{where} item {key.rsplit('[', 1)[1].rstrip(']')}"
+    return f"Config key '{key}'{where}"
+
+
 def _coerce(key: str, hint: Any, value: Any, where: str) -> Any:
-    """Return ``value`` as the type ``hint`` asks for, or raise a ConfigError naming ``key``."""
+    """Return ``value`` as the type ``hint`` asks for, or raise a ConfigError naming ``key``
+    (``where``: `` in FILE``, or the flag that gave it, see :func:`_subject`)."""
     origin = get_origin(hint) or hint
     ok = {
         bool: isinstance(value, bool),
@@ -170,7 +179,7 @@ def _coerce(key: str, hint: Any, value: Any, where: str) -> Any:
         if isinstance(value, str) and origin in (int, float, bool):
             fix = "; write it without quotes"
         raise ConfigError(
-            f"Config key '{key}'{where} must be {_type_name(hint)}, "
+            f"{_subject(key, where)} must be {_type_name(hint)}, "
             f"got {type(value).__name__} {value!r}{fix}."
         )
     if origin is float:
@@ -178,7 +187,7 @@ def _coerce(key: str, hint: Any, value: Any, where: str) -> Any:
     if origin in (dict, list):
         if not _is_toml_value(value):
             raise ConfigError(
-                f"Config key '{key}'{where} may hold only strings, numbers, booleans, lists and "
+                f"{_subject(key, where)} may hold only strings, numbers, booleans, lists and "
                 f"tables with string keys, got {value!r}."
             )
         args = get_args(hint)
@@ -197,7 +206,7 @@ def _check_value(key: str, f: dataclasses.Field, hint: Any, value: Any, where: s
         close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
         fix = f"; did you mean {close[0]!r}?" if close else "."
         allowed = ", ".join(repr(c) for c in choices)
-        raise ConfigError(f"Config key '{key}'{where} must be one of {allowed}, got {value!r}{fix}")
+        raise ConfigError(f"{_subject(key, where)} must be one of {allowed}, got {value!r}{fix}")
     low, below = meta.get("low"), meta.get("below")
     if low is not None or below is not None:
         in_range = not (isinstance(value, float) and math.isnan(value))
@@ -210,10 +219,10 @@ def _check_value(key: str, f: dataclasses.Field, hint: Any, value: Any, where: s
                 expected = f"{kind} >= {low}"
             else:
                 expected = f"{kind} < {below}"
-            raise ConfigError(f"Config key '{key}'{where} must be {expected}, got {value!r}.")
+            raise ConfigError(f"{_subject(key, where)} must be {expected}, got {value!r}.")
     pattern = meta.get("pattern")
     if pattern and not re.fullmatch(pattern[0], value):
-        raise ConfigError(f"Config key '{key}'{where} must be {pattern[1]}, got {value!r}.")
+        raise ConfigError(f"{_subject(key, where)} must be {pattern[1]}, got {value!r}.")
     return value
 
 
@@ -382,11 +391,19 @@ class RunConfig:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
         return cls.from_dict(data, source=str(path))
 
-    def merge(self: _RunT, overrides: Mapping[str, Any]) -> _RunT:
-        """A new config with dotted keys replaced (``{"train.lr": 0.01}``); overrides win."""
+    def merge(
+        self: _RunT, overrides: Mapping[str, Any], flags: Mapping[str, str] | None = None
+    ) -> _RunT:
+        """A new config with dotted keys replaced (``{"train.lr": 0.01}``); overrides win.
+
+        ``flags`` maps dotted keys to the command-line flag that set them (``"train.epochs":
+        "--epochs"``), so that a bad value is reported as the user typed it: ``--epochs must
+        be an integer >= 1, got 0.``
+        """
         changes: dict[str, dict[str, Any]] = {}
+        flags = flags or {}
         for dotted, value in overrides.items():
-            value = self._checked(dotted, value, "")
+            value = self._checked(dotted, value, flags.get(dotted, ""))
             name, key = dotted.split(".", 1)
             changes.setdefault(name, {})[key] = value
         return dataclasses.replace(

@@ -12,7 +12,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from rnnlab.evaluate.comparison import compared_systems, mcnemar_sentences, setting_sentences
+from rnnlab.evaluate.comparison import (
+    caution_sentences,
+    compared_systems,
+    mcnemar_sentences,
+    setting_sentences,
+)
 from rnnlab.evaluate.forecast_baselines import BASELINE_TITLES
 
 __all__ = [
@@ -57,6 +62,8 @@ def print_analysis(metrics: dict[str, Any], console: Console) -> None:
     console.print(table)
     for sentence in setting_sentences(metrics) + mcnemar_sentences(metrics):
         console.print(sentence)
+    for sentence in caution_sentences(metrics):
+        console.print(f"[yellow]note:[/] {sentence}", highlight=False)
     if "baselines_skipped" in metrics:
         console.print(f"baselines skipped: {metrics['baselines_skipped']}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["compared_systems", "mcnemar_sentences", "setting_sentences"]
+__all__ = ["caution_sentences", "compared_systems", "mcnemar_sentences", "setting_sentences"]
 
 # (key prefix, what the test compares, who "model" is, who "baseline" is)
 _TESTS = (
@@ -29,9 +29,11 @@ def setting_sentences(metrics: dict[str, Any]) -> list[str]:
     weight = metrics.get("combine_recurrent_weight")
     if weight is not None and "recurrent_accuracy" in metrics:
         c = metrics.get("combine_lexical_c")
+        kind = {"nb": "NB-LR", "tfidf": "TF-IDF + LR"}.get(metrics.get("combine_lexical_weighting"))
         out.append(
             f"The model averages the network's probabilities (weight {weight:g}) with its "
             f"lexical member's ({1 - weight:g}"
+            + (f"; {kind}" if kind else "")
             + (f"; C = {c:g}" if c is not None else "")
             + "), as chosen on the validation split."
         )
@@ -76,4 +78,20 @@ def mcnemar_sentences(metrics: dict[str, Any]) -> list[str]:
                 f"on {metrics[f'{prefix}model_only']} texts, only {second} on "
                 f"{metrics[f'{prefix}baseline_only']}; p = {metrics[f'{prefix}p']:.4g}."
             )
+    return out
+
+
+def caution_sentences(metrics: dict[str, Any]) -> list[str]:
+    """What should temper a reader's trust in the scores, one sentence each: the notes on
+    the data the run recorded (``data_notes``: copies, shared texts, small splits) and a
+    model that does no better than always answering the majority class."""
+    out = [str(note[0].upper() + note[1:]) for note in metrics.get("data_notes", []) if note]
+    accuracy, majority = metrics.get("accuracy"), metrics.get("baseline_majority_accuracy")
+    if accuracy is not None and majority is not None and accuracy <= majority:
+        label = metrics.get("baseline_majority_label", "the most frequent class")
+        out.append(
+            f"The model is no better than always answering {label!r} (accuracy {accuracy:.4f} "
+            f"against {majority:.4f}): it has not learned to tell the classes apart from "
+            "these texts; label more texts, or check that the labels match the texts."
+        )
     return out

@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import MissingDependencyError
-from rnnlab.evaluate.comparison import compared_systems, mcnemar_sentences, setting_sentences
+from rnnlab.evaluate.comparison import (
+    caution_sentences,
+    compared_systems,
+    mcnemar_sentences,
+    setting_sentences,
+)
 from rnnlab.explain.charts import confusion_figure, learning_curves_figure, length_buckets_figure
 from rnnlab.explain.page import (
     EXAMPLES_FILE,
@@ -72,6 +77,10 @@ def _metrics_section(metrics: dict[str, Any]) -> str:
     ]
     sentences = setting_sentences(metrics) + mcnemar_sentences(metrics)
     parts += [f"<p>{html.escape(sentence)}</p>" for sentence in sentences]
+    parts += [
+        f'<p style="color:#8a4b00"><b>Note:</b> {html.escape(sentence)}</p>'
+        for sentence in caution_sentences(metrics)
+    ]
     if "baselines_skipped" in metrics:
         parts.append(
             f"<p class=muted>Baselines skipped: {html.escape(metrics['baselines_skipped'])}</p>"

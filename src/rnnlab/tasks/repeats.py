@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnnlab.data.splits import holdout
+from rnnlab.data.splits import duplicate_groups, grouped_holdout
 from rnnlab.errors import ConfigError
 from rnnlab.evaluate.significance import summarize_runs
 from rnnlab.fileio import atomic_open, atomic_write_json
@@ -141,20 +141,27 @@ def train_seeds(
     return _summarize("seeds", out, runs, names, scores)
 
 
-def stratified_folds(labels: Sequence[Any], k: int, seed: int = 0) -> list[list[int]]:
+def stratified_folds(
+    labels: Sequence[Any], k: int, seed: int = 0, texts: Sequence[str] | None = None
+) -> list[list[int]]:
     """Positions split into ``k`` parts with each class spread evenly: every class's items
-    are shuffled (seeded) and dealt round-robin, continuing where the previous class ended."""
-    by_class: dict[Any, list[int]] = defaultdict(list)
-    for i, label in enumerate(labels):
-        by_class[label].append(i)
+    are shuffled (seeded) and dealt round-robin, continuing where the previous class ended.
+
+    With ``texts``, copies of a text (:func:`~rnnlab.data.splits.normalized_text`) are dealt
+    as one item, under the label of the first copy, so they never straddle folds; without
+    copies the folds are the same as without ``texts``."""
+    groups = [[i] for i in range(len(labels))] if texts is None else duplicate_groups(texts)
+    by_class: dict[Any, list[list[int]]] = defaultdict(list)
+    for group in groups:
+        by_class[labels[group[0]]].append(group)
     rng = random.Random(seed)
     folds: list[list[int]] = [[] for _ in range(k)]
     position = 0
     for label in sorted(by_class, key=str):
         members = by_class[label]
         rng.shuffle(members)
-        for i in members:
-            folds[position % k].append(i)
+        for group in members:
+            folds[position % k].extend(group)
             position += 1
     return [sorted(fold) for fold in folds]
 
@@ -188,7 +195,7 @@ def cross_validate(
             f"--folds {folds}: the rarest class has only {smallest} labelled texts, fewer than "
             f"the folds; use --folds {max(2, smallest)} or fewer."
         )
-    parts = stratified_folds(labels, folds, seed)
+    parts = stratified_folds(labels, folds, seed, texts)
     runs, names = [], []
     for k, held_out in enumerate(parts, start=1):
         name = f"fold-{k}"
@@ -196,8 +203,8 @@ def cross_validate(
             on_run(name)
         held = set(held_out)
         rest = [i for i in range(len(texts)) if i not in held]
-        rest_labels = [labels[i] for i in rest]
-        fit_idx, valid_idx = holdout(rest_labels, 0.1, seed)
+        inner = grouped_holdout([labels[i] for i in rest], [texts[i] for i in rest], 0.1, seed)
+        fit_idx, valid_idx = inner.kept, inner.held
         data_dir = out / name / "data"
         tables = {
             "data.data": [rest[i] for i in fit_idx],

@@ -1,14 +1,18 @@
 """Labelled tables → train / valid / test splits → padded, length-bucketed batches.
 
 :func:`load_splits` reads a built-in dataset or table files (CSV, TSV, JSONL, Parquet) with
-the ``[data]`` settings; without ``--valid`` 10 % of train (stratified, seeded) is held out.
-:class:`ClassificationBatches` turns encoded texts into the Trainer's batches.
+the ``[data]`` settings; without ``--valid`` 10 % of train (stratified, seeded) is held out,
+copies of a text kept on one side (:func:`~rnnlab.data.splits.grouped_holdout`). Its
+``notes`` say, one sentence each, what makes the scores less trustworthy than they look: copies
+found, texts shared between the files, validation or test sets too small for narrow
+intervals. :class:`ClassificationBatches` turns encoded texts into the Trainer's batches.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,29 +21,38 @@ from torch import Tensor
 
 from rnnlab.data import datasets
 from rnnlab.data.labels import check_classes, check_known_labels
-from rnnlab.data.splits import holdout
+from rnnlab.data.splits import grouped_holdout, normalized_text
 from rnnlab.data.tables import LabeledTexts, read_table
 from rnnlab.errors import ConfigError
 from rnnlab.text.batching import BucketBatchSampler, pad_batch
 
 __all__ = [
+    "SMALL_CLASS",
+    "SMALL_SPLIT",
     "ClassificationBatches",
     "Splits",
     "TextBatch",
     "classification_dataset",
     "load_splits",
     "read_labeled_table",
+    "split_notes",
 ]
+
+
+SMALL_SPLIT = 50  # below this many texts a split's 95 % interval is wider than ±0.1 or so
+SMALL_CLASS = 5  # a class with fewer texts in a split has per-class scores that mean little
 
 
 @dataclass
 class Splits:
-    """Train, validation and (optional) test tables, and where each came from."""
+    """Train, validation and (optional) test tables, where they came from, and ``notes``:
+    one sentence for each thing that makes their scores less trustworthy (:func:`split_notes`)."""
 
     train: LabeledTexts
     valid: LabeledTexts
     test: LabeledTexts | None
     origin: str
+    notes: list[str] = field(default_factory=list)
 
 
 def _subset(table: LabeledTexts, positions: list[int], what: str) -> LabeledTexts:
@@ -51,10 +64,17 @@ def _subset(table: LabeledTexts, positions: list[int], what: str) -> LabeledText
     )
 
 
-def _holdout(table: LabeledTexts, fraction: float, seed: int) -> tuple[LabeledTexts, LabeledTexts]:
-    """Stratified split of a table into (rest, held-out fraction) for validation."""
-    kept, held = holdout(table.labels, fraction, seed)
-    return _subset(table, kept, "train part"), _subset(table, held, "held-out validation part")
+def _holdout(
+    table: LabeledTexts, fraction: float, seed: int
+) -> tuple[LabeledTexts, LabeledTexts, int]:
+    """Stratified split of a table into (rest, held-out fraction) for validation, copies of a
+    text on one side; and how many copies the table holds."""
+    split = grouped_holdout(table.labels, table.texts, fraction, seed)
+    return (
+        _subset(table, split.kept, "train part"),
+        _subset(table, split.held, "held-out validation part"),
+        split.duplicates,
+    )
 
 
 def load_splits(data: Any, seed: int) -> Splits:
@@ -73,15 +93,62 @@ def load_splits(data: Any, seed: int) -> Splits:
 
     train = read(data.data)
     classes = check_classes(train.labels, train.source)
+    copies = None
     if data.valid:
         valid = read(data.valid)
     else:
-        train, valid = _holdout(train, 0.1, seed)
+        train, valid, copies = _holdout(train, 0.1, seed)
     test = read(data.test) if data.test else None
     for part in (valid, test):  # before training, not after it
         if part is not None:
             check_known_labels(part.labels, classes, part.source, part.row_numbers)
-    return Splits(train, valid, test, data.data)
+    splits = Splits(train, valid, test, data.data)
+    splits.notes = split_notes(splits, copies)
+    return splits
+
+
+def split_notes(splits: Splits, copies: int | None = None) -> list[str]:
+    """One sentence for each thing that makes the scores of ``splits`` flatter or wobble:
+
+    - ``copies`` texts that repeat another in the file rnnlab split (kept on one side);
+    - validation or test texts that also appear in the training texts (files given apart);
+    - a validation or test set under :data:`SMALL_SPLIT` texts, or a class under
+      :data:`SMALL_CLASS` texts in it: its intervals are wide.
+    """
+    notes = []
+    if copies:
+        notes.append(
+            f"{copies} text{'s' if copies != 1 else ''} of {splits.train.source.split(' (')[0]} "
+            "repeat another (ignoring case and spacing); each text's copies were kept in one "
+            "split, so that validation never scores a text seen in training."
+        )
+    seen = {normalized_text(text) for text in splits.train.texts} if copies is None else set()
+    for name, part in (("validation", splits.valid), ("test", splits.test)):
+        if part is None:
+            continue
+        shared = sum(normalized_text(text) in seen for text in part.texts)
+        if shared:
+            notes.append(
+                f"{shared} of the {len(part)} {name} texts ({part.source}) also appear in the "
+                "training texts (ignoring case and spacing), which flatters the "
+                f"{name} scores; remove them from one of the files."
+            )
+        notes.extend(_small_split_note(name, part))
+    return notes
+
+
+def _small_split_note(name: str, part: LabeledTexts) -> list[str]:
+    counts = Counter(part.labels or [])
+    rare = min(counts.items(), key=lambda kv: (kv[1], str(kv[0]))) if counts else None
+    if len(part) >= SMALL_SPLIT and (rare is None or rare[1] >= SMALL_CLASS):
+        return []
+    fewest = f"; class {str(rare[0])!r} has {rare[1]}" if rare and rare[1] < SMALL_CLASS else ""
+    return [
+        f"the {name} set holds only {len(part)} texts{fewest}, so its scores have wide "
+        "intervals; label more texts (at least "
+        f"{SMALL_SPLIT} per split and {SMALL_CLASS} per class), or use --folds 5 for an "
+        "estimate from every text."
+    ]
 
 
 def classification_dataset(name: str, seed: int) -> Any:

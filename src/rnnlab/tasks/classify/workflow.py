@@ -101,6 +101,8 @@ def train_classifier(
         members=members, seed=config.train.seed, directory=run_dir,
     )  # fmt: skip
     metrics = with_analysis(metrics, analysis)
+    if splits.notes:
+        metrics["data_notes"] = splits.notes
     atomic_write_json(run_dir / "metrics.json", metrics)
     save_examples(run_dir, analysis)
     report = write_run_report(run_dir, clf.predictor_)
