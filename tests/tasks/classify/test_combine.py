@@ -132,6 +132,63 @@ def test_member_probabilities_are_logistic_regressions(name, request):
     assert (probs.argmax(1) == np.asarray(regression.classes_)[expected.argmax(1)]).all()
 
 
+@pytest.mark.parametrize("name", ["rt", "trec"])
+def test_nb_member_is_wang_and_mannings_log_count_ratio_regression(name, request):
+    """Reference: the NB log-count ratio r = ln((p/‖p‖₁)/(q/‖q‖₁)) computed here from the
+    binarised counts, and scikit-learn's binary regression on the rows scaled by r — one per
+    class against the rest (the positive class only for two)."""
+    from sklearn.linear_model import LogisticRegression
+
+    train, y_train, valid, _, vocab, k = request.getfixturevalue(name)
+    y = np.asarray(y_train)
+    features = _Features(train, len(vocab), BUCKETS, vocab.pad_id)
+    rows = features.transform(valid)
+    module = fit_lexical(
+        train, y_train, vocab_size=len(vocab), num_classes=k, buckets=BUCKETS,
+        pad_id=vocab.pad_id, c=10.0, weighting="nb",
+    )  # fmt: skip
+    ids, lengths = pad_batch([list(s) for s in valid], vocab.pad_id)
+    logits = module(ids, lengths).detach().numpy().astype(np.float64)
+    binary = (features.train > 0).toarray()
+    for positive in [1] if k == 2 else range(k):
+        p = 1 + binary[y == positive].sum(axis=0)
+        q = 1 + binary[y != positive].sum(axis=0)
+        r = np.log(p / p.sum()) - np.log(q / q.sum())
+        reference = LogisticRegression(C=10.0, max_iter=1000).fit(
+            features.train.multiply(r).tocsr(), y == positive
+        )
+        expected = reference.decision_function(rows.multiply(r).tocsr())
+        got = logits[:, positive] - (logits[:, 0] if k == 2 else 0.0)
+        np.testing.assert_allclose(got, expected, atol=2e-4)
+
+
+def test_the_lexical_weighting_is_chosen_on_validation(rt):
+    train, y_train, valid, y_valid, vocab, k = rt
+    options = dict(
+        vocab_size=len(vocab), num_classes=k, buckets=BUCKETS, pad_id=vocab.pad_id,
+        valid_sequences=valid, valid_labels=y_valid,
+    )  # fmt: skip
+    flat = np.full((len(valid), k), 1.0 / k)  # a network that knows nothing
+    chosen = fit_combination(train, y_train, recurrent_valid_probs=flat, **options)
+    assert chosen.weighting in ("tfidf", "nb")
+    losses = {}
+    for weighting in ("tfidf", "nb"):
+        for c in (1.0, 3.0, 10.0, 30.0, 100.0, 300.0):
+            module = fit_lexical(
+                train, y_train, vocab_size=len(vocab), num_classes=k, buckets=BUCKETS,
+                pad_id=vocab.pad_id, c=c, weighting=weighting,
+            )  # fmt: skip
+            ids, lengths = pad_batch([list(s) for s in valid], vocab.pad_id)
+            probs = torch.softmax(module(ids, lengths).double(), -1).detach().numpy()
+            p = probs[np.arange(len(y_valid)), y_valid]
+            losses[weighting, c] = min(
+                -np.mean(np.log(w * (1 / k) + (1 - w) * p)) for w in np.linspace(0, 1, 21)
+            )
+    best = min(losses, key=losses.get)
+    assert (chosen.weighting, chosen.c) == best
+    assert chosen.summary()["combine_lexical_weighting"] == chosen.weighting
+
+
 def test_the_weight_follows_the_better_member_on_validation(rt):
     train, y_train, valid, y_valid, vocab, k = rt
     options = dict(
