@@ -55,13 +55,21 @@ class Client:
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
     def request(
-        self, method: str, path: str, body: Any = None, raw: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
+        """Status and body (parsed when JSON); the response's headers are kept in
+        ``self.headers``."""
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        self.connection.request(method, path, body=data, headers=headers)
+        sent = {"Content-Type": "application/json"} if data is not None else {}
+        self.connection.request(method, path, body=data, headers={**sent, **(headers or {})})
         response = self.connection.getresponse()
         payload = response.read()
+        self.headers = response.headers
         content_type = response.getheader("content-type", "")
         return response.status, json.loads(payload) if "json" in content_type else payload
 

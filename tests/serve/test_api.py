@@ -131,7 +131,7 @@ def test_concurrent_requests_share_model_calls_only_with_batching(
     predictor, rotten_tomatoes, batching
 ):
     texts = rotten_tomatoes.test.texts[:12]
-    config = ServeConfig(max_wait_ms=100.0, batching=batching)
+    config = ServeConfig(max_wait_ms=100.0) if batching else ServeConfig(batching=False)
     app = create_app(predictor, config=config)
     with running_server(app) as url:
         results = concurrent_singles(url, texts)

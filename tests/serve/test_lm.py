@@ -72,4 +72,47 @@ def test_generate_and_score_over_http(lm_run):
         status, answer = post(f"{base}/score", {"texts": ["a"] * 5})
         assert status == 413 and "limit of 4" in answer["error"]
         status, answer = post(f"{base}/score", {})
-        assert status == 422 and 'exactly one of "text" and "texts"' in answer["error"]
+        assert status == 422 and "exactly one of 'text' and 'texts'" in answer["error"]
+
+
+def test_score_checks_requests_as_the_classifier_does(lm_run):
+    """Same rules as POST /predict: an empty text, an empty list and an unknown key are
+    refused; the limits are in the schema; /model reports the limits that hold here."""
+    predictor = rnnlab.load(lm_run)
+    app = app_for(predictor, run=lm_run, config=ServeConfig(max_texts=4, max_text_chars=50))
+    with running_server(app) as base:
+        for body, code, fragment in (
+            ({"text": ""}, 422, "text is empty"),
+            ({"texts": ["the company", "  "]}, 422, "texts[1] is empty"),
+            ({"texts": []}, 422, "texts is an empty list"),
+            ({"text": "x", "bogus": 1}, 422, "Unknown field 'bogus'"),
+            ({"text": "x" * 51}, 413, "51 characters, more than this server's limit of 50"),
+            ({"prompt": "x" * 51}, 413, "prompt has 51 characters"),
+        ):
+            path = "/generate" if "prompt" in body else "/score"
+            status, answer = post(f"{base}{path}", body)
+            assert status == code and fragment in answer["error"], (body, answer)
+        with urllib.request.urlopen(f"{base}/openapi.json", timeout=30) as response:
+            schema = json.loads(response.read())
+        with urllib.request.urlopen(f"{base}/model", timeout=30) as response:
+            limits = json.loads(response.read())["limits"]
+    score = schema["components"]["schemas"]["ScoreRequest"]["properties"]
+    texts = next(p for p in score["texts"]["anyOf"] if p.get("type") == "array")
+    assert texts["maxItems"] == 4 and texts["items"]["maxLength"] == 50
+    prompt = schema["components"]["schemas"]["GenerateRequest"]["properties"]["prompt"]
+    assert prompt["maxLength"] == 50
+    assert limits == {"max_texts": 4, "max_text_chars": 50, "max_body_bytes": 2_000_000,
+                      "model_threads": 1, "max_generated_tokens": 256}  # fmt: skip
+
+
+def test_serve_refuses_batching_flags_for_a_language_model(lm_run):
+    from typer.testing import CliRunner
+
+    from rnnlab.cli import app
+
+    for flags in (["--max-batch", "8"], ["--no-batching"], ["--max-wait-ms", "2"]):
+        result = CliRunner().invoke(app, ["serve", str(lm_run), *flags])
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, result.output
+        assert "a language model's server runs each request on its own" in lines[0]
+        assert f"leave out {flags[0].replace('no-', '')}" in lines[0]

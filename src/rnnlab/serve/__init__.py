@@ -1,4 +1,5 @@
-"""Serve a trained model: an HTTP API with micro-batching, and a web page.
+"""Serve a trained model: an HTTP API with micro-batching, limits, an optional API key, and a
+web page.
 
 >>> import rnnlab
 >>> from rnnlab.serve import create_app, serve
@@ -10,10 +11,19 @@ Needs FastAPI and uvicorn: ``pip install "rnnlab[serve]"``.
 from collections.abc import Callable
 from typing import Any
 
-from rnnlab.serve.app import ServeConfig, create_app
-from rnnlab.serve.server import running_server, serve
+from rnnlab.serve.app import create_app
+from rnnlab.serve.config import ServeConfig
+from rnnlab.serve.server import is_loopback, running_server, serve
 
-__all__ = ["APPS", "ServeConfig", "app_for", "create_app", "running_server", "serve"]
+__all__ = [
+    "APPS",
+    "ServeConfig",
+    "app_for",
+    "create_app",
+    "is_loopback",
+    "running_server",
+    "serve",
+]
 
 
 def _lm_app(*args: Any, **kwargs: Any) -> Any:
@@ -44,5 +54,10 @@ APPS: dict[str, Callable[..., Any]] = {
 
 
 def app_for(predictor: Any, **options: Any) -> Any:
-    """The FastAPI application for ``predictor``'s task (``run``, ``engine``, ``config``)."""
+    """The FastAPI application for ``predictor``'s task (``run``, ``engine``, ``config``).
+
+    Raises:
+        ConfigError: ``config`` sets something this task's server cannot honour (micro-batching
+            where requests run one at a time).
+    """
     return APPS[predictor.task](predictor, **options)

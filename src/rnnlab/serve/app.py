@@ -7,18 +7,22 @@
     GET  /          the web page (static/index.html, no external resources)
     GET  /openapi.json
 
-Every error is JSON ``{"error": "<one sentence>"}``: 400 for a body that is not JSON, 413
-for a body or text over the limits, 422 for a body of the wrong shape or type, 501 when
-explanations are unavailable. Predictions go through :class:`MicroBatcher`, so concurrent
+Every error is JSON ``{"error": "<one sentence>"}``: 400 for a body that is not JSON, 401
+without the API key (when the server has one), 413 for a body or text over the limits, 422
+for a body of the wrong shape or type, 501 when explanations are unavailable. The request
+bodies carry the server's limits as constraints (:mod:`rnnlab.serve.request_models`), so the
+OpenAPI schema shows them. Predictions go through :class:`MicroBatcher`, so concurrent
 requests share model calls; everything that touches the model runs in its one worker thread.
+
+This module has no ``from __future__ import annotations``: FastAPI reads each route's body
+type from its annotation, and the bodies are classes built per server.
 """
 
-from __future__ import annotations
-
 import contextlib
+import inspect
 import json
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,61 +35,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rnnlab import __version__
 from rnnlab.errors import ConfigError, MissingDependencyError, RnnlabError
+from rnnlab.serve.auth import require_api_key
 from rnnlab.serve.batching import MicroBatcher
+from rnnlab.serve.config import BATCHING, ServeConfig
+from rnnlab.serve.request_models import request_models
 from rnnlab.serve.schemas import (
     ErrorResponse,
-    ExplainRequest,
     ExplainResponse,
     HealthResponse,
     Prediction,
     PredictionList,
-    PredictRequest,
 )
 
-__all__ = ["ERROR_RESPONSES", "ApiError", "ServeConfig", "base_app", "create_app", "model_info"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ApiError",
+    "ServeConfig",
+    "base_app",
+    "create_app",
+    "model_info",
+    "task_app",
+    "validation_error",
+]
 
 STATIC = Path(__file__).parent / "static"
 _EXAMPLE = 'send {"text": "..."} or {"texts": ["...", "..."]}'
-
-
-@dataclass(frozen=True)
-class ServeConfig:
-    """Limits and batching of the server.
-
-    Attributes:
-        max_texts: most texts in one /predict request.
-        max_text_chars: most characters in one text (longer: 413).
-        max_body_bytes: most bytes in one request body (larger: 413, before parsing).
-        max_explain_steps: most integration steps one /explain request may ask for.
-        max_batch: most texts the micro-batcher puts in one model call.
-        max_wait_ms: how long the first request of a batch waits for others.
-        batching: False runs every request as its own model call.
-        model_threads: torch intra-op threads of the model's worker thread (see
-            :class:`MicroBatcher` for why 1 is the default).
-    """
-
-    max_texts: int = 64
-    max_text_chars: int = 10_000
-    max_body_bytes: int = 2_000_000
-    max_explain_steps: int = 200
-    max_batch: int = 64
-    max_wait_ms: float = 5.0
-    batching: bool = True
-    model_threads: int = 1
-
-    def __post_init__(self) -> None:
-        for name in (
-            "max_texts",
-            "max_text_chars",
-            "max_body_bytes",
-            "max_batch",
-            "model_threads",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"serve: {name} must be a positive integer, got {value!r}.")
-        if self.max_wait_ms < 0:
-            raise ConfigError(f"serve: max_wait_ms must be >= 0, got {self.max_wait_ms!r}.")
 
 
 class ApiError(Exception):
@@ -105,23 +79,55 @@ def _where(loc: Sequence[Any]) -> str:
     return out or "body"
 
 
-def _validation_error(exc: RequestValidationError, example: str = _EXAMPLE) -> JSONResponse:
+def _over_limit(first: dict[str, Any]) -> str | None:
+    """The sentence for a request over one of the server's size limits (answered with 413),
+    or None for any other failed check."""
+    where, limit = _where(first["loc"]), (first.get("ctx") or {}).get("max_length")
+    if first["type"] == "string_too_long":
+        return (
+            f"{where} has {len(first['input']):,} characters, more than this server's limit of "
+            f"{limit:,}; send shorter texts (or start the server with --max-text-chars)."
+        )
+    if first["type"] == "too_long" and isinstance(first.get("input"), list):
+        name = next((p for p in reversed(first["loc"]) if isinstance(p, str)), "items")
+        return (
+            f"{where} holds {len(first['input'])} {name}, more than this server's limit of "
+            f"{limit} per request; split the list (or start the server with --max-texts)."
+        )
+    return None
+
+
+def validation_error(exc: RequestValidationError, example: str = _EXAMPLE) -> JSONResponse:
+    """One sentence for a request body that failed its model's checks (see
+    :mod:`rnnlab.serve.request_models`): 400 when it is not JSON, 413 when it is over a size
+    limit, 422 otherwise; ``example`` says what to send."""
     errors = exc.errors()
     first = errors[0] if errors else {"type": "", "loc": (), "msg": "invalid request"}
-    if first["type"] == "json_invalid":
+    kind, loc = first["type"], tuple(first["loc"])
+    if kind == "json_invalid":
         reason = (first.get("ctx") or {}).get("error", "")
         message = f"The request body is not valid JSON ({reason}); {example}."
         return JSONResponse({"error": message}, status_code=400)
-    if first["type"] == "missing" and tuple(first["loc"]) == ("body",):
+    over = _over_limit(first)
+    if over is not None:
+        return JSONResponse({"error": over}, status_code=413)
+    where = _where(loc)
+    if kind == "missing" and loc == ("body",):
         message = f"The request has no JSON body; {example} with Content-Type: application/json."
-    elif first["type"] == "model_attributes_type" and tuple(first["loc"]) == ("body",):
+    elif kind == "model_attributes_type" and loc == ("body",):
         message = f"The request body must be a JSON object; {example}."
-    elif first["type"] == "extra_forbidden":
-        message = f"Unknown field {_where(first['loc'])!r}; {example}."
+    elif kind == "extra_forbidden":
+        message = f"Unknown field {where!r}; {example}."
+    elif kind == "string_pattern_mismatch":
+        message = f"{where} is empty; send text with at least one visible character."
+    elif kind == "too_short" and isinstance(first.get("input"), list):
+        message = f"{where} is an empty list; send at least one item."
+    elif loc == ("body",):  # a check of the whole body (exactly one of two fields)
+        message = f"{first['msg']}; {example}."
     else:
         got = first.get("input")
         got_text = "" if isinstance(got, (dict, list)) else f", got {json.dumps(got)[:60]}"
-        message = f"{_where(first['loc'])}: {first['msg']}{got_text}."
+        message = f"{where}: {first['msg']}{got_text}."
     detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
     return JSONResponse({"error": message, "detail": detail}, status_code=422)
 
@@ -138,37 +144,6 @@ def _http_error_message(request: Request, exc: StarletteHTTPException, example: 
     if exc.status_code == 400:
         return f"The request body could not be parsed (nested too deeply or malformed); {example}."
     return f"{where}: {exc.detail}."
-
-
-def _check_text(text: str, where: str, limit: int) -> None:
-    if not text.strip():
-        raise ApiError(422, f"{where} is empty; send text with at least one visible character.")
-    if len(text) > limit:
-        raise ApiError(
-            413,
-            f"{where} has {len(text):,} characters, more than this server's limit of "
-            f"{limit:,}; send shorter texts (or start the server with --max-text-chars).",
-        )
-
-
-def _texts_of(body: PredictRequest, config: ServeConfig) -> tuple[list[str], bool]:
-    if (body.text is None) == (body.texts is None):
-        raise ApiError(422, f"Give exactly one of 'text' and 'texts'; {_EXAMPLE}.")
-    if body.text is not None:
-        _check_text(body.text, "text", config.max_text_chars)
-        return [body.text], True
-    texts = body.texts or []
-    if not texts:
-        raise ApiError(422, "texts is an empty list; send at least one text.")
-    if len(texts) > config.max_texts:
-        raise ApiError(
-            413,
-            f"texts holds {len(texts)} texts, more than this server's limit of "
-            f"{config.max_texts} per request; split the list.",
-        )
-    for i, text in enumerate(texts):
-        _check_text(text, f"texts[{i}]", config.max_text_chars)
-    return texts, False
 
 
 def _prediction(row: np.ndarray, labels: list[Any], names: list[str]) -> dict[str, Any]:
@@ -200,8 +175,9 @@ def _preprocessing(predictor: Any) -> dict[str, Any]:
     return found
 
 
-def model_info(predictor: Any, run: Path | None, engine: str, config: ServeConfig) -> dict:
-    """What /model reports: task, labels, configuration, metrics, preprocessing, limits."""
+def model_info(predictor: Any, run: Path | None, engine: str, limits: dict[str, Any]) -> dict:
+    """What /model reports: task, labels, configuration, metrics, preprocessing, and the
+    ``limits`` that hold for this server."""
     run_dir = run if run is not None and run.is_dir() else None
     configuration: dict[str, Any] = {}
     if run_dir is not None and (run_dir / "config.toml").is_file():
@@ -220,7 +196,7 @@ def model_info(predictor: Any, run: Path | None, engine: str, config: ServeConfi
         "config": configuration,
         "metrics": _read_json(run_dir / "metrics.json") if run_dir is not None else {},
         "preprocessing": _preprocessing(predictor),
-        "limits": asdict(config),
+        "limits": limits,
         "explain": hasattr(predictor, "explain"),
         "rnnlab_version": __version__,
     }
@@ -233,18 +209,69 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def worker_app(
-    call: Any, predictor: Any, run: str | Path | None, engine: str, config: ServeConfig | None,
-    description: str, example: str,
-) -> tuple[FastAPI, MicroBatcher, ServeConfig]:  # fmt: skip
-    """:func:`base_app` for a model whose calls run one at a time in the batcher's worker
-    thread, never batched together (the language-model, forecasting and series servers):
-    the application, its batcher (``await batcher.run(fn, ...)``) and the limits."""
+def _refuse_batching(predictor: Any, config: ServeConfig) -> None:
+    """One sentence when ``config`` sets micro-batching for a server whose requests each run
+    on their own, where the settings would have no effect."""
+    asked = config.batching_asked()
+    if asked:
+        from rnnlab.tasks.base import get_task
+
+        raise ConfigError(
+            f"serve: a {get_task(predictor.task).title}'s server runs each request on its own, "
+            f"so {' and '.join(asked)} would have no effect; leave out "
+            f"{' and '.join(BATCHING[name] for name in asked)}."
+        )
+
+
+def task_app(
+    predictor: Any,
+    fn: Callable[[list[Any]], Any],
+    *,
+    run: str | Path | None,
+    engine: str,
+    config: ServeConfig | None,
+    description: str,
+    example: str,
+    limits: Sequence[str],
+    batched: bool,
+    extra_limits: dict[str, Any] | None = None,
+) -> tuple[FastAPI, MicroBatcher, ServeConfig]:
+    """:func:`base_app` and the batcher of one task's server, and its settings.
+
+    Args:
+        predictor: the model (its task, labels and preprocessing go to /model).
+        fn: the batch function: a list of inputs → one result row per input.
+        run, engine: reported by /model.
+        config: the settings (default :class:`ServeConfig`).
+        description, example: the OpenAPI description, and what a client should send.
+        limits: the settings of ``config`` that this server's endpoints enforce; /model
+            reports them, with the body-size limit, the model's threads and (``batched``) the
+            micro-batching settings, and ``extra_limits``.
+        batched: True when concurrent requests share model calls (``await
+            batcher.submit(inputs)``: the classifier and the series classifier); False when
+            each runs on its own (``await batcher.run(fn, ...)``), and micro-batching settings
+            in ``config`` are refused, since they would have no effect.
+    """
     config = config or ServeConfig()
-    batcher = MicroBatcher(
-        call, max_batch=1, max_wait_ms=0, enabled=False, threads=config.model_threads
-    )
-    info = model_info(predictor, None if run is None else Path(run), engine, config)
+    held = [*limits, "max_body_bytes"]
+    if batched:
+        settings = config.limits(*BATCHING)
+        held += list(BATCHING) if settings["batching"] else ["batching"]
+        batcher = MicroBatcher(
+            fn,
+            max_batch=settings["max_batch"],
+            max_wait_ms=settings["max_wait_ms"],
+            enabled=settings["batching"],
+            threads=config.model_threads,
+        )
+    else:
+        _refuse_batching(predictor, config)
+        batcher = MicroBatcher(
+            fn, max_batch=1, max_wait_ms=0, enabled=False, threads=config.model_threads
+        )
+    held.append("model_threads")
+    reported = {**config.limits(*held), **(extra_limits or {})}
+    info = model_info(predictor, None if run is None else Path(run), engine, reported)
     return base_app(batcher, config, info, description, example), batcher, config
 
 
@@ -253,8 +280,9 @@ def base_app(
     example: str,
 ) -> FastAPI:  # fmt: skip
     """What every task's server shares: the batcher's lifespan, ``{"error": …}`` answers
-    for bad bodies (``example`` says what to send), the body-size limit, ``GET /health`` and
-    ``GET /model``. Each task's app adds its own endpoints."""
+    for bad bodies (``example`` says what to send), the body-size limit, the API key
+    (``config.api_key``, see :mod:`rnnlab.serve.auth`), ``GET /health`` and ``GET /model``.
+    Each task's app adds its own endpoints."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -281,7 +309,7 @@ def base_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _validation_error(exc, example)
+        return validation_error(exc, example)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -304,6 +332,9 @@ def base_app(
             )
         return await call_next(request)
 
+    if config.api_key is not None:  # added last, so it runs first
+        require_api_key(app, config.api_key)
+
     @app.get("/health", response_model=HealthResponse, summary="Liveness and batching counters")
     async def health() -> dict[str, Any]:
         stats = batcher.stats
@@ -322,6 +353,15 @@ def base_app(
     return app
 
 
+def _default_steps(predictor: Any) -> int | None:
+    """The integration steps ``predictor.explain`` takes when given none (None without
+    ``explain``): what /explain uses for a request that names none, so that HTTP and Python
+    give the same attributions for the same text."""
+    if not hasattr(predictor, "explain"):
+        return None
+    return inspect.signature(predictor.explain).parameters["steps"].default
+
+
 def create_app(
     predictor: Any,
     *,
@@ -336,22 +376,29 @@ def create_app(
             (when present) answer /explain.
         run: the run directory, for the configuration and metrics that /model shows.
         engine: the engine's name, reported by /model.
-        config: limits and batching (:class:`ServeConfig`).
+        config: limits, batching and API key (:class:`ServeConfig`).
     """
     config = config or ServeConfig()
     labels = list(predictor.labels)
     names = [str(label) for label in labels]
-    batcher = MicroBatcher(
+    steps = _default_steps(predictor)
+    if steps is not None and steps > config.max_explain_steps:
+        raise ConfigError(
+            f"serve: max_explain_steps is {config.max_explain_steps}, fewer than the "
+            f"{steps} steps /explain takes by default; allow at least {steps}."
+        )
+    bodies = request_models(config, explain_steps=steps)
+    app, batcher, config = task_app(
+        predictor,
         predictor.predict_proba,
-        max_batch=config.max_batch,
-        max_wait_ms=config.max_wait_ms,
-        enabled=config.batching,
-        threads=config.model_threads,
-    )
-    info = model_info(predictor, None if run is None else Path(run), engine, config)
-
-    app = base_app(
-        batcher, config, info, f"A {predictor.task} model with labels {labels}.", _EXAMPLE
+        run=run,
+        engine=engine,
+        config=config,
+        description=f"A {predictor.task} model with labels {labels}.",
+        example=_EXAMPLE,
+        limits=("max_texts", "max_text_chars")
+        + (("max_explain_steps",) if steps is not None else ()),
+        batched=True,
     )
     errors = ERROR_RESPONSES
 
@@ -361,14 +408,13 @@ def create_app(
         responses=errors,
         summary="Label one text or a list of texts",
     )
-    async def predict(body: PredictRequest) -> dict[str, Any]:
-        texts, single = _texts_of(body, config)
+    async def predict(body: bodies.predict) -> dict[str, Any]:  # type: ignore[valid-type]
         try:
-            probs = await batcher.submit(texts)
+            probs = await batcher.submit(body.all_texts())
         except RnnlabError as exc:
             raise ApiError(422, str(exc)) from None
         predictions = [_prediction(row, labels, names) for row in probs]
-        return predictions[0] if single else {"predictions": predictions}
+        return predictions[0] if body.text is not None else {"predictions": predictions}
 
     @app.post(
         "/explain",
@@ -376,16 +422,9 @@ def create_app(
         responses={**errors, 501: {"model": ErrorResponse}},
         summary="Token attributions and the gate trace of one text",
     )
-    async def explain(body: ExplainRequest) -> dict[str, Any]:
+    async def explain(body: bodies.explain) -> dict[str, Any]:  # type: ignore[valid-type]
         if not hasattr(predictor, "explain"):
             raise ApiError(501, "This rnnlab has no explanations (Predictor.explain is missing).")
-        _check_text(body.text, "text", config.max_text_chars)
-        if body.steps > config.max_explain_steps:
-            raise ApiError(
-                422,
-                f"steps is {body.steps}, more than this server's limit of "
-                f"{config.max_explain_steps}; ask for fewer integration steps.",
-            )
         target = None
         if body.target is not None:
             matches = [label for label in labels if str(label) == str(body.target)]

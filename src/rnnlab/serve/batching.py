@@ -52,12 +52,13 @@ class BatchStats:
 
 @dataclass
 class _Item:
-    texts: list[str]
+    texts: list[Any]  # texts, or a series classifier's series
     future: asyncio.Future
 
 
 class MicroBatcher:
-    """Gathers concurrent ``submit`` calls into batches for ``fn`` (texts → (N, K) array).
+    """Gathers concurrent ``submit`` calls into batches for ``fn`` (texts → (N, K) array;
+    any inputs that ``fn`` takes as a list work the same, such as a series classifier's series).
 
     Args:
         fn: the batch function, run in the worker thread.
@@ -69,7 +70,7 @@ class MicroBatcher:
 
     def __init__(
         self,
-        fn: Callable[[list[str]], np.ndarray],
+        fn: Callable[[list[Any]], np.ndarray],
         *,
         max_batch: int = 64,
         max_wait_ms: float = 5.0,
@@ -105,7 +106,7 @@ class MicroBatcher:
                 await self._task
         self._executor.shutdown(wait=True)
 
-    async def submit(self, texts: Sequence[str]) -> np.ndarray:
+    async def submit(self, texts: Sequence[Any]) -> np.ndarray:
         """Probabilities (len(texts), K) for ``texts``, computed in some batch."""
         if self._queue is None:
             raise RuntimeError("MicroBatcher.submit before start(); run it inside the app.")

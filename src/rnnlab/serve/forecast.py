@@ -11,50 +11,22 @@
 
 Each answer row is ``{"unique_id", "ds", "forecast", "lo-80", "hi-80", "q0.1", …}`` as in
 ``rnnlab predict``. Errors are ``{"error": "<one sentence>"}`` as for every rnnlab server; the
-model runs in the one worker thread of :class:`~rnnlab.serve.batching.MicroBatcher`.
+model runs in the one worker thread of :class:`~rnnlab.serve.batching.MicroBatcher`. The body
+(:mod:`rnnlab.serve.request_models`) refuses unknown keys, here and in each series.
 """
-
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, Field
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, worker_app
+from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, task_app
+from rnnlab.serve.request_models import request_models
 
-__all__ = ["ForecastRequest", "create_forecast_app"]
+__all__ = ["create_forecast_app"]
 
 _EXAMPLE = 'send {"horizon": 12} (and optionally "series") to /forecast'
-
-
-class SeriesBody(BaseModel):
-    """One series: its id, timestamps and values, oldest first; a run trained with
-    covariates also needs their values at the same timestamps (``covariates``)."""
-
-    unique_id: str = "series"
-    ds: list[str]
-    y: list[float | None]
-    covariates: dict[str, list[float | None]] = Field(default_factory=dict)
-
-
-class FutureBody(BaseModel):
-    """Future covariate values of the steps after a series' end (``unique_id`` empty: every
-    series), as the rows of ``rnnlab predict --future FILE``."""
-
-    unique_id: str = ""
-    ds: list[str]
-    values: dict[str, list[float]]
-
-
-class ForecastRequest(BaseModel):
-    """``horizon`` steps (default: the trained horizon) after each series' end."""
-
-    horizon: int | None = Field(default=None, ge=1)
-    series: list[SeriesBody] | None = None
-    future: list[FutureBody] | None = None
 
 
 def _same_length(what: str, ds: list[str], columns: dict[str, list[Any]]) -> None:
@@ -67,7 +39,7 @@ def _same_length(what: str, ds: list[str], columns: dict[str, list[Any]]) -> Non
             )
 
 
-def _future(body: ForecastRequest, predictor: Any) -> Any:
+def _future(body: Any, predictor: Any) -> Any:
     """The request's future covariates, checked as ``--future FILE`` would be."""
     if body.future is None:
         return None
@@ -91,7 +63,7 @@ def _future(body: ForecastRequest, predictor: Any) -> Any:
     return future_from_frame(frame, names, source="future", id_col="unique_id")
 
 
-def _series_set(body: ForecastRequest, predictor: Any, config: ServeConfig) -> Any:
+def _series_set(body: Any, predictor: Any) -> Any:
     """The request's series, checked as a file's would be (order, gaps, missing values)."""
     if body.series is None:
         return None
@@ -99,9 +71,6 @@ def _series_set(body: ForecastRequest, predictor: Any, config: ServeConfig) -> A
 
     from rnnlab.data.series import read_frame
 
-    if len(body.series) > config.max_texts:
-        raise ApiError(413, f"series holds {len(body.series)} series, more than this server's "
-                            f"limit of {config.max_texts} per request.")  # fmt: skip
     layout = predictor.fitted.layout
     covariates = [*layout.past, *layout.future]
     rows = []
@@ -130,16 +99,22 @@ def create_forecast_app(
     engine: str = "torch",
     config: ServeConfig | None = None,
 ) -> FastAPI:
-    """The FastAPI application serving a :class:`~rnnlab.tasks.forecast.ForecastPredictor`."""
-    app, batcher, config = worker_app(
-        predictor.forecast, predictor, run, engine, config,
-        "A forecaster: forecasts with intervals.", _EXAMPLE,
+    """The FastAPI application serving a :class:`~rnnlab.tasks.forecast.ForecastPredictor`.
+
+    Each request is one forecast call on its own, so micro-batching settings in ``config``
+    are refused."""
+    config = config or ServeConfig()
+    bodies = request_models(config)
+    app, batcher, config = task_app(
+        predictor, predictor.forecast, run=run, engine=engine, config=config,
+        description="A forecaster: forecasts with intervals.", example=_EXAMPLE,
+        limits=("max_texts",), batched=False,
     )  # fmt: skip
 
     @app.post("/forecast", responses=ERROR_RESPONSES, summary="Forecast with intervals")
-    async def forecast(body: ForecastRequest) -> dict[str, Any]:
+    async def forecast(body: bodies.forecast) -> dict[str, Any]:  # type: ignore[valid-type]
         try:
-            found = _series_set(body, predictor, config)
+            found = _series_set(body, predictor)
             future = _future(body, predictor)
             rows = await batcher.run(predictor.forecast, found, body.horizon, future)
         except (RnnlabError, ValueError) as exc:

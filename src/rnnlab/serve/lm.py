@@ -8,10 +8,9 @@
 Errors are ``{"error": "<one sentence>"}`` as for every rnnlab server. The model runs in the
 one worker thread of :class:`~rnnlab.serve.batching.MicroBatcher`; each /generate request
 samples from its own ``torch.Generator`` seeded by its ``seed``, so concurrent requests with
-the same seed get the same text.
+the same seed get the same text. The bodies are checked by the same rules as the
+classifier's (:mod:`rnnlab.serve.request_models`).
 """
-
-from __future__ import annotations
 
 import functools
 import math
@@ -21,26 +20,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, worker_app
-from rnnlab.serve.schemas import GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse
+from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, task_app
+from rnnlab.serve.request_models import request_models
+from rnnlab.serve.schemas import GenerateResponse, ScoreResponse
 
-__all__ = ["create_lm_app"]
+__all__ = ["TOKENS_PER_TEXT", "create_lm_app"]
 
 _EXAMPLE = 'send {"prompt": "..."} to /generate or {"text": "..."} to /score'
-
-
-def _texts(body: ScoreRequest, config: ServeConfig) -> list[str]:
-    if (body.text is None) == (body.texts is None):
-        raise ApiError(422, 'Send exactly one of "text" and "texts".')
-    texts = [body.text] if body.text is not None else list(body.texts or [])
-    if len(texts) > config.max_texts:
-        raise ApiError(413, f"texts holds {len(texts)} texts, more than this server's limit "
-                            f"of {config.max_texts} per request; split the list.")  # fmt: skip
-    for i, text in enumerate(texts):
-        if len(text) > config.max_text_chars:
-            raise ApiError(413, f"texts[{i}] has {len(text):,} characters, more than this "
-                                f"server's limit of {config.max_text_chars:,}.")  # fmt: skip
-    return texts
+# One /generate request may ask for at most this many tokens per text a /score request may
+# hold (max_new_tokens × num_samples ≤ TOKENS_PER_TEXT × max_texts).
+TOKENS_PER_TEXT = 64
 
 
 def create_lm_app(
@@ -50,21 +39,26 @@ def create_lm_app(
     engine: str = "torch",
     config: ServeConfig | None = None,
 ) -> FastAPI:
-    """The FastAPI application serving an :class:`~rnnlab.tasks.lm.LMPredictor`."""
-    app, batcher, config = worker_app(
-        predictor.surprisal, predictor, run, engine, config,
-        "A language model: generate and score text.", _EXAMPLE,
+    """The FastAPI application serving an :class:`~rnnlab.tasks.lm.LMPredictor`.
+
+    Each request runs on its own (generation seeds its own generator; scoring runs text by
+    text), so micro-batching settings in ``config`` are refused."""
+    config = config or ServeConfig()
+    bodies = request_models(config)
+    tokens = TOKENS_PER_TEXT * config.max_texts
+    app, batcher, config = task_app(
+        predictor, predictor.surprisal, run=run, engine=engine, config=config,
+        description="A language model: generate and score text.", example=_EXAMPLE,
+        limits=("max_texts", "max_text_chars"), batched=False,
+        extra_limits={"max_generated_tokens": tokens},
     )  # fmt: skip
 
     @app.post("/generate", response_model=GenerateResponse, responses=ERROR_RESPONSES,
               summary="Continue a prompt")  # fmt: skip
-    async def generate(body: GenerateRequest) -> dict[str, Any]:
-        if len(body.prompt) > config.max_text_chars:
-            raise ApiError(413, f"prompt has {len(body.prompt):,} characters, more than this "
-                                f"server's limit of {config.max_text_chars:,}.")  # fmt: skip
-        if body.max_new_tokens * body.num_samples > 64 * config.max_texts:
+    async def generate(body: bodies.generate) -> dict[str, Any]:  # type: ignore[valid-type]
+        if body.max_new_tokens * body.num_samples > tokens:
             raise ApiError(413, "max_new_tokens × num_samples is over this server's limit of "
-                                f"{64 * config.max_texts} tokens per request.")  # fmt: skip
+                                f"{tokens} tokens per request.")  # fmt: skip
         settings = body.model_dump(exclude={"prompt", "max_new_tokens"})
         try:
             texts = await batcher.run(
@@ -76,9 +70,8 @@ def create_lm_app(
 
     @app.post("/score", response_model=ScoreResponse, responses=ERROR_RESPONSES,
               summary="Per-token surprisal in bits")  # fmt: skip
-    async def score(body: ScoreRequest) -> dict[str, Any]:
-        texts = _texts(body, config)
-        scored = await batcher.run(predictor.surprisal, texts)
+    async def score(body: bodies.score) -> dict[str, Any]:  # type: ignore[valid-type]
+        scored = await batcher.run(predictor.surprisal, body.all_texts())
         return {
             "scores": [
                 {

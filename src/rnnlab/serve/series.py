@@ -2,36 +2,29 @@
 
     POST /predict   {"series": [[0.1, 0.4, …], …]} → {"predictions": [{"label": "1",
                     "probabilities": {"1": 0.93, "2": 0.07}}, …]}
-    GET  /health    liveness
-    GET  /model     task, labels, configuration, metrics, the series length it reads
+    GET  /health    liveness and micro-batching counters
+    GET  /model     task, labels, configuration, metrics, the series length it reads, limits
 
 Every series must have the training length (the model reads equal-length series, as UCR
-sets are); it is z-normalised as in training. Errors are ``{"error": "<one sentence>"}`` as for
-every rnnlab server; the model runs in the one worker thread of
-:class:`~rnnlab.serve.batching.MicroBatcher`.
+sets are); it is z-normalised, each on its own, as in training. Errors are ``{"error": "<one
+sentence>"}`` as for every rnnlab server. Requests are micro-batched as the classifier's are
+(:class:`~rnnlab.serve.batching.MicroBatcher`): series of the same length from concurrent
+requests run as one model call, which is why each request's series are checked before they
+join a batch (one bad series would otherwise fail the requests it shares the call with).
 """
 
-from __future__ import annotations
-
-import math
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, worker_app
+from rnnlab.serve.app import ERROR_RESPONSES, ApiError, ServeConfig, task_app
+from rnnlab.serve.request_models import request_models
 
-__all__ = ["SeriesRequest", "create_series_app"]
+__all__ = ["create_series_app"]
 
 _EXAMPLE = 'send {"series": [[v1, v2, ...]]} (series of the training length) to /predict'
-
-
-class SeriesRequest(BaseModel):
-    """Series to label, each a list of numbers of the training length."""
-
-    series: list[list[float]]
 
 
 def create_series_app(
@@ -42,25 +35,28 @@ def create_series_app(
     config: ServeConfig | None = None,
 ) -> FastAPI:
     """The FastAPI application serving a :class:`~rnnlab.tasks.classify_series.SeriesPredictor`."""
-    app, batcher, config = worker_app(
-        predictor.probabilities, predictor, run, engine, config,
-        "A series classifier: labels with probabilities.", _EXAMPLE,
+    config = config or ServeConfig()
+    bodies = request_models(config)
+    app, batcher, config = task_app(
+        predictor, predictor.probabilities, run=run, engine=engine, config=config,
+        description="A series classifier: labels with probabilities.", example=_EXAMPLE,
+        limits=("max_texts",), batched=True,
     )  # fmt: skip
+    labels = predictor.labels
 
     @app.post("/predict", responses=ERROR_RESPONSES, summary="Label series")
-    async def predict(body: SeriesRequest) -> dict[str, Any]:
-        if len(body.series) > config.max_texts:
-            raise ApiError(413, f"series holds {len(body.series)} series, more than this "
-                                f"server's limit of {config.max_texts} per request.")  # fmt: skip
+    async def predict(body: bodies.series) -> dict[str, Any]:  # type: ignore[valid-type]
         for i, row in enumerate(body.series):
-            if not all(math.isfinite(v) for v in row):
-                raise ApiError(422, f"series {i + 1} holds a value that is not a finite number; "
-                                    "send numbers only.")  # fmt: skip
+            if len(row) != predictor.length:
+                raise ApiError(
+                    422,
+                    f"series[{i}] has {len(row)} values; expected series of "
+                    f"{predictor.length} values each (the training length).",
+                )
         try:
-            probabilities = await batcher.run(predictor.probabilities, body.series)
+            probabilities = await batcher.submit(body.series)
         except (RnnlabError, ValueError) as exc:
             raise ApiError(422, str(exc)) from None
-        labels = predictor.labels
         return {
             "predictions": [
                 {"label": labels[int(row.argmax())],

@@ -8,6 +8,7 @@ the service exactly as a client would.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Any
 
 from rnnlab.errors import MissingDependencyError
 
-__all__ = ["running_server", "serve"]
+__all__ = ["is_loopback", "running_server", "serve"]
 
 
 def _uvicorn() -> Any:
@@ -26,6 +27,17 @@ def _uvicorn() -> Any:
             "rnnlab serve needs FastAPI and uvicorn; install them with pip install 'rnnlab[serve]'."
         ) from None
     return uvicorn
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only: ``localhost`` or a loopback
+    address (127.0.0.0/8, ::1). Any other name or address may be reachable from others."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(app: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
