@@ -29,6 +29,7 @@ TESTS = [
     "tests/deploy/test_batch_predict.py",
     "tests/deploy/test_ray_predict.py",
     "tests/test_fileio.py",
+    "tests/cli/test_files.py",
 ]
 HEADER = """# Reliability: bad input and faults, tried
 

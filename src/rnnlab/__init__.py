@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# The same as pyproject.toml's (tests/cli/test_entry.py checks): `rnnlab --version` reads the
+# installed distribution's and falls back to this one in a source tree never installed.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from rnnlab.errors import WriteError
+from rnnlab.errors import ConfigError, WriteError
 
 __all__ = [
     "atomic_open",
@@ -28,6 +28,7 @@ __all__ = [
     "atomic_write_text",
     "csv_text",
     "make_dir",
+    "refuse_existing",
 ]
 
 
@@ -136,3 +137,14 @@ def make_dir(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise _write_error(folder, exc) from None
     return folder
+
+
+def refuse_existing(path: str | os.PathLike[str], overwrite: bool, flag: str = "--out") -> None:
+    """Refuse to write over an existing file unless ``overwrite`` (``--overwrite``) was given,
+    and refuse a folder where a file is meant: a command never loses what a user had there
+    by accident. Call it before the work starts, so a refusal costs nothing."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{flag} {target} is a folder; pass the name of a file to write.")
+    if target.exists() and not overwrite:
+        raise ConfigError(f"{target} exists; pass --overwrite to replace it.")

@@ -11,10 +11,11 @@ file from a stranger cannot run code. A run directory holds the model file as
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,13 @@ from safetensors.torch import save as safetensors_save
 
 from rnnlab import __version__
 from rnnlab.config import RunConfig
-from rnnlab.errors import ConfigError, DataError, RnnlabError, RnnlabFileNotFoundError
+from rnnlab.errors import (
+    ConfigError,
+    DataError,
+    RnnlabError,
+    RnnlabFileNotFoundError,
+    WriteError,
+)
 from rnnlab.fileio import atomic_write_bytes, atomic_write_text, make_dir
 
 __all__ = [
@@ -33,13 +40,16 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "MODEL_FILE",
+    "check_run_target",
     "evaluation_dir",
     "evaluation_name",
     "load_model_file",
     "model_task",
     "read_run_config",
     "rebuilding",
+    "replacing_run",
     "resolve_model_path",
+    "run_contents",
     "save_model_file",
     "training_run",
 ]
@@ -203,6 +213,86 @@ def training_run(run_dir: str | Path, config: RunConfig, *, resume: bool) -> Ite
         if created:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
+
+
+# What marks a directory as holding a run: its files, or the runs of --seeds / --folds.
+_RUN_MARKS = (CONFIG_FILE, MODEL_FILE, "checkpoints", "summary.json")
+_REPEAT_RUNS = ("seed-*", "fold-*")
+
+
+def run_contents(path: str | Path) -> list[str]:
+    """What in the directory ``path`` marks a training run (``config.toml``, the model,
+    ``checkpoints/``, the ``seed-*``/``fold-*`` runs of repeated training); ``[]`` when it
+    holds none (absent, empty, or other files only)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return []
+    found = [name for name in _RUN_MARKS if (folder / name).exists()]
+    for pattern in _REPEAT_RUNS:
+        found += sorted(
+            f"{run.name}/" for run in folder.glob(pattern) if (run / CONFIG_FILE).is_file()
+        )
+    return found
+
+
+def check_run_target(out: str | Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse, in one sentence, to train into ``out`` when it already holds a run and neither
+    ``resume`` (continue it) nor ``overwrite`` (replace it) was asked for, so that no run is
+    lost to a repeated command; the two together are refused as well."""
+    if resume and overwrite:
+        raise ConfigError(
+            f"--resume and --overwrite cannot be combined: --resume continues the run in {out}, "
+            "--overwrite replaces it; pass one of them."
+        )
+    held = run_contents(out)
+    if held and not resume and not overwrite:
+        shown = ", ".join(held[:3]) + (", …" if len(held) > 3 else "")
+        raise ConfigError(
+            f"{out} already holds a run ({shown}); pass --resume to continue it, --overwrite to "
+            "replace it, or choose another --out."
+        )
+
+
+@contextmanager
+def replacing_run(out: str | Path, overwrite: bool) -> Iterator[None]:
+    """Train inside the block into ``out``, replacing the run it holds only when the block
+    succeeds (``overwrite``; otherwise this does nothing).
+
+    The old run is moved aside at the start (renamed to ``<out>.being-replaced-<pid>`` beside
+    it, one atomic rename) so that the new run starts in a fresh directory; it is deleted
+    when the block finishes and moved back, the new run's files removed, if the block raises
+    or is interrupted. Should the process be killed in between, the old run is still whole
+    under that name. (Training into a temporary sibling and swapping it in at the end would
+    leave the temporary path in the run: ``--folds`` runs record the paths of their tables,
+    written inside the run directory, in their ``config.toml``; so the old run moves
+    instead, and the new one is written where it will stay.)
+    """
+    out = Path(out)
+    if not overwrite or not run_contents(out):
+        yield
+        return
+    aside = out.with_name(f"{out.name}.being-replaced-{os.getpid()}")
+    copies = 1
+    while aside.exists():  # an old run kept by a process killed mid-overwrite: keep it
+        aside, copies = (
+            out.with_name(f"{out.name}.being-replaced-{os.getpid()}-{copies}"),
+            copies + 1,
+        )
+    try:
+        out.rename(aside)
+    except OSError as exc:
+        raise WriteError(
+            f"--overwrite: cannot move the run in {out} aside ({exc.strerror or exc}); "
+            "remove it yourself or choose another --out."
+        ) from None
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        with suppress(OSError):  # failing that, the old run stays whole aside
+            aside.rename(out)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 _UNSAFE = re.compile(r"[^\w.+-]+")

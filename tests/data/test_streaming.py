@@ -74,7 +74,7 @@ def test_chunks_stream_lazily(write):
     # A decoding error far into the file is only raised when that chunk is reached.
     body = "".join(f"row {i}\n" for i in range(100)).encode()
     path = write("a.csv", b"text\n" + body + b"bad \xff\n")
-    stream = iter_table_chunks(path, chunk_rows=10)
+    stream = iter_table_chunks(path, chunk_rows=10, encoding="utf-8")  # detected: cp1252
     assert len(next(stream)) == 10
     with pytest.raises(DataError, match=r"line 102 \(row 101\)"):
         list(stream)

@@ -22,11 +22,12 @@ def test_directory_instead_of_file(tmp_path):
 
 
 def test_unknown_suffix(write):
-    path = write("data.xlsx", "x")
+    path = write("data.xls", "x")
     with pytest.raises(
         DataError,
-        match=r"data\.xlsx: cannot tell the table format from suffix '\.xlsx'; expected one of "
-        r"\.csv, \.tsv, \.jsonl, \.ndjson, \.parquet — rename the file or pass the format",
+        match=r"data\.xls: cannot tell the table format from suffix '\.xls'; expected one of "
+        r"\.csv, \.tsv, \.jsonl, \.ndjson, \.parquet, \.xlsx, \.xlsm — rename the file or pass "
+        r"the format",
     ):
         read_table(path)
 
@@ -165,21 +166,23 @@ def test_fractional_label(write_parquet):
 
 
 def test_invalid_utf8_names_line_and_row(write):
+    # Read as UTF-8 on purpose: detected, the file reads as cp1252 (tests/data/test_encodings.py).
     content = b"text,label\nfine,pos\n" + b'"multi\nline caf\xe9",neg\n'
     with pytest.raises(
         DataError,
         match=r"a\.csv line 4 \(row 2\): bytes b'\\xe9' at byte 9 of the line after 'line caf' "
-        r"are not valid UTF-8; re-save the file as UTF-8",
+        r"are not valid UTF-8; the text looks like cp1252: pass --encoding cp1252, or re-save the "
+        r"file as UTF-8",
     ):
-        read_table(write("a.csv", content))
+        read_table(write("a.csv", content), encoding="utf-8")
 
 
 def test_invalid_utf8_in_header_and_jsonl(write):
     with pytest.raises(DataError, match=r"line 1 \(the header\): bytes b'\\xff'"):
-        read_table(write("a.csv", b"te\xffxt,label\nx,1\n"))
+        read_table(write("a.csv", b"te\xffxt,label\nx,1\n"), encoding="utf-8")
     jsonl = b'{"text": "ok"}\n\n{"text": "bad \xc3("}\n'
     with pytest.raises(DataError, match=r"a\.jsonl line 3 \(row 2\): bytes b'\\xc3'"):
-        read_table(write("a.jsonl", jsonl), label_col=None)
+        read_table(write("a.jsonl", jsonl), label_col=None, encoding="utf-8")
 
 
 def test_invalid_utf8_in_parquet_binary_column(write_parquet):
@@ -247,7 +250,7 @@ def test_every_error_is_an_rnnlab_error_and_one_line(write):
     cases = [
         lambda: read_table(write("a.csv", "review\nx\n")),
         lambda: read_table(write("b.csv", "text,label\n,1\n")),
-        lambda: read_table(write("c.csv", b"text\n\xff\n"), label_col=None),
+        lambda: read_table(write("c.csv", b"text\n\xff\n"), label_col=None, encoding="utf-8"),
     ]
     for case in cases:
         with pytest.raises(RnnlabError) as info:

@@ -170,7 +170,7 @@ def test_series_requests_share_model_calls_and_get_their_own_answers(series_pred
                 ({"series": [rows[0]], "bogus": 1}, 422, "Unknown field 'bogus'"),
             )
         ]
-    expected = series_predictor.probabilities(rows)
+    expected = series_predictor.predict_proba(rows)
     for (status, body), row in zip(answers, expected, strict=True):
         assert status == 200, body
         got = [body["predictions"][0]["probabilities"][k] for k in ("a", "b", "c")]

@@ -5,10 +5,13 @@ One module per command group — :mod:`~rnnlab.cli.train`, :mod:`~rnnlab.cli.eva
 :mod:`~rnnlab.cli.serve`, :mod:`~rnnlab.cli.embed` — on :mod:`~rnnlab.cli.common` (consoles,
 the error wrapper) and :mod:`~rnnlab.cli.display` (tables). Every command exits non-zero with
 one clear sentence on bad input (no traceback); set ``RNNLAB_DEBUG=1`` to see the traceback
-of an unexpected error.
+of an unexpected error. ``rnnlab --version`` prints the installed version; ``python -m rnnlab``
+(:mod:`rnnlab.__main__`) is the same command, so ``torchrun … -m rnnlab train …`` works.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -19,14 +22,23 @@ import rnnlab.cli.generate as generate
 import rnnlab.cli.predict as predict
 import rnnlab.cli.score as score
 import rnnlab.cli.serve as serve
+from rnnlab.cli.common import out_console
 from rnnlab.cli.embed import embed_app
 from rnnlab.cli.train import train_app
 
-__all__ = ["app", "main"]
+__all__ = ["HELP", "app", "installed_version", "main"]
+
+# What `rnnlab --help` says above its list of commands: three lines, kept as written ("\b").
+HELP = (
+    "\b\n"
+    "Train recurrent sequence models (RNN, LSTM, GRU) on text and time series:\n"
+    "text: classify, tag (NER, POS), language models, word vectors (embed);\n"
+    "series: forecast, classify. Then evaluate, predict, explain, export, serve."
+)
 
 app = typer.Typer(
     name="rnnlab",
-    help="Recurrent sequence models (RNN, LSTM, GRU) for text: train, evaluate, predict.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -41,6 +53,42 @@ app.command("explain", epilog=explain.EPILOG)(explain.explain)
 app.command("generate", epilog=generate.EPILOG)(generate.generate)
 app.command("score", epilog=score.EPILOG)(score.score)
 app.add_typer(embed_app, name="embed")
+
+
+def installed_version() -> str:
+    """rnnlab's version: the installed distribution's (importlib.metadata, what pip and
+    bug reports see), else ``rnnlab.__version__`` when running from a source tree that was
+    never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rnnlab")
+    except PackageNotFoundError:
+        from rnnlab import __version__
+
+        return __version__
+
+
+def _print_version(asked: bool) -> None:
+    """``--version``: print ``rnnlab X.Y.Z`` and exit 0 before any command runs."""
+    if asked:
+        out_console.print(f"rnnlab {installed_version()}", highlight=False, markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print rnnlab's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """The options before the command (``--version``); the description is :data:`HELP`."""
 
 
 def main(args: list[str] | None = None) -> None:

@@ -3,6 +3,9 @@
 The run's own test data refreshes ``RUN/metrics.json``; other data (``--data``) is written to
 ``RUN/evaluations/<name>/`` and never replaces the run's own record. Every data-reading flag
 of ``rnnlab train <task>`` is accepted for that task's runs; one of another task is refused.
+The run's own data is read in the encoding its ``config.toml`` records; other data in the
+encoding detected from its first bytes (a one-line notice when it is not UTF-8), or
+``--encoding``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,15 @@ from typing import Annotated
 
 import typer
 
-from rnnlab.cli.common import clean_errors, given_options, out_console
+from rnnlab.cli.common import (
+    clean_errors,
+    encoding_notice,
+    err_console,
+    given_options,
+    out_console,
+)
 from rnnlab.cli.display import print_metrics
+from rnnlab.errors import RnnlabError
 
 __all__ = ["EPILOG", "evaluate"]
 
@@ -42,9 +52,26 @@ def evaluate(
     format: Annotated[
         str | None,
         typer.Option(
-            help="Tables: csv, tsv, jsonl or parquet; tagged files: conll, wordtag or conllu "
-            "(default: from the suffix)."
+            help="Tables: csv, tsv, jsonl, parquet or xlsx; tagged files: conll, wordtag or "
+            "conllu (default: from the suffix)."
         ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of --data: auto (detected from the first bytes) or a name such "
+            "as utf-8, gb18030, big5, cp1252 (default: auto; the run's own data: as recorded)."
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV delimiter: auto (told from the first lines), tab, or one character."
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="Sheet of an .xlsx workbook: a name or 0-based index (default: first)."),
     ] = None,
     skip_empty: Annotated[
         bool | None, typer.Option("--skip-empty", help="Drop rows with empty text.")
@@ -73,6 +100,9 @@ def evaluate(
         text_col=text_col,
         label_col=label_col,
         format=format,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
         skip_empty=skip_empty,
         token_col=token_col,
         tag_col=tag_col,
@@ -85,6 +115,10 @@ def evaluate(
         fill=fill,
     )
     refuse_options(task, list(options), task.read_options, "evaluate")
+    if data is not None and "encoding" in task.read_options:
+        # Other data is detected afresh, not read in the encoding recorded for the run's own.
+        options.setdefault("encoding", "auto")
+        _print_encoding_notice(data, options)
     result = task.evaluate(run, data, name=name, options=options)
     metrics = result.metrics
     print_metrics(task.name, metrics, f"metrics on {metrics['data']}", out_console)
@@ -96,3 +130,23 @@ def evaluate(
         written.append(f"{result.directory / 'analysis'}/*.csv")
     if written:
         out_console.print(f"wrote {' and '.join(written)}")
+
+
+def _print_encoding_notice(data: str, options: dict) -> None:
+    """The one-line notice of ``train`` for a ``--data`` text table whose encoding is
+    detected and not UTF-8 (nothing for dataset names, other formats, a given encoding)."""
+    from rnnlab.data.encodings import AUTO, check_encoding, file_encoding
+    from rnnlab.data.formats import TEXT_FORMATS, detect_format
+
+    path = Path(data)
+    if check_encoding(options["encoding"]) != AUTO or not path.is_file():
+        return
+    try:
+        text_table = detect_format(path, options.get("format")) in TEXT_FORMATS
+    except RnnlabError:  # not a table (a tagged file, …): its own reader reads it
+        return
+    if not text_table:
+        return
+    notice = encoding_notice({path: file_encoding(path)})
+    if notice:
+        err_console.print(notice, highlight=False, soft_wrap=True)

@@ -2,33 +2,24 @@
 
 A command turns its options into dotted config keys (``--epochs 0`` → ``train.epochs = 0``);
 when the config rejects a value, the message should name ``--epochs``, not
-``Config key 'train.epochs'`` — the user never wrote the latter. The running click command
-knows its options; a key maps to the option whose parameter name is the key's last part.
+``Config key 'train.epochs'`` — the user never wrote the latter. The commands name each flag
+after the last part of its key (``data.text_col`` → ``--text-col``); the one exception,
+``--freeze/--fine-tune`` for ``model.freeze_embeddings``, is a switch whose values cannot be
+wrong.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import click
+__all__ = ["flag_name", "typed_flags"]
 
-__all__ = ["typed_flags"]
+
+def flag_name(key: str) -> str:
+    """``"train.batch_size"`` → ``"--batch-size"``."""
+    return "--" + key.rsplit(".", 1)[-1].replace("_", "-")
 
 
 def typed_flags(keys: Iterable[str]) -> dict[str, str]:
-    """``{dotted key: "--flag"}`` for the ``keys`` the running command has an option for;
-    empty outside a command (the Python API keeps naming config keys)."""
-    context = click.get_current_context(silent=True)
-    if context is None:
-        return {}
-    options = {
-        param.name: param.opts[0]
-        for param in context.command.params
-        if isinstance(param, click.Option) and param.name and param.opts
-    }
-    out = {}
-    for key in keys:
-        flag = options.get(key.rsplit(".", 1)[-1])
-        if flag is not None and flag.startswith("--"):
-            out[key] = flag
-    return out
+    """``{dotted key: "--flag"}`` for config ``keys`` that came from command-line flags."""
+    return {key: flag_name(key) for key in keys}

@@ -1,11 +1,17 @@
 """``rnnlab predict``: label new inputs with a run's model, in input order.
 
 Each task reads and writes its own kind of input (:data:`WRITERS`, by task name): a
-classifier streams tables of any size in resumable chunks (:mod:`rnnlab.deploy.batch_predict`),
-a tagger reads one tokenised sentence per line (or a CoNLL / CoNLL-U file with ``--format``)
-and writes token TAB tag lines or entity spans. A task without a writer of its own gets one
-input per line and one ``input TAB prediction`` line back. The data-reading flags of
-``rnnlab train <task>`` that apply to unlabelled input are accepted for its runs.
+classifier streams tables or text files (one text per line) of any size in resumable chunks
+(:mod:`rnnlab.deploy.batch_predict`), a tagger reads one tokenised sentence per line (or a
+CoNLL / CoNLL-U file with ``--format``) and writes token TAB tag lines or entity spans, a
+forecaster writes its forecasts rounded to the decimals of its data. A task without a writer
+of its own gets one input per line and one ``input TAB prediction`` line back. The
+data-reading flags of ``rnnlab train <task>`` that apply to unlabelled input are accepted
+for its runs; ``--format text`` (one input per line) for every run that reads text.
+
+``--out`` never replaces an existing file without ``--overwrite``, and every file is written
+atomically (a temporary sibling, then a rename), so an interrupted command leaves the old
+file or the new one, never a torn mix.
 """
 
 from __future__ import annotations
@@ -22,12 +28,15 @@ import typer
 from rnnlab.cli.common import clean_errors, err_console, given_options, refuse_flags
 from rnnlab.errors import ConfigError, RnnlabFileNotFoundError
 
-__all__ = ["EPILOG", "WRITERS", "predict"]
+__all__ = ["EPILOG", "STDIN", "WRITERS", "input_lines", "is_text_format", "predict"]
+
+STDIN = "-"  # --data -: standard input, as when --data is left out
 
 EPILOG = (
     "Examples:\n\n  rnnlab predict runs/imdb --data reviews.csv --out labelled.csv\n\n"
     "  rnnlab predict runs/imdb --data big.parquet --out labelled.parquet --resume\n\n"
     "  echo 'A triumph.' | rnnlab predict runs/imdb\n\n"
+    "  rnnlab predict runs/imdb --data reviews.txt --out labelled.csv --overwrite\n\n"
     "  rnnlab predict runs/ner --data test.conllu --format conllu --out entities.jsonl\n\n"
     "  rnnlab predict runs/airline --horizon 12 --out forecast.csv\n\n"
     "  rnnlab predict runs/imdb --data 'corpus/*.parquet' --out labelled/ --backend ray"
@@ -52,16 +61,25 @@ class Request:
     future: str | None = None
 
 
-def _lines(data: str | None, what: str) -> list[str]:
-    """Non-blank lines of ``data`` (or standard input), without their line ends."""
-    if data is None:
+def is_text_format(format: str | None) -> bool:
+    """True for ``--format text`` (or its alias ``txt``): one input per line, whatever the
+    suffix."""
+    from rnnlab.deploy.batch_predict import TEXT_NAMES
+
+    return format is not None and format.lower().lstrip(".") in TEXT_NAMES
+
+
+def input_lines(data: str | None, what: str) -> list[str]:
+    """Non-blank lines of the text file ``data`` (standard input for None or ``-``), without
+    their line ends; a missing file or bytes that are not UTF-8 are one sentence."""
+    from rnnlab.deploy.batch_predict import text_lines
+
+    if data is None or data == STDIN:
         lines: Iterable[str] = sys.stdin
-    else:
-        path = Path(data)
-        if not path.is_file():
-            raise RnnlabFileNotFoundError(f"{path} does not exist; pass a text file with {what}.")
-        lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.rstrip("\n") for line in lines if line.strip()]
+        return [line.rstrip("\r\n") for line in lines if line.strip()]
+    if not Path(data).is_file():
+        raise RnnlabFileNotFoundError(f"{data} does not exist; pass a text file with {what}.")
+    return [line for _, line in text_lines(data)]
 
 
 def _write(out: Path | None, text: str, what: str) -> None:
@@ -76,27 +94,44 @@ def _write(out: Path | None, text: str, what: str) -> None:
 
 
 def predict_table(request: Request) -> None:
-    """A classifier: a table streamed in chunks (``--out``: committed, resumable), or the
-    lines of standard input; text, label and one probability column per label."""
+    """A classifier: a table or a text file (one text per non-blank line) streamed in chunks
+    (``--out``: committed, resumable), or the lines of standard input; text, label and one
+    probability column per label."""
     from rnnlab.cli.progress import BatchProgressDisplay
+    from rnnlab.data.formats import FORMATS
     from rnnlab.deploy import batch_predict as bp
     from rnnlab.deploy.engines import load
 
     data, out, options = request.data, request.out, request.options
-    table_flags = {
+    text_flags = {
         "--text-col": "text_col" in options,
-        "--format": "format" in options,
-        "--chunk-rows": request.chunk_rows is not None,
-        "--resume": request.resume,
         "--skip-empty": bool(options.get("skip_empty")),
+        "--delimiter": "delimiter" in options,
+        "--sheet": "sheet" in options,
     }
     if data is None:
         refuse_flags(
-            table_flags,
+            {
+                "--text-col": text_flags["--text-col"],
+                "--format": "format" in options and not is_text_format(options["format"]),
+                "--chunk-rows": request.chunk_rows is not None,
+                "--resume": request.resume,
+                "--skip-empty": text_flags["--skip-empty"],
+                "--delimiter": text_flags["--delimiter"],
+                "--sheet": text_flags["--sheet"],
+                "--encoding": "encoding" in options,
+            },
             "without --data, where every non-blank line of stdin is one text",
             ", or pass a table with --data",
         )
-    elif out is None:
+    elif bp.input_format(data, options.get("format")) == bp.TEXT_FORMAT:
+        refuse_flags(
+            text_flags,
+            f"for the text file {data}, where every non-blank line is one text (blank lines "
+            "are skipped)",
+            f", or pass a table with --format {'|'.join(FORMATS)}",
+        )
+    if data is not None and out is None:
         refuse_flags(
             {"--resume": request.resume},
             "without --out, as CSV on stdout cannot be resumed",
@@ -104,7 +139,7 @@ def predict_table(request: Request) -> None:
         )
     predictor = load(request.run, engine=request.engine)
     if data is None:
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        texts = input_lines(None, "one text per line")
         count = bp.predict_texts(predictor, texts, out or sys.stdout, request.batch_size)
         if out is not None:
             err_console.print(f"wrote {count} predictions to {out}")
@@ -115,6 +150,10 @@ def predict_table(request: Request) -> None:
         "chunk_rows": bp.CHUNK_ROWS if request.chunk_rows is None else request.chunk_rows,
         "batch_size": request.batch_size,
         "skip_empty": bool(options.get("skip_empty")),
+        # new input is read as it is: detected unless --encoding says (not the run's own)
+        "encoding": options.get("encoding") or "auto",
+        "delimiter": options.get("delimiter"),
+        "sheet": options.get("sheet"),
     }
     if out is None:
         bp.stream_csv(predictor, data, sys.stdout, **settings)
@@ -145,14 +184,16 @@ def _sentences(request: Request) -> list[list[str]]:
     """Tokenised sentences: one per non-blank line, or the tokens of a tagged file read
     like training data when ``--format`` is given (its tags are not used)."""
     options = request.options
-    if "format" not in options:
+    if "format" not in options or is_text_format(options["format"]):
         refuse_flags(
             {f"--{k.replace('_', '-')}": k in options for k in ("token_col", "tag_col")}
             | {"--conllu-tags": "conllu_tags" in options},
-            "without --format, where every non-blank line is one tokenised sentence",
+            "without --format (or with --format text), where every non-blank line is one "
+            "tokenised sentence",
             ", or read a tagged file with --format conll or conllu",
         )
-        return [line.split() for line in _lines(request.data, "one tokenised sentence per line")]
+        lines = input_lines(request.data, "one tokenised sentence per line")
+        return [line.split() for line in lines]
     if request.data is None:
         refuse_flags({"--format": True}, "without --data", ", or pass the file with --data")
     from rnnlab.runs import read_run_config
@@ -203,7 +244,7 @@ def predict_lines(request: Request) -> None:
     from rnnlab.deploy.engines import load
 
     predictor = load(request.run, engine=request.engine)
-    inputs = _lines(request.data, "one input per line")
+    inputs = input_lines(request.data, "one input per line")
     outputs = predictor.predict(inputs, batch_size=request.batch_size)
     text = "".join(f"{x}\t{y}\n" for x, y in zip(inputs, outputs, strict=True))
     _write(request.out, text, f"{len(inputs)} predictions")
@@ -212,11 +253,12 @@ def predict_lines(request: Request) -> None:
 def predict_forecast(request: Request) -> None:
     """A forecaster: ``--horizon`` steps after the end of each series — the training series
     (stored in the model file) or those of ``--data`` — with their intervals, as CSV (or
-    JSONL for a ``.jsonl`` --out)."""
+    JSONL for a ``.jsonl`` --out): each quantity in one column, rounded to the decimals
+    the series carry (the stored training history's, and ``--data``'s)."""
     from rnnlab.runs import read_run_config
     from rnnlab.tasks.base import with_read_options
     from rnnlab.tasks.forecast.predictor import ForecastPredictor
-    from rnnlab.tasks.forecast.workflow import load_series_for, rows_text
+    from rnnlab.tasks.forecast.workflow import load_series_for, rows_text, value_decimals
 
     predictor = ForecastPredictor.from_file(request.run)
     found = None
@@ -233,9 +275,12 @@ def predict_forecast(request: Request) -> None:
             time_col=request.options.get("time_col", ""), id_col=request.options.get("id_col", ""),
         )  # fmt: skip
     rows = predictor.forecast(found, request.horizon, future)
+    histories = [*predictor.tails.values(), *(found.series if found is not None else [])]
+    decimals = value_decimals(*(item.values for item in histories))
     suffix = request.out.suffix.lower() if request.out is not None else ".csv"
-    _write(request.out, rows_text(rows, "jsonl" if suffix == ".jsonl" else "csv"),
-           f"{len(rows)} forecast steps")  # fmt: skip
+    text = rows_text(rows, "jsonl" if suffix == ".jsonl" else "csv", levels=predictor.levels,
+                     decimals=decimals)  # fmt: skip
+    _write(request.out, text, f"{len(rows)} forecast steps")
 
 
 WRITERS: dict[str, Callable[[Request], None]] = {
@@ -287,17 +332,38 @@ def predict(
     run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
     data: Annotated[
         str | None,
-        typer.Option(help="Table (CSV/TSV/JSONL/Parquet) or text file; default: lines on stdin."),
+        typer.Option(
+            help="Table (CSV/TSV/JSONL/Parquet), or a .txt file with one text per line (blank "
+            "lines skipped; messages name line numbers); - or none: the lines of stdin."
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="CSV, JSONL or Parquet to write (default: CSV on stdout).")
+        Path | None,
+        typer.Option(
+            help="CSV, JSONL or Parquet to write (default: CSV on stdout); an existing file "
+            "is kept unless --overwrite."
+        ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
+    ] = False,
     text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding of --data (default: detected; utf-8, gb18030, big5, …)."),
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter: , ; tab or | (default: told from the file).")
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Workbooks (.xlsx): sheet name or 0-based index.")
+    ] = None,
     format: Annotated[
         str | None,
         typer.Option(
-            help="Tables: csv, tsv, jsonl or parquet (default: from the suffix); tagging runs: "
-            "conll, wordtag or conllu to read the tokens of a tagged file."
+            help="csv, tsv, jsonl or parquet (default: from the suffix), or text (alias txt): "
+            "one text per line whatever the suffix; tagging runs also: conll, wordtag or "
+            "conllu to read the tokens of a tagged file."
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option()] = 64,
@@ -354,10 +420,13 @@ def predict(
 ) -> None:
     """Label texts: the text, the label and one probability column per label, in input order.
 
-    Tables of any size stream in chunks; with --out each chunk is committed as it is done,
-    so an interrupted job continues with --resume. A tagging run reads one tokenised
-    sentence per line and writes token TAB tag lines (entity spans for a .jsonl --out).
+    Tables and text files (one text per line) of any size stream in chunks; with --out each
+    chunk is committed as it is done, so an interrupted job continues with --resume. A
+    tagging run reads one tokenised sentence per line and writes token TAB tag lines
+    (entity spans for a .jsonl --out). --out is written atomically and never replaces an
+    existing file unless --overwrite is given.
     """
+    from rnnlab.fileio import refuse_existing
     from rnnlab.tasks.base import refuse_options, task_of_run
 
     task = task_of_run(run)
@@ -369,6 +438,9 @@ def predict(
              "--format": format is not None, "--skip-empty": bool(skip_empty)},
             "with --backend ray (Ray reads the files by their suffix and retries failed work)",
         )  # fmt: skip
+        refuse_flags({"--overwrite": overwrite},
+                     "with --backend ray, which writes a new folder and never replaces one",
+                     ", or remove the folder first")  # fmt: skip
         return predict_on_ray(run, task, data, out, text_col, id_col, address, workers,
                               batch_size, engine)  # fmt: skip
     refuse_flags(
@@ -380,6 +452,9 @@ def predict(
         text_col=text_col,
         label_col=label_col,
         format=format,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
         skip_empty=skip_empty or None,
         token_col=token_col,
         tag_col=tag_col,
@@ -391,11 +466,25 @@ def predict(
         freq=freq,
         fill=fill,
     )
-    refuse_options(task, list(options), task.predict_options, "predict")
     forecaster = hasattr(task.predictor_type, "horizon")
+    if is_text_format(format) and "format" not in task.predict_options and not forecaster:
+        del options["format"]  # these runs read one input per line whatever the suffix
+    refuse_options(task, list(options), task.predict_options, "predict")
     refuse_flags({"--horizon": horizon is not None and not forecaster,
                   "--future": future is not None and not forecaster},
                  f"for a {task.title} (it applies to forecasters)")  # fmt: skip
+    if data == STDIN:
+        if forecaster:
+            raise ConfigError(
+                "--data -: a forecasting run reads its series from a file, not stdin; pass "
+                "--data FILE, or leave --data out to forecast the training series."
+            )
+        data = None
+    if out is not None:
+        from rnnlab.deploy.batch_predict import parts_dir
+
+        if not (resume and parts_dir(out).is_dir()):  # a job resumed replaces what it began
+            refuse_existing(out, overwrite)
     request = Request(
         run=run,
         task=task,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import clean_errors, err_console, out_console, overrides
+from rnnlab.cli.common import clean_errors, err_console, out_console, overrides, replacing_run
 from rnnlab.cli.common import run_config as run_config_from
 from rnnlab.cli.display import print_metrics, print_repeats, tagging_headline, tagging_table
 from rnnlab.errors import ConfigError
@@ -49,7 +49,29 @@ def train_classify(
     text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
     label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
     format: Annotated[
-        str | None, typer.Option(help="csv, tsv, jsonl or parquet (default: from the suffix).")
+        str | None,
+        typer.Option(help="csv, tsv, jsonl, parquet or xlsx (default: from the suffix)."),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of the tables: auto (the default: detected from the first "
+            "bytes, recorded in the run's config), or a name such as utf-8, gb18030, big5, "
+            "cp1252."
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV delimiter: auto (the default: told from the first lines among , ; tab "
+            "|), tab, or one character."
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="Sheet of .xlsx workbooks: a name or 0-based index (default: the first)."
+        ),
     ] = None,
     skip_empty: Annotated[
         bool | None, typer.Option("--skip-empty", help="Drop rows with empty text.")
@@ -118,6 +140,13 @@ def train_classify(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the run already in --out; the old one stays until the new one finishes.",
+        ),
+    ] = False,
     seeds: Annotated[
         int | None,
         typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
@@ -140,6 +169,9 @@ def train_classify(
         data__text_col=text_col,
         data__label_col=label_col,
         data__format=format,
+        data__encoding=encoding,
+        data__delimiter=delimiter,
+        data__sheet=sheet,
         data__skip_empty=skip_empty,
         data__tokenizer=tokenizer,
         data__max_len=max_len,
@@ -166,12 +198,13 @@ def train_classify(
     )
     if init_from and config is None and not resume:  # ULMFiT's recipe under the flags
         flags = {**FINE_TUNING, **flags}
-    run_config = run_config_from(ClassifyRunConfig, config, out, resume, flags)
+    run_config = run_config_from(ClassifyRunConfig, config, out, resume, flags, overwrite)
     if seeds is not None or folds is not None:
-        return train_repeats(run_config, out, seeds, folds, resume)
-    summary = train_classifier(
-        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
-    )
+        return train_repeats(run_config, out, seeds, folds, resume, overwrite=overwrite)
+    with replacing_run(out, overwrite):
+        summary = train_classifier(
+            run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
+        )
     pad = summary.padding
     if pad:
         err_console.print(
@@ -275,6 +308,13 @@ def train_tag(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the run already in --out; the old one stays until the new one finishes.",
+        ),
+    ] = False,
 ) -> None:
     """Train a sequence tagger (NER, POS): words + characters → BiGRU/BiLSTM → CRF or softmax."""
     from rnnlab.tasks.tag import TagRunConfig, train_tagger
@@ -305,10 +345,11 @@ def train_tag(
         train__seed=seed,
         train__device=device,
     )
-    run_config = run_config_from(TagRunConfig, config, out, resume, flags)
-    summary = train_tagger(
-        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
-    )
+    run_config = run_config_from(TagRunConfig, config, out, resume, flags, overwrite)
+    with replacing_run(out, overwrite):
+        summary = train_tagger(
+            run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
+        )
     coverage = summary.metrics.get("embedding_coverage")
     if coverage is not None:
         err_console.print(f"embeddings: {coverage:.1%} of the vocabulary initialised")
@@ -328,10 +369,13 @@ def train_repeats(
     seeds: int | None,
     folds: int | None,
     resume: bool,
+    *,
+    overwrite: bool = False,
     **task: Any,
 ) -> None:
     """``train classify --seeds N`` or ``--folds K`` (``train lm --seeds N``, with the task's
-    ``train`` and ``scores`` in ``task``): train the runs, print their summary."""
+    ``train`` and ``scores`` in ``task``): train the runs, print their summary. With
+    ``overwrite``, the runs ``out`` holds are replaced when all the new ones have finished."""
     from rnnlab.tasks.repeats import cross_validate, train_seeds
     from rnnlab.train.progress import RichProgress
 
@@ -345,10 +389,11 @@ def train_repeats(
     def announce(name: str) -> None:
         err_console.print(f"training {out / name}")
 
-    if seeds is not None:
-        summary = train_seeds(config, out, seeds, on_run=announce, **task, **options)
-    else:
-        summary = cross_validate(config, out, folds, on_run=announce, **options)
+    with replacing_run(out, overwrite):
+        if seeds is not None:
+            summary = train_seeds(config, out, seeds, on_run=announce, **task, **options)
+        else:
+            summary = cross_validate(config, out, folds, on_run=announce, **options)
     print_repeats(summary, out_console)
 
 
@@ -423,6 +468,13 @@ def train_lm(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the run already in --out; the old one stays until the new one finishes.",
+        ),
+    ] = False,
 ) -> None:
     """Train a language model (embedding → LSTM/GRU → tied softmax), word or character level."""
     from rnnlab.tasks.lm import LMRunConfig
@@ -452,15 +504,17 @@ def train_lm(
         train__seed=seed,
         train__device=device,
     )
-    run_config = run_config_from(LMRunConfig, config, out, resume, flags)
+    run_config = run_config_from(LMRunConfig, config, out, resume, flags, overwrite)
     callbacks = (RichProgress(console=err_console),)
     if seeds is not None:
         from rnnlab.tasks.repeats import LM_SCORES
 
         return train_repeats(
-            run_config, out, seeds, None, resume, train=run_train_lm, scores=LM_SCORES
-        )
-    summary = run_train_lm(run_config, out, resume=resume, callbacks=callbacks)
+            run_config, out, seeds, None, resume, overwrite=overwrite, train=run_train_lm,
+            scores=LM_SCORES,
+        )  # fmt: skip
+    with replacing_run(out, overwrite):
+        summary = run_train_lm(run_config, out, resume=resume, callbacks=callbacks)
     print_metrics("lm", summary.metrics, f"{summary.evaluated_on} metrics", out_console)
     split = summary.evaluated_on
     out_console.print(
@@ -568,6 +622,13 @@ def train_forecast(
     resume: Annotated[
         bool, typer.Option("--resume", help="Train an interrupted run again, same settings.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the run already in --out; the old one stays until the new one finishes.",
+        ),
+    ] = False,
 ) -> None:
     """Train a recurrent forecaster and backtest it beside naive, seasonal naive, drift,
     AutoETS, AutoARIMA and Theta on the same windows."""
@@ -612,15 +673,16 @@ def train_forecast(
         train__seed=seed,
         train__device=device,
     )
-    run_config = run_config_from(ForecastRunConfig, config, out, resume, flags)
+    run_config = run_config_from(ForecastRunConfig, config, out, resume, flags, overwrite)
     if seeds is not None:
         from rnnlab.tasks.repeats import FORECAST_SCORES
 
         return train_repeats(
-            run_config, out, seeds, None, resume, train=run_train_forecast,
-            scores=FORECAST_SCORES,
+            run_config, out, seeds, None, resume, overwrite=overwrite,
+            train=run_train_forecast, scores=FORECAST_SCORES,
         )  # fmt: skip
-    summary = run_train_forecast(run_config, out, resume=resume)
+    with replacing_run(out, overwrite):
+        summary = run_train_forecast(run_config, out, resume=resume)
     print_metrics("forecast", summary.metrics, "held-out windows", out_console)
     out_console.print(f"trained in {summary.seconds:.1f} s")
     out_console.print(
@@ -684,6 +746,13 @@ def train_classify_series(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the run already in --out; the old one stays until the new one finishes.",
+        ),
+    ] = False,
 ) -> None:
     """Train a recurrent classifier of time series (bidirectional GRU over the values) and
     evaluate it beside the majority class and 1-nearest-neighbour."""
@@ -701,17 +770,18 @@ def train_classify_series(
         train__seed=seed,
         train__device=device,
     )
-    run_config = run_config_from(SeriesClassifyRunConfig, config, out, resume, flags)
+    run_config = run_config_from(SeriesClassifyRunConfig, config, out, resume, flags, overwrite)
     if seeds is not None:
         from rnnlab.tasks.repeats import SERIES_SCORES
 
         return train_repeats(
-            run_config, out, seeds, None, resume, train=train_series_classifier,
-            scores=SERIES_SCORES,
+            run_config, out, seeds, None, resume, overwrite=overwrite,
+            train=train_series_classifier, scores=SERIES_SCORES,
         )  # fmt: skip
-    summary = train_series_classifier(
-        run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
-    )
+    with replacing_run(out, overwrite):
+        summary = train_series_classifier(
+            run_config, out, resume=resume, callbacks=(RichProgress(console=err_console),)
+        )
     m = summary.metrics
     dtw = m.get("baseline_1nn_dtw_accuracy")
     dtw = "" if dtw is None else f"1-NN (DTW) {dtw:.4f}  "

@@ -120,7 +120,7 @@ def load(name: str, seed: int = 0) -> DatasetSplits | TagDatasetSplits:
         raise ConfigError(
             f"unknown dataset {name!r}; the built-in datasets are {quote_list(names())}"
             f"{did_you_mean(name, names())} — or give the path of a table file "
-            f"(.csv, .tsv, .jsonl, .parquet)"
+            f"(.csv, .tsv, .jsonl, .parquet, .xlsx)"
         )
     spec = DATASETS[key]
     corpus = load_corpus(key)

@@ -3,49 +3,71 @@
 One streaming reader per format, all yielding :class:`ColumnBatch` objects (a few thousand
 records each) so that memory stays bounded however large the file is:
 
-- **CSV / TSV** — Python's ``csv`` module fed one strictly decoded line at a time. It handles
-  quoted fields that span lines, and because we hand it the lines ourselves we know the exact
-  line where each record starts and the exact line of any undecodable byte. (pyarrow's CSV
-  reader is somewhat faster, but reports neither the record nor the line of a bad byte or a
-  broken quote; precise messages are worth the fraction of a second.)
-  TSV follows the same quoting rules as CSV (what pandas, pyarrow and spreadsheets write).
-- **JSONL** — one JSON object per line, parsed with :mod:`json`.
+- **CSV / TSV** — Python's ``csv`` module fed one strictly decoded line at a time
+  (:class:`~rnnlab.data.encodings.DecodedLines`: UTF-8, UTF-16, GB18030, Big5, cp1252, …,
+  detected from the file's first 64 KB unless ``encoding`` is given). It handles quoted
+  fields that span lines, and because we hand it the lines ourselves we know the exact line
+  where each record starts and the exact line of any undecodable byte. (pyarrow's CSV reader
+  is somewhat faster, but reports neither the record nor the line of a bad byte or a broken
+  quote; precise messages are worth the fraction of a second.) TSV follows the same quoting
+  rules as CSV (what pandas, pyarrow and spreadsheets write). A CSV file's delimiter — ``,``
+  ``;`` tab or ``|`` — is told from its first lines (:func:`sniff_delimiter`) unless given.
+- **JSONL** — one JSON object per line, parsed with :mod:`json`, decoded as CSV is.
 - **Parquet** — pyarrow, one row group batch at a time, only the requested columns.
+- **xlsx** — openpyxl's read-only mode, one sheet (the first unless ``sheet`` names one),
+  row by row. (pandas' ``read_excel`` uses the same openpyxl, but pandas is not a core
+  dependency, it loads the whole sheet, and it drops the sheet's row numbers.)
 
-Row numbers count data records from 1 (the header is not a row; blank lines are skipped);
-line numbers are the file's physical lines, for formats that have them.
+Row numbers count data records from 1 (the header is not a row; blank lines are skipped),
+except in workbooks, where they are the sheet's own row numbers (the header usually on row
+1), the numbers a user sees in the spreadsheet; line numbers are the file's physical lines,
+for formats that have them. Reading options apply to the formats they concern — the
+encoding to text formats, the delimiter to CSV and TSV, the sheet to workbooks — so one
+setting can serve a run's training, validation and test files of different formats.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Any
 
-from rnnlab.errors import ConfigError, DataError, RnnlabFileNotFoundError
+from rnnlab.data.encodings import AUTO, SAMPLE_BYTES, DecodedLines, check_encoding, resolve_encoding
+from rnnlab.data.messages import quote_list
+from rnnlab.errors import ConfigError, DataError, MissingDependencyError, RnnlabFileNotFoundError
 
 __all__ = [
+    "DELIMITERS",
     "FORMATS",
     "SUFFIXES",
+    "TEXT_FORMATS",
     "ColumnBatch",
     "TableStream",
+    "check_delimiter",
     "detect_format",
     "open_table",
+    "sniff_delimiter",
 ]
 
-FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
+FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet", "xlsx")
+TEXT_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl")  # those an encoding applies to
 SUFFIXES: dict[str, str] = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".parquet": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
+# The delimiters sniff_delimiter chooses among, in order of preference on ties.
+DELIMITERS: tuple[str, ...] = (",", "\t", ";", "|")
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+_SNIFF_LINES = 50
 _EXAMPLE_JSON = '{"text": "…", "label": "pos"}'
 
 
@@ -54,7 +76,9 @@ class ColumnBatch:
     """A run of consecutive records: their row numbers, start lines and requested columns.
 
     ``values[name][i]`` is the raw value of column ``name`` in record ``rows[i]``: a string for
-    CSV/TSV, any JSON value for JSONL, a Python scalar for Parquet; ``None`` when absent.
+    CSV/TSV, any JSON value for JSONL, a Python scalar for Parquet, a cell's value (text,
+    number, date) for workbooks; ``None`` when absent. ``lines`` is ``None`` for formats
+    without lines (Parquet, workbooks).
     """
 
     rows: list[int]
@@ -66,14 +90,18 @@ class ColumnBatch:
 class TableStream:
     """An opened table: the columns it declares and a way to stream batches of records.
 
-    ``columns`` is the CSV/TSV header, the Parquet schema, or the keys of the first JSONL
-    object. ``batches(names)`` yields :class:`ColumnBatch` objects holding those columns.
+    ``columns`` is the CSV/TSV header, the Parquet schema, the keys of the first JSONL
+    object, or a sheet's first non-blank row. ``batches(names)`` yields :class:`ColumnBatch`
+    objects holding those columns. ``encoding`` is the text encoding read (detected or
+    given; ``None`` for Parquet and workbooks), ``delimiter`` that of CSV/TSV.
     """
 
     path: Path
     format: str
     columns: list[str]
     batches: Callable[[Sequence[str]], Iterator[ColumnBatch]]
+    encoding: str | None = None
+    delimiter: str | None = None
 
 
 def detect_format(path: str | Path, format: str | None = None) -> str:
@@ -98,11 +126,71 @@ def detect_format(path: str | Path, format: str | None = None) -> str:
     return SUFFIXES[suffix]
 
 
+def check_delimiter(delimiter: str | None) -> str | None:
+    """The one-character delimiter that ``delimiter`` names (``"tab"``, ``"\\t"``, ``";"``), or
+    ``None`` for ``"auto"``, ``""`` and ``None`` (sniffed); anything else is one sentence."""
+    if delimiter is None or delimiter in ("", AUTO):
+        return None
+    value = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+    if len(value) != 1 or value in '\r\n"':
+        raise ConfigError(
+            f"--delimiter {delimiter!r}: expected one character such as ';' or '|', 'tab', "
+            "or auto to tell it from the file."
+        )
+    return value
+
+
+def sniff_delimiter(text: str, *, complete: bool = False) -> str:
+    """The delimiter of a CSV file whose start is ``text`` (all of it when ``complete``).
+
+    Each of :data:`DELIMITERS` parses the first lines with the ``csv`` module (so delimiters
+    inside quoted fields do not count); a candidate must split the header into two columns or
+    more, and the one that gives the most records the header's width wins, ties going to the
+    earlier in :data:`DELIMITERS`. ``,`` when none splits the header (one column). Counting
+    whole records is steadier than :class:`csv.Sniffer`, which guesses from character
+    frequencies, can pick letters, and raises on samples it cannot decide.
+    """
+    lines = text.split("\n")
+    if not complete and len(lines) > 1:
+        lines.pop()  # cut mid-line
+    sample = [line + "\n" for line in lines[:_SNIFF_LINES]]
+    best, best_share = ",", -1.0
+    for delimiter in DELIMITERS:
+        try:
+            records = [r for r in csv.reader(sample, delimiter=delimiter) if r]
+        except csv.Error:
+            continue
+        if not records or len(records[0]) < 2:
+            continue
+        width, rest = len(records[0]), records[1:]
+        share = sum(len(r) == width for r in rest) / len(rest) if rest else 1.0
+        if share > best_share:
+            best, best_share = delimiter, share
+    return best
+
+
 @contextlib.contextmanager
 def open_table(
-    path: str | Path, format: str | None = None, *, batch_rows: int = 8192
+    path: str | Path,
+    format: str | None = None,
+    *,
+    batch_rows: int = 8192,
+    encoding: str | None = AUTO,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
 ) -> Iterator[TableStream]:
-    """Open ``path`` for streaming; the file stays open inside the ``with`` block."""
+    """Open ``path`` for streaming; the file stays open inside the ``with`` block.
+
+    Args:
+        path: the table; its suffix gives the format unless ``format`` is given.
+        format: one of :data:`FORMATS`, overriding the suffix.
+        batch_rows: records per :class:`ColumnBatch`.
+        encoding: text formats: a Python codec name, or ``"auto"`` to detect it
+            (:func:`~rnnlab.data.encodings.detect_encoding`).
+        delimiter: CSV and TSV: one character (or ``"tab"``); ``None``/``"auto"``: tab for
+            TSV, sniffed for CSV (:func:`sniff_delimiter`).
+        sheet: workbooks: a sheet name or 0-based index; ``None``: the first sheet.
+    """
     path = Path(path)
     if not path.exists():
         raise RnnlabFileNotFoundError(
@@ -111,54 +199,36 @@ def open_table(
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a table file ({', '.join(SUFFIXES)})")
     fmt = detect_format(path, format)
+    given_encoding = check_encoding(encoding)
+    given_delimiter = check_delimiter(delimiter)
     if fmt == "parquet":
         yield _open_parquet(path, batch_rows)
         return
+    if fmt == "xlsx":
+        workbook = _load_workbook(path)
+        try:
+            yield _open_xlsx(path, workbook, sheet, batch_rows)
+        finally:
+            workbook.close()
+        return
     with open(path, "rb") as handle:
-        lines = _Lines(handle, path)
+        sample = handle.read(SAMPLE_BYTES)
+        complete = len(sample) < SAMPLE_BYTES
+        chosen = resolve_encoding(sample, given_encoding, path, complete=complete)
+        handle.seek(0)
+        lines = DecodedLines(handle, path, chosen, detected=given_encoding == AUTO)
         if fmt == "jsonl":
             yield _open_jsonl(path, lines, batch_rows)
-        else:
-            yield _open_csv(path, fmt, lines, batch_rows)
+            return
+        if given_delimiter is None and fmt == "csv":
+            text = sample.decode(lines.encoding, "replace").removeprefix("\ufeff")
+            given_delimiter = sniff_delimiter(text, complete=complete)
+        yield _open_csv(path, fmt, lines, batch_rows, given_delimiter or "\t")
 
 
-class _Lines:
-    """Iterate a binary file's lines as strictly decoded UTF-8 text, counting them.
-
-    A UTF-8 byte order mark at the start is dropped. ``row`` is kept up to date by the
-    consumer so that a decoding error can name the record as well as the line.
-    """
-
-    def __init__(self, handle: IO[bytes], path: Path) -> None:
-        self._handle = handle
-        self._path = path
-        self.number = 0  # physical lines read so far
-        self.row: int | None = None  # record being read; None while reading the header
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self._handle:
-            self.number += 1
-            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise self._decode_error(raw, exc) from None
-
-    def _decode_error(self, raw: bytes, exc: UnicodeDecodeError) -> DataError:
-        bad = raw[exc.start : exc.end]
-        before = raw[max(0, exc.start - 24) : exc.start].decode("utf-8", "replace").strip()
-        after = f" after {before!r}" if before else ""
-        record = "the header" if self.row is None else f"row {self.row}"
-        return DataError(
-            f"{self._path} line {self.number} ({record}): bytes {bad!r} at byte {exc.start + 1} "
-            f"of the line{after} are not valid UTF-8; re-save the file as UTF-8 "
-            f"(for example: iconv -f latin1 -t utf-8 in.csv > out.csv)"
-        )
-
-
-def _open_csv(path: Path, fmt: str, lines: _Lines, batch_rows: int) -> TableStream:
-    delimiter = "\t" if fmt == "tsv" else ","
+def _open_csv(
+    path: Path, fmt: str, lines: DecodedLines, batch_rows: int, delimiter: str
+) -> TableStream:
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     records = _csv_records(path, reader, lines)
     header = next(records, None)
@@ -182,11 +252,11 @@ def _open_csv(path: Path, fmt: str, lines: _Lines, batch_rows: int) -> TableStre
                 rows=[r for r, _, _ in chunk], lines=[n for _, n, _ in chunk], values=values
             )
 
-    return TableStream(path, fmt, columns, batches)
+    return TableStream(path, fmt, columns, batches, lines.encoding, delimiter)
 
 
 def _csv_records(
-    path: Path, reader: Iterator[list[str]], lines: _Lines
+    path: Path, reader: Iterator[list[str]], lines: DecodedLines
 ) -> Iterator[tuple[int, int, list[str]]]:
     """Yield ``(row, start_line, fields)``; the header first with row 0; blank lines skipped."""
     row = 0  # the record being read: 0 is the header, data rows count from 1
@@ -207,7 +277,7 @@ def _csv_records(
         lines.row = row
 
 
-def _csv_error(path: Path, exc: csv.Error, start: int, lines: _Lines, row: int) -> DataError:
+def _csv_error(path: Path, exc: csv.Error, start: int, lines: DecodedLines, row: int) -> DataError:
     record = f"row {row}" if row else "the header"
     message = str(exc)
     if "unexpected end of data" in message:
@@ -231,7 +301,7 @@ def _csv_error(path: Path, exc: csv.Error, start: int, lines: _Lines, row: int) 
     )
 
 
-def _open_jsonl(path: Path, lines: _Lines, batch_rows: int) -> TableStream:
+def _open_jsonl(path: Path, lines: DecodedLines, batch_rows: int) -> TableStream:
     objects = _jsonl_objects(path, lines)
     first = next(objects, None)
     columns = [] if first is None else list(first[2])
@@ -246,10 +316,10 @@ def _open_jsonl(path: Path, lines: _Lines, batch_rows: int) -> TableStream:
                 rows=[r for r, _, _ in chunk], lines=[n for _, n, _ in chunk], values=values
             )
 
-    return TableStream(path, "jsonl", columns, batches)
+    return TableStream(path, "jsonl", columns, batches, lines.encoding)
 
 
-def _jsonl_objects(path: Path, lines: _Lines) -> Iterator[tuple[int, int, dict]]:
+def _jsonl_objects(path: Path, lines: DecodedLines) -> Iterator[tuple[int, int, dict]]:
     """Yield ``(row, line, object)`` for each non-blank line."""
     row = 0
     lines.row = 1
@@ -309,6 +379,77 @@ def _open_parquet(path: Path, batch_rows: int) -> TableStream:
             row += n
 
     return TableStream(path, "parquet", columns, batches)
+
+
+def _load_workbook(path: Path) -> Any:
+    try:
+        import openpyxl
+    except ImportError:
+        raise MissingDependencyError(
+            f"{path}: reading .xlsx workbooks needs openpyxl; install it with: pip install openpyxl"
+        ) from None
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError, …
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(
+            f"{path}: not a readable .xlsx workbook ({reason}); save it again from the "
+            "spreadsheet program as .xlsx, or export the sheet as CSV"
+        ) from None
+
+
+def _open_xlsx(path: Path, workbook: Any, sheet: str | int | None, batch_rows: int) -> TableStream:
+    worksheet = _worksheet(path, workbook, sheet)
+    worksheet.reset_dimensions()  # read every row, whatever size the file claims
+    rows = (
+        (number, values)
+        for number, values in enumerate(worksheet.iter_rows(min_row=1, values_only=True), 1)
+        if any(not _blank(v) for v in values)
+    )
+    header = next(rows, None)
+    columns = [] if header is None else _header_names(header[1])
+
+    def batches(names: Sequence[str]) -> Iterator[ColumnBatch]:
+        index = [_column_index(path, columns, name) for name in names]
+        for chunk in _chunked(rows, batch_rows):
+            values: dict[str, list[object]] = {name: [] for name in names}
+            for _, cells in chunk:
+                for name, i in zip(names, index, strict=True):
+                    values[name].append(cells[i] if i < len(cells) else None)
+            yield ColumnBatch(rows=[n for n, _ in chunk], lines=None, values=values)
+
+    return TableStream(path, "xlsx", columns, batches)
+
+
+def _worksheet(path: Path, workbook: Any, sheet: str | int | None) -> Any:
+    """The sheet named ``sheet``, or at 0-based position ``sheet``; the first for ``None``."""
+    sheets = workbook.worksheets
+    names = [ws.title for ws in sheets]
+    if sheet is None or sheet == "":
+        if not sheets:
+            raise DataError(f"{path}: the workbook has no worksheet; add one with the data")
+        return sheets[0]
+    if str(sheet) in names:
+        return sheets[names.index(str(sheet))]
+    text = str(sheet).strip()
+    if text.isdigit() and int(text) < len(sheets):
+        return sheets[int(text)]
+    raise DataError(
+        f"{path}: no sheet {sheet!r}; the sheets are {quote_list(names)} — pass --sheet with "
+        f"one of these names or a 0-based index (0 to {len(sheets) - 1})"
+    )
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_names(cells: Sequence[object]) -> list[str]:
+    """A header row's cells as column names; trailing empty cells dropped."""
+    names = ["" if v is None else str(v).strip() for v in cells]
+    while names and not names[-1]:
+        names.pop()
+    return names
 
 
 def _column_index(path: Path, columns: list[str], name: str) -> int:

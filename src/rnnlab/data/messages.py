@@ -9,9 +9,18 @@ so that every message reads the same way.
 from __future__ import annotations
 
 import difflib
+import shlex
 from collections.abc import Sequence
 
-__all__ = ["did_you_mean", "have", "quote_list", "where_indices", "where_rows"]
+__all__ = [
+    "close_match",
+    "did_you_mean",
+    "have",
+    "quote_list",
+    "shell_word",
+    "where_indices",
+    "where_rows",
+]
 
 _SHOWN = 5
 
@@ -28,13 +37,24 @@ def quote_list(values: Sequence[object], limit: int = 20) -> str:
     return f"{shown}, … ({rest} more)" if rest > 0 else shown
 
 
-def did_you_mean(name: str, options: Sequence[str]) -> str:
-    """``"; did you mean 'label'?"`` for the closest option (case-insensitive), else ``""``."""
+def close_match(name: str, options: Sequence[str]) -> str | None:
+    """The option spelled most like ``name`` (case-insensitive first), or ``None``."""
     by_lower = {str(o).lower(): str(o) for o in options}
     if name.lower() in by_lower:
-        return f"; did you mean {by_lower[name.lower()]!r}?"
+        return by_lower[name.lower()]
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
+    return by_lower[close[0]] if close else None
+
+
+def did_you_mean(name: str, options: Sequence[str]) -> str:
+    """``"; did you mean 'label'?"`` for the closest option (case-insensitive), else ``""``."""
+    match = close_match(name, options)
+    return f"; did you mean {match!r}?" if match is not None else ""
+
+
+def shell_word(value: str) -> str:
+    """``value`` as one word of a command line a user can paste (``opinion``, ``'my text'``)."""
+    return shlex.quote(value)
 
 
 def where_rows(rows: Sequence[int], lines: Sequence[int] | None = None) -> str:

@@ -20,6 +20,10 @@ the parts folder is removed: ``out`` is either absent, the previous file, or com
 Bad input (an empty text, a broken quote) stops the job with the reader's one-sentence
 error and removes the parts, since resuming needs an unchanged input anyway.
 
+Besides tables, the input may be a plain text file (``.txt``, or ``format="text"`` for any
+suffix): one text per line, blank lines skipped, each text's row number its line number.
+It streams, commits and resumes like a table.
+
 Output columns, in every format: ``text``, ``label``, then ``p_<label>`` for each label.
 
 Example::
@@ -45,22 +49,34 @@ from typing import IO, Any
 
 import numpy as np
 
-from rnnlab.data.formats import detect_format
+from rnnlab.data.encodings import AUTO, DecodedLines, file_encoding
+from rnnlab.data.formats import FORMATS, SUFFIXES, detect_format
 from rnnlab.data.tables import TextChunk, iter_table_chunks
-from rnnlab.errors import ConfigError, RnnlabError
+from rnnlab.errors import (
+    ConfigError,
+    DataError,
+    RnnlabError,
+    RnnlabFileNotFoundError,
+    ValueRangeError,
+)
 from rnnlab.fileio import atomic_open, atomic_write_json
 
 __all__ = [
     "OUTPUT_FORMATS",
+    "TEXT_FORMAT",
+    "TEXT_NAMES",
     "BatchProgress",
     "BatchSummary",
     "default_text_col",
+    "input_format",
     "iter_predictions",
+    "iter_text_chunks",
     "output_format",
     "parts_dir",
     "predict_file",
     "predict_texts",
     "stream_csv",
+    "text_lines",
     "write_csv_rows",
 ]
 
@@ -68,6 +84,9 @@ OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "rnnlab-batch-predict"
 CHUNK_ROWS = 5000
+TEXT_FORMAT = "text"  # one text per line
+TEXT_NAMES = (TEXT_FORMAT, "txt")  # what --format accepts for it
+TEXT_SUFFIX = ".txt"
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,80 @@ def output_format(out: str | os.PathLike[str]) -> str:
             f"{', '.join(OUTPUT_FORMATS)}."
         )
     return OUTPUT_FORMATS[suffix]
+
+
+def input_format(data: str | os.PathLike[str], format: str | None = None) -> str:
+    """The input's format: ``text`` (``format`` text or txt, or a ``.txt`` file without a
+    ``format``), else a table format (:func:`rnnlab.data.formats.detect_format`). An unknown
+    suffix or format is one sentence naming ``--format`` and its choices."""
+    choices = "|".join((*FORMATS, TEXT_FORMAT))
+    if format is not None:
+        name = format.lower().lstrip(".")
+        if name in TEXT_NAMES:
+            return TEXT_FORMAT
+        if SUFFIXES.get(f".{name}", name) not in FORMATS:
+            raise ConfigError(
+                f"--format {format}: not a format rnnlab reads; pass --format {choices}."
+            )
+        return detect_format(data, name)
+    suffix = Path(data).suffix.lower()
+    if suffix == TEXT_SUFFIX:
+        return TEXT_FORMAT
+    if suffix not in SUFFIXES:
+        if not Path(data).exists():
+            raise RnnlabFileNotFoundError(
+                f"{data}: no such file; check the path (relative paths start at {Path.cwd()})."
+            )
+        got = f"its suffix {suffix!r}" if suffix else "a name without a suffix"
+        raise ConfigError(
+            f"{data}: cannot tell the input format from {got}; rename the file or pass "
+            f"--format {choices}."
+        )
+    return detect_format(data)
+
+
+def text_lines(
+    path: str | os.PathLike[str], encoding: str | None = AUTO
+) -> Iterator[tuple[int, str]]:
+    """(line number, text) for each non-blank line of the text file ``path``, without its
+    line end, in ``encoding`` (``"auto"``: detected, :mod:`rnnlab.data.encodings`); a
+    leading byte order mark is dropped. Read line by line (bounded memory); bytes that do not
+    decode are one sentence naming the line and the encoding they look like."""
+    path = Path(path)
+    if not path.is_file():
+        raise RnnlabFileNotFoundError(
+            f"{path} does not exist; pass a text file with one text per line."
+        )
+    chosen = file_encoding(path, encoding)
+    with open(path, "rb") as handle:
+        lines = DecodedLines(handle, path, chosen, detected=encoding in (None, "", AUTO))
+        lines.row = -1  # no records: a decoding error names the line
+        for line in lines:
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield lines.number, line
+
+
+def iter_text_chunks(
+    path: str | os.PathLike[str], chunk_rows: int, encoding: str | None = AUTO
+) -> Iterator[TextChunk]:
+    """The non-blank lines of a text file in chunks of ``chunk_rows`` texts, each text's row
+    number its line number; a file with no text at all is refused."""
+    if chunk_rows < 1:
+        raise ValueRangeError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    texts: list[str] = []
+    numbers: list[int] = []
+    yielded = False
+    for number, line in text_lines(path, encoding):
+        texts.append(line)
+        numbers.append(number)
+        if len(texts) == chunk_rows:
+            yield TextChunk(texts, numbers, 0)
+            yielded, texts, numbers = True, [], []
+    if texts:
+        yield TextChunk(texts, numbers, 0)
+    elif not yielded:
+        raise DataError(f"{path} holds no text (every line is blank); put one text per line.")
 
 
 def _header(labels: Sequence[Any]) -> list[str]:
@@ -243,12 +336,27 @@ def iter_predictions(
     chunk_rows: int = CHUNK_ROWS,
     batch_size: int = 64,
     skip_empty: bool = False,
+    encoding: str | None = AUTO,
+    delimiter: str | None = None,
+    sheet: str | None = None,
     skip_chunks: int = 0,
 ) -> Iterator[tuple[TextChunk, np.ndarray | None]]:
-    """(chunk, probabilities (n, K)) for each chunk of ``data`` in order; the first
-    ``skip_chunks`` chunks are read (to keep chunk boundaries) but not predicted (None)."""
-    chunks = iter_table_chunks(
-        data, text_col, chunk_rows=chunk_rows, format=format, skip_empty=skip_empty
+    """(chunk, probabilities (n, K)) for each chunk of ``data`` (a table, or a text file:
+    see :func:`input_format`) in order; the first ``skip_chunks`` chunks are read (to keep
+    chunk boundaries) but not predicted (None)."""
+    chunks = (
+        iter_text_chunks(data, chunk_rows, encoding)
+        if input_format(data, format) == TEXT_FORMAT
+        else iter_table_chunks(
+            data,
+            text_col,
+            chunk_rows=chunk_rows,
+            format=format,
+            skip_empty=skip_empty,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
+        )
     )
     for index, chunk in enumerate(chunks):
         if index < skip_chunks:
@@ -300,6 +408,9 @@ def predict_file(
     chunk_rows: int = CHUNK_ROWS,
     batch_size: int = 64,
     skip_empty: bool = False,
+    encoding: str | None = AUTO,
+    delimiter: str | None = None,
+    sheet: str | None = None,
     resume: bool = False,
     on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchSummary:
@@ -307,10 +418,12 @@ def predict_file(
 
     Args:
         predictor: a loaded :class:`~rnnlab.tasks.classify.predictor.TextPredictor` (either engine).
-        data: the input table (CSV, TSV, JSONL or Parquet), of any size.
+        data: the input table (CSV, TSV, JSONL or Parquet) or text file (one text per
+            line), of any size.
         out: the output file; its suffix picks the format.
-        text_col: the text column (``--text-col``).
-        format: the input format, when the suffix does not tell it.
+        text_col: the text column (``--text-col``; unused for a text file).
+        format: the input format (a table format or ``text``), when the suffix does not
+            tell it.
         chunk_rows: rows per chunk: the unit of memory, of commits and of resumption.
         batch_size: texts per model call inside a chunk.
         skip_empty: drop rows with empty text instead of stopping.
@@ -323,7 +436,7 @@ def predict_file(
     out = Path(out)
     data = Path(data)
     fmt = output_format(out)
-    in_fmt = detect_format(data, format)
+    in_fmt = input_format(data, format)
     folder = parts_dir(out)
     labels = list(predictor.labels)
     identity = {
@@ -336,7 +449,10 @@ def predict_file(
         "chunk_rows": chunk_rows,
         "skip_empty": skip_empty,
         "output_format": fmt,
-    }
+        # how the input is read, where it is not the default (older manifests lack these)
+        **{key: value for key, value in (("encoding", encoding), ("delimiter", delimiter),
+                                         ("sheet", sheet)) if value not in (None, "", AUTO)},
+    }  # fmt: skip
     parts: list[dict[str, Any]] = []
     if resume and folder.is_dir():
         parts = _load_manifest(folder, identity)
@@ -355,6 +471,9 @@ def predict_file(
             chunk_rows=chunk_rows,
             batch_size=batch_size,
             skip_empty=skip_empty,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
             skip_chunks=len(parts),
         )
         for index, (chunk, probs) in enumerate(stream):
@@ -436,6 +555,9 @@ def stream_csv(
     chunk_rows: int = CHUNK_ROWS,
     batch_size: int = 64,
     skip_empty: bool = False,
+    encoding: str | None = AUTO,
+    delimiter: str | None = None,
+    sheet: str | None = None,
 ) -> int:
     """Label ``data`` chunk by chunk as CSV on an open stream (standard output); returns the
     number of rows. Nothing to resume: a stream cannot be rewound."""
@@ -449,6 +571,9 @@ def stream_csv(
         chunk_rows=chunk_rows,
         batch_size=batch_size,
         skip_empty=skip_empty,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
     ):
         if not header:  # once, before the first chunk (which may be empty after skip_empty)
             csv.writer(handle).writerow(_header(labels))

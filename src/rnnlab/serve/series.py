@@ -38,7 +38,7 @@ def create_series_app(
     config = config or ServeConfig()
     bodies = request_models(config)
     app, batcher, config = task_app(
-        predictor, predictor.probabilities, run=run, engine=engine, config=config,
+        predictor, predictor.predict_proba, run=run, engine=engine, config=config,
         description="A series classifier: labels with probabilities.", example=_EXAMPLE,
         limits=("max_texts",), batched=True,
     )  # fmt: skip

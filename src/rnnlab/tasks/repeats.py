@@ -215,6 +215,9 @@ def cross_validate(
             "data.text_col": "text",
             "data.label_col": "label",
             "data.format": "csv",
+            "data.encoding": "utf-8",  # the fold tables are written here, as UTF-8 CSV
+            "data.delimiter": ",",
+            "data.sheet": "",
         }
         for key, positions in tables.items():
             path = data_dir / f"{_FOLD_TABLES[key]}.csv"

@@ -175,7 +175,7 @@ def test_serve_labels_series_over_http(gunpoint_run):
         status, answer = post(f"{base}/predict", {"series": rows})
         assert status == 200, answer
         assert [p["label"] for p in answer["predictions"]] == predictor.predict(rows)
-        expected = predictor.probabilities(rows)
+        expected = predictor.predict_proba(rows)
         for found, row in zip(answer["predictions"], expected, strict=True):
             assert list(found["probabilities"]) == predictor.labels
             np.testing.assert_allclose(list(found["probabilities"].values()), row, rtol=1e-6)

@@ -141,7 +141,8 @@ def test_cli_generate_score_and_evaluate(word_run, corpus, tmp_path):
     texts.write_text("the company said\nsales rose\n", encoding="utf-8")
     assert invoke("score", word_run, "--data", texts, "--out", tmp_path / "s.tsv").exit_code == 0
     rows = (tmp_path / "s.tsv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "text\ttoken_index\ttoken\tsurprisal_bits" and len(rows) == 1 + 5
+    assert rows[0].startswith("text\ttoken_index\ttoken\tsurprisal_bits\toov")
+    assert len(rows) == 1 + 5
     assert invoke("score", word_run, "--data", texts, "--out", tmp_path / "s.jsonl").exit_code == 0
     records = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert [r["tokens"] for r in records] == [["the", "company", "said"], ["sales", "rose"]]

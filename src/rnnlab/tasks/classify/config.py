@@ -59,8 +59,20 @@ class DataConfig(ConfigSection):
     test: str = setting("")
     text_col: str = setting("text", aliases=("text_column",))
     label_col: str = setting("label", aliases=("label_column",))
-    format: str = setting("", choices=("", "csv", "tsv", "jsonl", "parquet"))
+    format: str = setting("", choices=("", "csv", "tsv", "jsonl", "parquet", "xlsx"))
     skip_empty: bool = setting(False)
+    # Text encoding of the table files: "auto" detects it (rnnlab.data.encodings); the
+    # command line records the encoding it detected here, so a resumed run reads the same.
+    encoding: str = setting("auto", aliases=("charset", "codec"))
+    # CSV/TSV delimiter: "auto" (tab for TSV, told from the first lines for CSV: , ; tab |),
+    # "tab", or one character.
+    delimiter: str = setting(
+        "auto",
+        pattern=(r'auto|tab|\\t|[^\r\n"]', "auto, tab or one character such as ';'"),
+        aliases=("sep", "separator"),
+    )
+    # Workbooks (.xlsx): the sheet's name or 0-based index; "" reads the first sheet.
+    sheet: str = setting("", aliases=("sheet_name", "worksheet"))
     # english | chinese | char | auto: chinese when most letters are CJK ideographs, else
     # english with digits and punctuation kept as tokens ("9/10", "!"; estimator.
     # AUTO_ENGLISH_OPTIONS) — `english` by name is the classic letters-only preprocessing.

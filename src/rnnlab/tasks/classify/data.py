@@ -165,6 +165,9 @@ def read_labeled_table(path: str, data: Any, *, labels: bool = True) -> LabeledT
         label_col=data.label_col if labels else None,
         format=data.format or None,
         skip_empty=data.skip_empty,
+        encoding=data.encoding,
+        delimiter=data.delimiter,
+        sheet=data.sheet or None,
     )
 
 

@@ -1,7 +1,10 @@
-"""A trained series classifier: ``rnnlab.load(run).predict([[v1, v2, …], …])`` → labels."""
+"""A trained series classifier: ``rnnlab.load(run).predict([[v1, v2, …], …])`` → labels,
+``predict_proba`` → (N, C) class probabilities (the name scikit-learn and ``TextPredictor`` use).
+"""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ __all__ = ["SeriesPredictor"]
 
 
 class SeriesPredictor(Predictor):
+    """Labels series of the training length with a trained :class:`SeriesClassifier`."""
+
     task = "classify_series"
     engines = ("torch",)
 
@@ -43,9 +48,10 @@ class SeriesPredictor(Predictor):
             length, normalise = int(extra["length"]), bool(extra["znorm"])
         return cls(model.to(device), meta["labels"], length, normalise)
 
-    def probabilities(self, inputs: Any, batch_size: int = 64) -> np.ndarray:
+    def predict_proba(self, inputs: Any, batch_size: int = 64) -> np.ndarray:
         """(N, C) class probabilities of series of the training length: rows of numbers, or
-        lines of text ``v1,v2,…`` (a ``:label`` after them, as in .ts files, is ignored)."""
+        lines of text ``v1,v2,…`` (a ``:label`` after them, as in .ts files, is ignored);
+        column k belongs to ``labels[k]``."""
         values = np.asarray(
             [parse_values(row.split(":", 1)[0], f"input {i + 1}", "give one series per line "
                           "as comma-separated values") if isinstance(row, str) else row
@@ -65,5 +71,17 @@ class SeriesPredictor(Predictor):
                 found.append(torch.softmax(self.model(chunk.unsqueeze(-1)), -1).numpy())
         return np.concatenate(found) if found else np.zeros((0, len(self._labels)))
 
+    def probabilities(self, inputs: Any, batch_size: int = 64) -> np.ndarray:
+        """Deprecated name of :meth:`predict_proba` (the name every predictor with class
+        probabilities shares); it still works, and warns."""
+        warnings.warn(
+            "SeriesPredictor.probabilities is deprecated; call predict_proba (same arguments, "
+            "same result).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.predict_proba(inputs, batch_size)
+
     def predict(self, inputs: Any, batch_size: int = 64) -> list:
-        return [self._labels[i] for i in self.probabilities(inputs, batch_size).argmax(1)]
+        """The most probable label of each series (see :meth:`predict_proba`)."""
+        return [self._labels[i] for i in self.predict_proba(inputs, batch_size).argmax(1)]

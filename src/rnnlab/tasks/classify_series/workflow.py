@@ -133,7 +133,7 @@ def train_series_classifier(
             preprocessing={"length": int(x_train.shape[1]), "znorm": config.data.znorm},
         )  # fmt: skip
         predictor = SeriesPredictor(model, labels, x_train.shape[1], config.data.znorm)
-        probabilities = predictor.probabilities(test.values)
+        probabilities = predictor.predict_proba(test.values)
         predicted = [labels[i] for i in probabilities.argmax(1)]
         majority = max(labels, key=lambda label: (train.labels.count(label), -labels.index(label)))
         baselines = {

@@ -32,7 +32,7 @@ from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_e
 from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_windows, run_backtest
 from rnnlab.tasks.forecast.combine import Combiner
 from rnnlab.tasks.forecast.config import ForecastDataConfig, ForecastRunConfig
-from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows
+from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows, interval_columns
 
 __all__ = [
     "backtest_metrics",
@@ -40,6 +40,7 @@ __all__ = [
     "load_series_for",
     "rows_text",
     "train_forecast",
+    "value_decimals",
     "window_rows",
 ]
 
@@ -47,6 +48,8 @@ FORECASTS_FILE = "forecasts.csv"
 # Steps of each series kept in the model file of a combined forecast: the statistical models
 # are fitted again on them at predict time, so they need more than the network's lookback.
 COMBINED_TAIL = 2000
+# Most decimals a forecast written by rnnlab predict keeps (value_decimals).
+MAX_DECIMALS = 6
 
 
 def load_series_for(data: ForecastDataConfig, source: str | None = None) -> SeriesSet:
@@ -71,11 +74,61 @@ def load_series_for(data: ForecastDataConfig, source: str | None = None) -> Seri
     return found
 
 
-def rows_text(rows: list[dict[str, Any]], format: str = "csv") -> str:
-    """Forecast rows as CSV (a header of every key) or JSON lines."""
+def value_decimals(*values: Any) -> int:
+    """The decimals the values carry: the fewest (at most :data:`MAX_DECIMALS`) that write
+    every finite value of the arrays ``values`` back exactly — 0 for counts such as the
+    airline passengers, 2 for prices in cents. A value counts as written back when rounding
+    moves it by no more than its float precision: a value that went through float32 (1.12
+    held as 1.1200000047…) is judged at float32 precision, so it still carries 2."""
+    import numpy as np
+
+    found = [np.asarray(v, dtype=np.float64).ravel() for v in values]
+    flat = np.concatenate(found) if found else np.zeros(0)
+    flat = flat[np.isfinite(flat)]
+    if not flat.size:
+        return MAX_DECIMALS
+    single = flat.astype(np.float32).astype(np.float64) == flat  # held as float32 somewhere
+    precision = np.where(single, np.spacing(flat.astype(np.float32)).astype(np.float64),
+                         4 * np.spacing(flat))  # fmt: skip
+    for decimals in range(MAX_DECIMALS):
+        if np.all(np.abs(np.round(flat, decimals) - flat) <= precision):
+            return decimals
+    return MAX_DECIMALS
+
+
+def rows_text(
+    rows: list[dict[str, Any]],
+    format: str = "csv",
+    *,
+    levels: list[float] | None = None,
+    decimals: int | None = None,
+) -> str:
+    """Forecast rows as CSV (a header of every key) or JSON lines, for ``rnnlab predict``.
+
+    With ``levels`` each quantity is named once: a quantile column ``q0.1`` that repeats
+    ``forecast`` (the median) or an interval bound (``lo-80``) is left out, and only the
+    quantiles that no other column names remain. With ``decimals`` the numbers are rounded
+    to as many decimals (what the data carries: :func:`value_decimals`), written with
+    exactly that many in CSV."""
+    if levels is not None:
+        named = {0.5, *(q for pair in interval_columns(levels).values() for q in pair)}
+        repeated = {f"q{q:g}" for q in levels if any(abs(q - n) < 1e-9 for n in named)}
+        rows = [{k: v for k, v in row.items() if k not in repeated} for row in rows]
     if format == "jsonl":
+        if decimals is not None:
+            rows = [_rounded(row, decimals, float) for row in rows]
         return "".join(json.dumps(row) + "\n" for row in rows)
+    if decimals is not None:
+        rows = [_rounded(row, decimals, lambda x: f"{x:.{decimals}f}") for row in rows]
     return csv_text(rows)
+
+
+def _rounded(row: dict[str, Any], decimals: int, write: Any) -> dict[str, Any]:
+    """``row`` with its float values rounded to ``decimals`` (never to -0) and written by
+    ``write``."""
+    return {
+        k: write(round(v, decimals) + 0.0) if isinstance(v, float) else v for k, v in row.items()
+    }
 
 
 def window_rows(results: list[WindowResult], levels: list[float]) -> list[dict[str, Any]]:

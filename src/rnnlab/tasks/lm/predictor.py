@@ -9,12 +9,25 @@ Sampling draws from a ``torch.Generator`` made for each call from ``seed``, so t
 gives the same text whatever else runs in the process (concurrent requests included);
 ``temperature=0`` is greedy decoding. Surprisal of token w_t is −log₂ p(w_t | w_<t) in bits;
 each text is scored on its own from the start-of-text context (``<eos>``, as the corpus puts
-between lines), so the numbers do not depend on how texts are batched.
+between lines), so the numbers do not depend on how texts are batched. A token outside the
+vocabulary reads as ``<unk>``: its surprisal is that of ``<unk>`` (the model's probability of
+*some* unknown word there), not of the word itself, and :class:`TextSurprisal` marks it.
+
+Texts are tokenised as the model was trained (its saved tokenizer), and punctuation is kept
+where the vocabulary has it. A word-level model trained on pre-tokenised text (whitespace
+tokenizer: PTB, WikiText, People's Daily) saw punctuation as tokens of its own, while raw
+text glues it to words ("said."): a token outside the vocabulary has the punctuation at its
+ends split off, kept as tokens where the vocabulary has them and dropped where it does not,
+as the corpus had no such tokens (``"(said."`` → ``said`` ``.`` for a vocabulary with "."
+but not "("). A model trained with the English tokenizer without punctuation (what
+``tokenizer = "auto"`` picks for raw text) has none in its vocabulary, and its tokenizer
+drops punctuation as it did in training.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,22 +47,37 @@ from rnnlab.text.vocab import Vocab
 __all__ = ["LMPredictor", "TextSurprisal", "splitter"]
 
 
+# A whitespace token split into leading punctuation, the rest, and trailing punctuation.
+_EDGES = re.compile(r"([^\w\s]*)(.*?)([^\w\s]*)", re.DOTALL)
+
+
 @dataclass
 class TextSurprisal:
-    """One text's surprisal: its tokens, each one's surprisal in bits, the total in bits,
-    perplexity (2^(mean bits)), and for character models the sum per whitespace word."""
+    """One text's surprisal: its tokens, each one's surprisal in bits, whether each is outside
+    the vocabulary (``oov``: scored as ``<unk>``), the total in bits, the token count, the
+    mean, perplexity (2^(mean bits)), and for character models the sum per whitespace word."""
 
     tokens: list[str]
     bits: list[float]
     words: list[tuple[str, float]] = field(default_factory=list)
+    oov: list[bool] = field(default_factory=list)
 
     @property
     def total_bits(self) -> float:
         return float(sum(self.bits))
 
     @property
+    def num_tokens(self) -> int:
+        return len(self.bits)
+
+    @property
+    def mean_bits(self) -> float:
+        """Mean surprisal per token in bits (NaN for a text without tokens)."""
+        return self.total_bits / len(self.bits) if self.bits else float("nan")
+
+    @property
     def perplexity(self) -> float:
-        return 2.0 ** (self.total_bits / len(self.bits)) if self.bits else float("nan")
+        return 2.0**self.mean_bits  # NaN for a text without tokens
 
 
 def splitter(tokenizer: dict[str, Any], level: str) -> Callable[[str], list[str]]:
@@ -109,8 +137,34 @@ class LMPredictor(Predictor):
 
     # ------------------------------------------------------------------ text ↔ ids
     def tokens(self, text: str) -> list[str]:
-        """The tokens of ``text`` as the model reads them (no ``<eos>`` added)."""
-        return list(self._split(text))
+        """The tokens of ``text`` as the model reads them (no ``<eos>`` added): its
+        tokenizer's; for a whitespace-tokenised model, punctuation glued to a word outside
+        the vocabulary is split off, and kept where the vocabulary has it (see the module
+        docstring)."""
+        found = list(self._split(text))
+        if self.level == "char" or self.tokenizer.get("name") != "whitespace":
+            return found
+        return [piece for token in found for piece in self._unglued(token)]
+
+    def _unglued(self, token: str) -> list[str]:
+        """``token`` if the vocabulary has it; else the punctuation at its ends split off,
+        kept where the vocabulary has it (``"said."`` → ``said``, ``.``), dropped where not."""
+        if token in self.vocab:
+            return [token]
+        match = _EDGES.fullmatch(token)  # always matches: every part may be empty
+        lead, core, trail = match.groups() if match else ("", token, "")
+        if not (lead or trail):
+            return [token]
+        return [*self._punctuation(lead), *([core] if core else []), *self._punctuation(trail)]
+
+    def _punctuation(self, run: str) -> list[str]:
+        """The vocabulary's tokens for the punctuation ``run``: the run itself (``...``),
+        else those of its characters the vocabulary has."""
+        if not run:
+            return []
+        if run in self.vocab:
+            return [run]
+        return [ch for ch in run if ch in self.vocab]
 
     def unknown_words(self, text: str) -> list[str]:
         """Tokens of ``text`` outside the vocabulary (they read as ``<unk>``), in order."""
@@ -281,15 +335,23 @@ class LMPredictor(Predictor):
         probs = torch.softmax(logits, dim=-1).cpu()
         return torch.multinomial(probs, 1, generator=generator).squeeze(1).to(logits.device)
 
-    def predict(self, inputs: Any, batch_size: int = 64) -> list:
-        """The greedy 20-token continuation of each prompt."""
+    def predict(self, inputs: Any, batch_size: int = 64, *, max_new_tokens: int = 20) -> list:
+        """The greedy continuation of each prompt (a string or a list of them), at most
+        ``max_new_tokens`` tokens long: ``generate(prompt, max_new_tokens, temperature=0)``,
+        the same name and meaning as ``generate``'s and ``rnnlab generate --max-new-tokens``.
+
+        ``predict`` is the task contract's one-call use of a model (``rnnlab.predict``,
+        ``rnnlab predict``); :meth:`generate` has the sampling and beam options.
+        ``batch_size`` is accepted for the contract's sake: prompts are continued one by one.
+        """
         prompts = [inputs] if isinstance(inputs, str) else list(inputs)
-        return [self.generate(p, 20, temperature=0.0)[0] for p in prompts]
+        return [self.generate(p, max_new_tokens, temperature=0.0)[0] for p in prompts]
 
     # ------------------------------------------------------------------ surprisal
     @torch.no_grad()
     def surprisal(self, texts: str | Sequence[str]) -> list[TextSurprisal]:
-        """Per-token surprisal in bits of each text, scored from the start-of-text context."""
+        """Per-token surprisal in bits of each text, scored from the start-of-text context;
+        tokens outside the vocabulary are scored as ``<unk>`` and marked ``oov``."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         device = next(self.model.parameters()).device
         start = self.vocab.token_to_id(EOS)
@@ -303,7 +365,7 @@ class LMPredictor(Predictor):
             logits = self.model(ids[:, :-1])[0][0]  # (n, V)
             nll = torch.nn.functional.cross_entropy(logits, ids[0, 1:], reduction="none")
             bits = (nll / math.log(2)).tolist()
-            scored = TextSurprisal(tokens, bits)
+            scored = TextSurprisal(tokens, bits, oov=[t not in self.vocab for t in tokens])
             if self.level == "char":
                 scored.words = _word_sums(tokens, bits)
             results.append(scored)
