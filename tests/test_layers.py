@@ -16,7 +16,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "rnnlab"
 
 # Top to bottom, as in DESIGN.md's table; each layer may import only the ones below it
-# (and itself). The package root (rnnlab/__init__.py: the public names) sits above them all.
+# (and itself). The package root (rnnlab/__init__.py: the public names) and ``python -m
+# rnnlab`` (rnnlab/__main__.py: the command line) sit above them all.
 LAYERS = [
     "cli",
     "serve",
@@ -31,7 +32,10 @@ LAYERS = [
     "nn",
     "base",  # runs, config, errors, fileio, threads
 ]
-TOP_LEVEL_FILES = {"__init__.py", "runs.py", "config.py", "errors.py", "fileio.py", "threads.py"}
+TOP_LEVEL_FILES = {
+    "__init__.py", "__main__.py", "runs.py", "config.py", "errors.py", "fileio.py", "threads.py",
+}  # fmt: skip
+ENTRY_POINTS = {"rnnlab", "rnnlab.__main__"}
 
 
 def module_name(path: Path) -> str:
@@ -45,7 +49,7 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 def layer_of(module: str) -> int:
     """Rank of ``module``'s layer: 0 is the top; the package root is −1."""
     parts = module.split(".")
-    if len(parts) == 1:
+    if module in ENTRY_POINTS:
         return -1
     name = parts[1] if parts[1] in LAYERS else "base"
     return LAYERS.index(name)

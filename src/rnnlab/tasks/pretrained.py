@@ -42,9 +42,9 @@ logger = logging.getLogger("rnnlab")
 def vectors_source(setting: str) -> str:
     """What ``model.embeddings = setting`` starts the embedding from: a path or packaged name,
     ``"skipgram"``, or ``""`` (a random start). ``"auto"`` is ``"skipgram"`` when gensim can be
-    imported — self-trained vectors were ahead of a random start on 14 of 18 measured
-    dataset/split pairs (six kinds of text, three splits), by up to 3 points on IMDB — and
-    ``""`` (logged) when it cannot."""
+    imported — co-occurrences over the training texts reach words the classifier sees too
+    rarely to learn from labels alone (the README's "Why skip-gram vectors are the default" has
+    the comparison with a random start) — and ``""`` (logged) when it cannot."""
     if setting in ("", NONE):
         return ""
     if setting != AUTO:

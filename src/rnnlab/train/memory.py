@@ -4,12 +4,11 @@ Why: every training step allocates and frees the same large tensors (activations
 backward pass, gradients; tens of MB at batch 32 × 400 tokens). glibc's malloc serves blocks
 above its mmap threshold (dynamic, 128 KiB–32 MiB) with fresh mappings and unmaps them on
 free, and trims the top of its heap when more than twice that is free, so the next step gets
-the memory back as new zero-filled pages: ~9,000 page faults per IMDB training step here, and
-~10 % of the epoch (second epoch 35.1 s → 31.9 s, 11.1M → 1.3M faults over two epochs of
-``benchmarks/bench_classify.py``'s default model). Fixing the mmap threshold at 64 MiB and the
-trim threshold at 256 MiB keeps those blocks in the heap for reuse: the process holds on to up
-to 256 MiB it has freed — what jemalloc and tcmalloc, which PyTorch's CPU tuning guide
-suggests preloading, do as well.
+the memory back as new zero-filled pages, each one a page fault (the README's "Speed" section
+has the count and the time it costs). Fixing the mmap threshold at 64 MiB and the trim
+threshold at 256 MiB keeps those blocks in the heap for reuse: the process holds on to up to
+256 MiB it has freed — what jemalloc and tcmalloc, which PyTorch's CPU tuning guide suggests
+preloading, do as well.
 
 This changes the process's allocator settings, so only the training loop asks for it
 (:meth:`rnnlab.train.Trainer.fit`); ``RNNLAB_KEEP_FREED_MEMORY=0`` turns it off. It does nothing

@@ -1,6 +1,8 @@
 // The step path's time loops for GRU, LSTM and Elman RNN, forward and backward, in compiled
-// code. Built with -O3 -fno-trapping-math (see rnnlab.nn.native_build): without the latter GCC
-// will not vectorise floor or the selects below.
+// code. Built for baseline x86-64 with -O3 -fno-trapping-math (see rnnlab.nn.native_build):
+// without the latter GCC will not vectorise floor or the selects below. The per-step vector
+// functions carry target_clones, so their AVX2 and AVX-512 versions are picked when the library
+// loads, on the CPU it runs on, and the library runs on any x86-64.
 //
 // rnnlab.nn.recurrence defines the math and runs the same loops in PyTorch; this file is the
 // same computation without ~20 small PyTorch calls per step. Every buffer is the one
@@ -26,6 +28,7 @@
 // reverse walks t = T-1 … 0 and then reads state slot t+1 and writes slot t (see
 // rnnlab.nn.recurrence._state_index).
 #include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -83,8 +86,14 @@ inline float tanh_(float x) { return 1.0f - 2.0f / (fast_exp(2.0f * x) + 1.0f); 
 
 // C (M, N) = A (M, K) · W (K, N) [+ bias broadcast over rows]; row strides lda, ldw, ldc.
 // Called inside a parallel region, oneDNN runs it on the calling thread alone. (W is passed
-// as stored, not transposed: oneDNN's sgemm is markedly slower on a transposed W than the
-// cost of transposing W once per call.)
+// as stored, not transposed: oneDNN's sgemm is slower on a transposed W than the cost of
+// transposing W once per call.)
+//
+// A status other than dnnl_success throws, and guarded() turns that into the entry point's
+// non-zero return (a RuntimeError on the Python side): C is then not the product, and every
+// later step would build on it. The statuses sgemm returns — invalid arguments (a bug in
+// this file), out of memory, unimplemented or a runtime error (a broken oneDNN) — do not go
+// away on a retry, so the caller gets an error rather than a silent switch to slower loops.
 inline void gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *W,
         int64_t ldw, const float *bias, float *C, int64_t ldc) {
     for (int64_t m = 0; m < M; ++m) {
@@ -93,7 +102,14 @@ inline void gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, c
         else
             std::memset(C + m * ldc, 0, N * sizeof(float));
     }
-    dnnl_sgemm('N', 'N', M, N, K, 1.0f, A, lda, W, ldw, 1.0f, C, ldc);
+    const dnnl_status_t status = dnnl_sgemm('N', 'N', M, N, K, 1.0f, A, lda, W, ldw, 1.0f, C, ldc);
+    if (status != dnnl_success) {
+        using std::to_string;
+        throw std::runtime_error(std::string("oneDNN's sgemm failed (") + dnnl_status2str(status) +
+                ") on a (" + to_string(M) + " x " + to_string(K) + ") by (" + to_string(K) + " x " +
+                to_string(N) + ") product (lda " + to_string(lda) + ", ldw " + to_string(ldw) +
+                ", ldc " + to_string(ldc) + "); set RNNLAB_NATIVE=0 to run the PyTorch loops instead");
+    }
 }
 
 inline int64_t slot_before(int64_t t, bool reverse) { return reverse ? t + 1 : t; }
@@ -330,11 +346,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rnn_delta(int6
     }
 }
 
-// Runs body(thread, first_row, rows) for a batch of B rows: one block of rows per OpenMP thread (the
-// team size set by rnnlab_set_threads, at most one thread per row), or, when that leaves a
-// single thread, the whole batch on the calling thread — outside a parallel region, so
-// oneDNN's sgemm may use every thread for the (then wide) per-step product. (A team of one is
-// not "in parallel" to OpenMP, and sgemm forking inside it made batch 1 many times slower.)
 // ∂out's rows for a backward loop: grad_out itself, or — null: no gradient reaches the outputs —
 // one row of zeros that every step reads with ldo = 0.
 struct OutputGrad {
@@ -350,6 +361,11 @@ inline int team_size(int64_t B) {
     return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), B)));
 }
 
+// Runs body(thread, first_row, rows) for a batch of B rows: one block of rows per OpenMP
+// thread (team_size), or, when that leaves a single thread, the whole batch on the calling
+// thread — outside a parallel region, so oneDNN's sgemm may use every thread for the (then
+// wide) per-step product. (A team of one is not "in parallel" to OpenMP: sgemm would fork a
+// nested team of its own at every step.)
 template <class Body>
 void over_batch(int64_t B, Body body) {
     const int team = team_size(B);

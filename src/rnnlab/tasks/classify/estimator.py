@@ -54,10 +54,10 @@ def _plain(label: Any) -> Any:
 
 
 # What ``data.tokenizer = "auto"`` means for text that is not Chinese: the English tokenizer
-# with digits and punctuation kept as tokens, so that "7/10", "!" and ":)" reach the model.
-# Measured on five English kinds of text and three splits (README, "Why digits and
-# punctuation are kept"); jieba already keeps both for Chinese. An explicit
-# `tokenizer = "english"` stays the classic letters-only preprocessing.
+# with digits and punctuation kept as tokens, so that "7/10", "!" and ":)" reach the model
+# (the README's "Why digits and punctuation are kept" has the comparison); jieba already keeps
+# both for Chinese. An explicit `tokenizer = "english"` stays the classic letters-only
+# preprocessing.
 AUTO_ENGLISH_OPTIONS: dict[str, bool] = {"keep_digits": True, "keep_punctuation": True}
 
 
