@@ -333,6 +333,12 @@ class RunConfig:
                     f"RunConfig.{name} must be a {section_cls.__name__}, "
                     f"got {type(value).__name__}; build it with RunConfig.from_dict."
                 )
+        self.check()
+
+    def check(self) -> None:
+        """Rules that involve several sections, or that bind a training run but not a model
+        file (which rebuilds its model section alone); raise ConfigError. The default has
+        none."""
 
     @classmethod
     def sections(cls) -> dict[str, type[ConfigSection]]:

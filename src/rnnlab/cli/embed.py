@@ -121,17 +121,37 @@ def train_cmd(
     seed: Annotated[int, typer.Option()] = 0,
     seeds: Annotated[int, typer.Option(help="Train N times; report mean ± sd.")] = 1,
     words: Annotated[str | None, typer.Option(help="With --seeds: words for stability.")] = None,
-    top_k: Annotated[int, typer.Option(help="Neighbours compared for stability.")] = 10,
+    top_k: Annotated[
+        int | None, typer.Option(help="With --seeds: neighbours compared for stability [10].")
+    ] = None,
 ) -> None:
     """Train word vectors and save them (rnnlab format) to --out."""
     clean_errors(_train)(**locals())
 
 
+def _check_seed_options(kw: dict[str, Any]) -> None:
+    """--words and --top-k shape the seed-stability report, which only --seeds N ≥ 2 makes;
+    refused without it rather than ignored."""
+    from rnnlab.errors import ConfigError
+
+    given = [
+        flag for flag, key in (("--words", "words"), ("--top-k", "top_k")) if kw[key] is not None
+    ]
+    if given and kw["seeds"] < 2:
+        raise ConfigError(
+            f"{' and '.join(given)} only shape{'s' if len(given) == 1 else ''} the "
+            "seed-stability report of --seeds N (N >= 2); add --seeds or drop "
+            f"{'it' if len(given) == 1 else 'them'}."
+        )
+
+
 def _train(**kw: Any) -> None:
+    _check_seed_options(kw)  # before gensim is imported: a refusal comes at once
     from rnnlab.embeddings import train, train_seeds
     from rnnlab.embeddings.formats import write_vectors
     from rnnlab.embeddings.stability import mean_sd
 
+    top_k = 10 if kw["top_k"] is None else kw["top_k"]
     opts = {
         k: kw[k]
         for k in (
@@ -161,7 +181,7 @@ def _train(**kw: Any) -> None:
                 kw["corpus"],
                 kw["seeds"],
                 _split(kw["words"]),
-                kw["top_k"],
+                top_k,
                 progress,
                 method=kw["method"],
                 **opts,
@@ -171,7 +191,7 @@ def _train(**kw: Any) -> None:
                 "seeds": report.seeds,
                 "scores": report.scores,
                 "stability": report.stability,
-                "top_k": kw["top_k"],
+                "top_k": top_k,
             }
             write_vectors(result.vectors, kw["out"])
     stats = result.stats
@@ -189,7 +209,7 @@ def _train(**kw: Any) -> None:
             table.add_row(name, f"{mean:.4f} ± {sd:.4f}")
         for word, jac in report.stability.items():
             shown = "not in vocabulary" if jac is None else f"{jac:.3f}"
-            table.add_row(f"top-{kw['top_k']} Jaccard '{word}'", shown)
+            table.add_row(f"top-{top_k} Jaccard '{word}'", shown)
         out_console.print(table)
     out_console.print(f"vectors: {kw['out']}")
 

@@ -33,7 +33,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,19 @@ from rnnlab.train.optim import (
 from rnnlab.train.protocols import BatchSource, TrainableModel
 from rnnlab.train.steps import evaluate, resolve_device, seed_everything, train_step
 
-__all__ = ["FitResult", "Trainer"]
+__all__ = ["FitResult", "Trainer", "resolve_monitor"]
+
+
+def resolve_monitor(config: TrainConfig, has_validation: bool) -> TrainConfig:
+    """``config`` with the monitor the Trainer follows: its own with validation data, else
+    ``train_loss`` (mode ``min``), the only score there is.
+
+    A workflow that trains without validation data resolves its config with this before
+    writing ``config.toml``, so that the run records the metric that chose its best epoch.
+    """
+    if has_validation or (config.monitor, config.monitor_mode) == ("train_loss", "min"):
+        return config
+    return replace(config, monitor="train_loss", monitor_mode="min")
 
 
 @dataclass(frozen=True)
@@ -152,10 +164,8 @@ class _Run:
         self.device = resolve_device(cfg.device)
         if self.place.active and self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", self.place.local_rank)
-        if valid is None:
-            self.monitor, self.mode = "train_loss", "min"
-        else:
-            self.monitor, self.mode = cfg.monitor, cfg.monitor_mode
+        followed = resolve_monitor(cfg, has_validation=valid is not None)
+        self.monitor, self.mode = followed.monitor, followed.monitor_mode
         # Rank r draws its dropout masks from seed + r; DDP copies rank 0's weights to all.
         seed_everything(cfg.seed + self.place.rank)
         model.to(self.device)

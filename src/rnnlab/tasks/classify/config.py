@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rnnlab.config import ConfigSection, RunConfig, TrainConfig, override_defaults, setting
+from rnnlab.errors import ConfigError
 from rnnlab.tasks.encoder import POOLINGS, EncoderConfig
 
 __all__ = ["ClassifyRunConfig", "DataConfig", "ModelConfig"]
@@ -22,13 +23,12 @@ __all__ = ["ClassifyRunConfig", "DataConfig", "ModelConfig"]
 class ModelConfig(EncoderConfig):
     """The network: embedding → recurrent core → pooling → head.
 
-    The defaults are the recipe measured across six kinds of text (see the README's recipe
-    table): an embedding started from skip-gram vectors trained on the run's own training
-    texts (``embeddings = "auto"``), a bidirectional 2-layer GRU 128 read through concat
-    pooling [last, max, mean], variational dropout 0.2 on every layer's input and DropConnect
-    0.2 on W_hh. Element-wise
-    dropout (``dropout``, ``embedding_dropout``) is off, as sampling its masks is slow on the
-    CPU.
+    The defaults are the recipe chosen across six kinds of text (the README's recipe table
+    has the comparison): an embedding started from skip-gram vectors trained on the run's
+    own training texts (``embeddings = "auto"``), a bidirectional 2-layer GRU 128 read
+    through concat pooling [last, max, mean], variational dropout 0.2 on every layer's input
+    and DropConnect 0.2 on W_hh. Element-wise dropout (``dropout``, ``embedding_dropout``)
+    is off, as sampling its masks is slow on the CPU.
     """
 
     embedding_dropout: float = setting(0.0, low=0, below=1)
@@ -81,8 +81,7 @@ class DataConfig(ConfigSection):
     max_vocab: int = setting(30000, low=1, aliases=("vocab_size", "max_size"))
     min_count: int = setting(2, low=1, aliases=("min_freq",))
     oov_buckets: int = setting(0, low=0)
-    # 500 tokens hold 89 % of IMDB's reviews whole (400: 82 %): +0.95 points over three
-    # splits there, bbc_news level (within one text), the short-text sets never reach it.
+    # Long enough to keep most movie reviews whole; short texts never reach it.
     max_len: int = setting(500, low=1, aliases=("max_length", "maxlen", "seq_len"))
     truncate: str = setting("head", choices=("head", "tail"))
 
@@ -90,7 +89,7 @@ class DataConfig(ConfigSection):
 def _train_defaults() -> TrainConfig:
     """Up to 20 epochs, stopped when validation accuracy has not improved for 2, the best
     epoch's weights kept: small data trains long enough and large data no longer than it
-    gains (IMDB peaks after 1–2 epochs, the 4,000 TREC questions after about ten)."""
+    gains (large sets peak within a few epochs, small ones need many more)."""
     return TrainConfig(epochs=20, patience=2)
 
 
@@ -101,3 +100,14 @@ class ClassifyRunConfig(RunConfig):
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=_train_defaults)
+
+    def check(self) -> None:
+        """``model.dropout`` needs a layer above to drop into (torch.nn only warns)."""
+        model = self.model
+        if model.dropout and model.num_layers == 1:
+            raise ConfigError(
+                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
+                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
+                "model.input_dropout, model.recurrent_dropout, model.weight_dropout, "
+                "model.embedding_dropout or model.head_dropout."
+            )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
+from rnnlab.errors import ConfigError
 from rnnlab.tasks.encoder import POOLINGS
 
 __all__ = ["SeriesClassifyDataConfig", "SeriesClassifyModelConfig", "SeriesClassifyRunConfig"]
@@ -42,13 +43,32 @@ class SeriesClassifyDataConfig(ConfigSection):
 
 def _train_defaults() -> TrainConfig:
     """200 epochs of batches of 16 (UCR training sets hold tens of series), Adam 3e-3 with
-    L2 1e-4, no early stopping (there is no validation data to spare)."""
+    L2 1e-4, no early stopping: there is no validation data to spare, so the best epoch is
+    the one with the lowest ``train_loss``."""
     return TrainConfig(epochs=200, batch_size=16, lr=3e-3, weight_decay=1e-4, clip_norm=1.0,
-                       checkpoint_every=0)  # fmt: skip
+                       monitor="train_loss", monitor_mode="min", checkpoint_every=0)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class SeriesClassifyRunConfig(RunConfig):
+    """Everything a series classification run needs; written beside the run as
+    ``config.toml``."""
+
     model: SeriesClassifyModelConfig = field(default_factory=SeriesClassifyModelConfig)
     data: SeriesClassifyDataConfig = field(default_factory=SeriesClassifyDataConfig)
     train: TrainConfig = field(default_factory=_train_defaults)
+
+    def check(self) -> None:
+        """Settings a series classification run would otherwise accept and ignore."""
+        model = self.model
+        if model.dropout and model.num_layers == 1:
+            raise ConfigError(
+                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
+                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
+                "model.input_dropout, model.recurrent_dropout or model.weight_dropout."
+            )
+        if not self.train.bucketing:
+            raise ConfigError(
+                "Config key 'train.bucketing' is false, but the series of a run all have one "
+                "length, so there are no lengths to bucket; remove it."
+            )

@@ -2,6 +2,10 @@
 ones beside the majority class and 1-nearest-neighbour baselines — Euclidean, and dynamic time
 warping (full window, dtaidistance's C implementation) when dtaidistance is installed.
 
+There is no validation data: the run follows the training loss (``train.monitor =
+"train_loss"`` in its ``config.toml``, whatever was asked), and the model file records the
+training class counts, so that a later evaluation can score the majority baseline too.
+
     runs/NAME/  config.toml, model.safetensors (task "classify_series"), metrics.json
                 (accuracy, macro_f1 with 95 % bootstrap intervals, baseline_majority_accuracy,
                 baseline_1nn_accuracy, baseline_1nn_dtw_accuracy, McNemar against 1-NN),
@@ -11,6 +15,7 @@ warping (full window, dtaidistance's C implementation) when dtaidistance is inst
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +29,18 @@ from rnnlab.evaluate.significance import mcnemar
 from rnnlab.explain.page import optional_report
 from rnnlab.explain.series_report import PREDICTIONS_FILE, write_series_report
 from rnnlab.fileio import atomic_write_json, atomic_write_text, csv_text, make_dir
-from rnnlab.runs import MODEL_FILE, save_model_file, training_run
+from rnnlab.runs import MODEL_FILE, load_model_file, save_model_file, training_run
 from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
 from rnnlab.tasks.classify_series.config import SeriesClassifyRunConfig
 from rnnlab.tasks.classify_series.data import SeriesBatches, load_split, znorm
 from rnnlab.tasks.classify_series.model import SeriesClassifier
 from rnnlab.tasks.classify_series.predictor import SeriesPredictor
 from rnnlab.train import Trainer, seed_everything
+from rnnlab.train.trainer import resolve_monitor
 
 __all__ = [
     "evaluate_series_run",
+    "majority_class",
     "nearest_neighbour",
     "nearest_neighbour_dtw",
     "score",
@@ -69,6 +76,11 @@ def nearest_neighbour_dtw(
     return [train_labels[i] for i in distances.argmin(1)]
 
 
+def majority_class(labels: list[str], counts: dict[str, int]) -> str:
+    """The most frequent training class, ties to the first in ``labels`` (the sorted classes)."""
+    return max(labels, key=lambda label: (counts.get(label, 0), -labels.index(label)))
+
+
 def score(truth: list[str], predicted: list[str], baselines: dict[str, list[str]],
           labels: list[str]) -> dict[str, Any]:  # fmt: skip
     """Accuracy and macro-F1 with intervals, the baselines' accuracy, McNemar against 1-NN."""
@@ -99,7 +111,8 @@ def train_series_classifier(
     callbacks: tuple = (),
 ) -> TrainSummary:  # fmt: skip
     """Train on ``data.data``'s training series, evaluate on its test series (a built-in
-    set's TEST split, or ``data.test``)."""
+    set's TEST split, or ``data.test``); the best epoch is the one of lowest training loss,
+    as the run's ``config.toml`` records (:func:`~rnnlab.train.trainer.resolve_monitor`)."""
     source = config.data.data
     if not source:
         raise ConfigError("No series given; pass --data with a .ts file, gunpoint or "
@@ -114,6 +127,8 @@ def train_series_classifier(
             f"{train.values.shape[1]}; give series of equal length."
         )
     labels = sorted(set(train.labels))
+    counts = {label: train.labels.count(label) for label in labels}
+    config = replace(config, train=resolve_monitor(config.train, has_validation=False))
     norm = znorm if config.data.znorm else (lambda v: v)
     x_train, x_test = norm(train.values), norm(test.values)
     targets = np.array([labels.index(label) for label in train.labels])
@@ -130,14 +145,14 @@ def train_series_classifier(
         save_model_file(
             run_dir / MODEL_FILE, model.state_dict(), task="classify_series",
             model_config=config.model, tokenizer={}, vocab={}, labels=labels,
-            preprocessing={"length": int(x_train.shape[1]), "znorm": config.data.znorm},
+            preprocessing={"length": int(x_train.shape[1]), "znorm": config.data.znorm,
+                           "train_counts": counts},
         )  # fmt: skip
         predictor = SeriesPredictor(model, labels, x_train.shape[1], config.data.znorm)
         probabilities = predictor.predict_proba(test.values)
         predicted = [labels[i] for i in probabilities.argmax(1)]
-        majority = max(labels, key=lambda label: (train.labels.count(label), -labels.index(label)))
         baselines = {
-            "majority": [majority] * len(test.labels),
+            "majority": [majority_class(labels, counts)] * len(test.labels),
             "1nn": nearest_neighbour(x_train, train.labels, x_test),
         }
         dtw = nearest_neighbour_dtw(x_train, train.labels, x_test)
@@ -168,16 +183,24 @@ def evaluate_series_run(
     options: dict[str, Any] | None = None, write: bool = True,
 ) -> Evaluation:  # fmt: skip
     """Accuracy of the run's model on a .ts file (or its own test series), with intervals
-    and the majority baseline (1-NN needs the training series, which the run does not keep)."""
+    and the majority baseline from the training class counts in the model file (files
+    written before they were recorded give none; 1-NN needs the training series, which the
+    run does not keep)."""
     run_dir = Path(run_dir)
     predictor = SeriesPredictor.from_file(run_dir)
+    _, meta = load_model_file(run_dir, weights=False)
+    counts = meta["preprocessing"].get("train_counts")
     _, source, target = plan_evaluation(
         run_dir, SeriesClassifyRunConfig, data, name=name, options=options, write=write,
         kind="a .ts file", builtin=lambda text: bool(text),
     )  # fmt: skip
     found = load_split(source, "TEST")
     predicted = predictor.predict(found.values)
-    metrics = {"data": found.source, **score(found.labels, predicted, {}, predictor.labels)}
+    baselines = {}
+    if isinstance(counts, dict) and all(isinstance(n, int) for n in counts.values()):
+        baselines["majority"] = [majority_class(predictor.labels, counts)] * len(found.labels)
+    scores = score(found.labels, predicted, baselines, predictor.labels)
+    metrics = {"data": found.source, **scores}
     if target is not None:
         write_evaluation_metrics(target, metrics, run_dir)
     return Evaluation(metrics, target)

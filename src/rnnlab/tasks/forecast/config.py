@@ -33,9 +33,8 @@ class ForecastModelConfig(ConfigSection):
     section: ClassVar[str] = "model"
 
     cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type",))
-    # 16 units: series of a hundred points hold a few dozen windows. Measured against 32 on
-    # the six built-in series and seven others (benchmarks/bench_forecast.py --held-out):
-    # level on the seven, better on lynx and airline three years ahead.
+    # 16 units: series of a hundred points hold a few dozen windows, too few for a wider
+    # network (benchmarks/bench_forecast.py --held-out compares sizes).
     hidden_size: int = setting(16, low=1, aliases=("hidden_dim", "hidden", "units"))
     num_layers: int = setting(1, low=1, aliases=("layers", "n_layers"))
     dropout: float = setting(0.0, low=0, below=1)
@@ -144,12 +143,12 @@ class ForecastDataConfig(ConfigSection):
 
 def _train_defaults() -> TrainConfig:
     """20 epochs of 25 batches of 32 windows (500 steps), Adam 3e-3 decayed linearly with
-    L2 0.01, following the training loss (the held-out end of the series is the test).
-    Series of a hundred points hold a few dozen windows: longer training or a wider network
-    fits them closely and forecasts worse (measured on the six built-in series)."""
+    L2 0.01, following the training loss (``train_loss``: there is no validation data; the
+    held-out end of the series is the test). Series of a hundred points hold a few dozen
+    windows: longer training or a wider network fits them closely and forecasts worse."""
     return TrainConfig(
-        epochs=20, batch_size=32, lr=3e-3, weight_decay=0.01, clip_norm=1.0, monitor="loss",
-        monitor_mode="min", checkpoint_every=0,
+        epochs=20, batch_size=32, lr=3e-3, weight_decay=0.01, clip_norm=1.0,
+        monitor="train_loss", monitor_mode="min", checkpoint_every=0,
     )  # fmt: skip
 
 
@@ -160,3 +159,18 @@ class ForecastRunConfig(RunConfig):
     model: ForecastModelConfig = field(default_factory=ForecastModelConfig)
     data: ForecastDataConfig = field(default_factory=ForecastDataConfig)
     train: TrainConfig = field(default_factory=_train_defaults)
+
+    def check(self) -> None:
+        """Settings a forecasting run would otherwise accept and ignore."""
+        model = self.model
+        if model.dropout and model.num_layers == 1:
+            raise ConfigError(
+                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
+                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
+                "model.input_dropout, model.recurrent_dropout or model.weight_dropout."
+            )
+        if not self.train.bucketing:
+            raise ConfigError(
+                "Config key 'train.bucketing' is false, but forecasting batches windows that "
+                "all have the lookback's length, so there are no lengths to bucket; remove it."
+            )

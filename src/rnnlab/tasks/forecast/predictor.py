@@ -9,6 +9,10 @@ own end instead. The statistical models of the combination are not stored (the m
 holds no pickles): AutoETS, AutoARIMA and Theta are fitted again, on the history the forecast
 starts from, at every call — a second or so per series; the stored tails then hold up to
 2,000 steps (not only the network's lookback), the history they are fitted on.
+
+The network reads ``batch_size`` series at a time (one batch of windows per ensemble member);
+each series' forecast is the one :meth:`FittedForecaster.forecast
+<rnnlab.tasks.forecast.fitting.FittedForecaster.forecast>` gives for it alone.
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from rnnlab.data.series import Series, SeriesSet
-from rnnlab.errors import DataError
+from rnnlab.errors import DataError, ValueRangeError
 from rnnlab.runs import load_model_file, rebuilding
 from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.forecast.combine import STATISTICAL, Combiner, combined_quantiles
 from rnnlab.tasks.forecast.config import ForecastRunConfig
-from rnnlab.tasks.forecast.data import Layout, Preparation
+from rnnlab.tasks.forecast.data import Layout, Preparation, window_arrays, window_batch
 from rnnlab.tasks.forecast.fitting import FittedForecaster
 from rnnlab.tasks.forecast.model import RecurrentForecaster
 
@@ -101,7 +106,7 @@ class ForecastPredictor(Predictor):
         tensors, meta = load_model_file(path)
         with rebuilding(path, "forecast"):
             extra = meta["preprocessing"]
-            config = ForecastRunConfig.from_dict(extra["run_config"], source=str(path))
+            config = ForecastRunConfig.from_dict(_loadable(extra["run_config"]), source=str(path))
             layout = Layout(tuple(extra["layout"]["past"]), tuple(extra["layout"]["future"]),
                             int(extra["layout"]["calendar_season"]))  # fmt: skip
             out_steps = 1 if config.model.decoder == "recursive" else int(extra["horizon"])
@@ -147,31 +152,101 @@ class ForecastPredictor(Predictor):
         series: SeriesSet | None = None,
         horizon: int | None = None,
         future: dict[str, tuple[Any, dict[str, np.ndarray]]] | None = None,
+        batch_size: int = 64,
     ) -> list[dict[str, Any]]:
         """Forecast rows (:func:`forecast_rows`) of ``horizon`` steps (the trained one by
         default) after the end of each series; ``future`` (:func:`~rnnlab.data.series.
         read_future`) holds the future covariates of the steps after the end, by series id
-        ("" for a file without ids)."""
+        ("" for a file without ids). The network reads ``batch_size`` series at a time; the
+        rows do not depend on it."""
         horizon = horizon or self.horizon
         if horizon < 1:
             raise DataError(f"--horizon must be at least 1, got {horizon}.")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueRangeError(f"batch_size must be an integer >= 1, got {batch_size!r}.")
+        fitted = self.fitted
+        if horizon > fitted.horizon and fitted.config.model.decoder == "direct":
+            raise DataError(
+                f"the model forecasts {fitted.horizon} steps ahead, not {horizon}; train it "
+                f"with --horizon {horizon} (or --decoder recursive)."
+            )
         chosen = list(self.tails.values()) if series is None else series.series
-        rows: list[dict[str, Any]] = []
+        starts: list[tuple[Series, int]] = []  # (series, forecast origin)
         for item in chosen:
-            if len(item) < self.fitted.lookback:
+            if len(item) < fitted.lookback:
                 raise DataError(
                     f"series {item.uid!r} has {len(item)} points; the model reads the last "
-                    f"{self.fitted.lookback} (its lookback) — give a longer series."
+                    f"{fitted.lookback} (its lookback) — give a longer series."
                 )
             origin = len(item)
-            if future:
-                item = self._extended(item, future, horizon)
-            quantiles = self.fitted.forecast(item, origin, horizon)
-            if self.fitted.combiner is not None:
-                quantiles = self._combined(item, origin, quantiles)
-            times = future_times(item.times[origin - 1], self.freq, horizon)
-            rows.extend(forecast_rows(item.uid, times, quantiles, self.levels))
+            starts.append((self._extended(item, future, horizon) if future else item, origin))
+        rows: list[dict[str, Any]] = []
+        for first in range(0, len(starts), batch_size):
+            chunk = starts[first : first + batch_size]
+            for (item, origin), quantiles in zip(
+                chunk, self._network_forecasts(chunk, horizon), strict=True
+            ):
+                if fitted.combiner is not None:
+                    quantiles = self._combined(item, origin, quantiles)
+                times = future_times(item.times[origin - 1], self.freq, horizon)
+                rows.extend(forecast_rows(item.uid, times, quantiles, self.levels))
         return rows
+
+    def _network_forecasts(
+        self, starts: list[tuple[Series, int]], horizon: int
+    ) -> list[np.ndarray]:
+        """The recurrent model's quantile forecasts (H, Q), in the series' units, of every
+        (series, origin) in ``starts``, read in one batch: per series what
+        ``FittedForecaster.forecast`` gives (the same windows, scaling and median over the
+        members; a recursive decoder steps all the series together)."""
+        fitted = self.fitted
+        prepared = [fitted.preparation(item, origin) for item, origin in starts]
+        if fitted.config.model.decoder == "direct":
+            windows = [
+                (item, prep, origin) for (item, origin), prep in zip(starts, prepared, strict=True)
+            ]
+            scaled, locs, scales = self._scaled(windows, fitted.horizon)
+            return [prep.inverse(loc + scale * found[:horizon])
+                    for prep, found, loc, scale in zip(prepared, scaled, locs, scales,
+                                                       strict=True)]  # fmt: skip
+        # Recursive: one step at a time, each series' median appended to its history.
+        median = fitted.levels.index(0.5)
+        histories = [item.head(origin) for item, origin in starts]
+        steps: list[list[np.ndarray]] = [[] for _ in starts]
+        for step in range(horizon):
+            windows = []
+            for (item, origin), history, prep in zip(starts, histories, prepared, strict=True):
+                unknown = np.full(max(0, len(item) - origin - step), np.nan)
+                extended = Series(
+                    item.uid, item.times, np.concatenate([history.values, unknown]), item.covariates
+                )
+                windows.append((extended, prep, origin + step))
+            scaled, locs, scales = self._scaled(windows, 1)
+            for k, prep in enumerate(prepared):
+                row = prep.inverse(locs[k] + scales[k] * scaled[k][0])
+                steps[k].append(row)
+                history = histories[k]
+                histories[k] = Series(history.uid, history.times,
+                                      np.append(history.values, row[median]))  # fmt: skip
+        return [np.stack(rows) for rows in steps]
+
+    def _scaled(
+        self, windows: list[tuple[Series, Preparation, int]], steps: int
+    ) -> tuple[np.ndarray, list[float], list[float]]:
+        """Median over members of the scaled quantile forecasts (B, steps, Q) of the windows
+        (series, preparation, origin), and each window's loc and scale."""
+        fitted = self.fitted
+        arrays = [
+            window_arrays(item, prep, fitted.layout, fitted.config.data.scaling, origin,
+                          fitted.lookback, steps)
+            for item, prep, origin in windows
+        ]  # fmt: skip
+        batch = window_batch([(inputs, future, np.zeros(steps), loc, scale)
+                              for inputs, future, _, loc, scale in arrays])  # fmt: skip
+        with torch.no_grad():
+            found = torch.stack([m(batch.inputs, batch.future) for m in fitted.members])
+        scaled = found.median(dim=0).values.sort(dim=-1).values.numpy()  # (B, steps, Q)
+        return scaled, [a[3] for a in arrays], [a[4] for a in arrays]
 
     def _combined(self, item: Series, origin: int, rnn_quantiles: np.ndarray) -> np.ndarray:
         """The combination's quantiles: AutoETS, AutoARIMA and Theta fitted on the values
@@ -220,5 +295,24 @@ class ForecastPredictor(Predictor):
         return Series(item.uid, item.times.append(times), values, covariates)
 
     def predict(self, inputs: Any, batch_size: int = 64) -> list:
-        """The rows of :meth:`forecast` for ``inputs`` (a :class:`SeriesSet` or None)."""
-        return self.forecast(inputs)
+        """The rows of :meth:`forecast` for ``inputs`` (a :class:`SeriesSet` or None), the
+        network reading ``batch_size`` series at a time."""
+        return self.forecast(inputs, batch_size=batch_size)
+
+
+def _loadable(stored: Any) -> Any:
+    """The run configuration stored in a model file, with the settings that older versions
+    accepted and ignored, and now refuse, reset to what they did — nothing — so that such a
+    file still loads: ``train.bucketing`` false, ``model.dropout`` on one layer."""
+    if not isinstance(stored, dict):
+        return stored
+    stored = {name: dict(table) if isinstance(table, dict) else table
+              for name, table in stored.items()}  # fmt: skip
+    train, model = stored.get("train"), stored.get("model")
+    if isinstance(train, dict) and train.get("bucketing") is False:
+        train["bucketing"] = True
+    if isinstance(model, dict) and model.get("num_layers", 1) == 1:
+        dropout = model.get("dropout")
+        if isinstance(dropout, (int, float)) and not isinstance(dropout, bool) and dropout:
+            model["dropout"] = 0.0
+    return stored

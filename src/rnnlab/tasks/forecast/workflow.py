@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_wind
 from rnnlab.tasks.forecast.combine import Combiner
 from rnnlab.tasks.forecast.config import ForecastDataConfig, ForecastRunConfig
 from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows, interval_columns
+from rnnlab.train.trainer import resolve_monitor
 
 __all__ = [
     "backtest_metrics",
@@ -225,6 +227,9 @@ def train_forecast(
     The model saved is the one fitted before the last origin; a run trains in seconds, so
     ``resume`` starts it again (the configuration must match the run's)."""
     found = load_series_for(config.data)
+    # the forecaster's networks train without validation data: config.toml says what they
+    # monitor (train_loss), not an option that had no effect
+    config = replace(config, train=resolve_monitor(config.train, has_validation=False))
     with training_run(run_dir, config, resume=resume) as run_dir:
         start = time.perf_counter()
         backtest = run_backtest(config, found, callbacks=callbacks)

@@ -72,6 +72,14 @@ class LMDataConfig(ConfigSection):
     # AWD-LSTM's random window lengths around bptt in training.
     variable_bptt: bool = setting(True)
 
+    def check(self) -> None:
+        if self.level == "char" and self.tokenizer != "auto":
+            raise ConfigError(
+                f"Config key 'data.tokenizer' is {self.tokenizer!r}, but data.level is 'char', "
+                "which reads text character by character with no word tokenizer; remove "
+                "data.tokenizer or set data.level = 'word'."
+            )
+
 
 def _train_defaults() -> TrainConfig:
     return TrainConfig(
@@ -92,3 +100,20 @@ class LMRunConfig(RunConfig):
     model: LMModelConfig = field(default_factory=LMModelConfig)
     data: LMDataConfig = field(default_factory=LMDataConfig)
     train: TrainConfig = field(default_factory=_train_defaults)
+
+    def check(self) -> None:
+        """Settings a language-model run would otherwise accept and ignore."""
+        model = self.model
+        if model.dropout and model.num_layers == 1:
+            raise ConfigError(
+                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
+                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
+                "model.input_dropout, model.recurrent_dropout, model.weight_dropout, "
+                "model.output_dropout or model.embedding_dropout."
+            )
+        if not self.train.bucketing:
+            raise ConfigError(
+                "Config key 'train.bucketing' is false, but a language model reads its corpus "
+                "as one stream cut into BPTT windows, so there are no lengths to bucket; "
+                "remove it."
+            )

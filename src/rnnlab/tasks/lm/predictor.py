@@ -342,10 +342,62 @@ class LMPredictor(Predictor):
 
         ``predict`` is the task contract's one-call use of a model (``rnnlab.predict``,
         ``rnnlab predict``); :meth:`generate` has the sampling and beam options.
-        ``batch_size`` is accepted for the contract's sake: prompts are continued one by one.
+        ``batch_size`` prompts are continued together (the continuations do not depend on
+        it): prompts of equal length read their context in one batch, and then all of them
+        take each new token in one step.
         """
+        _check("max_new_tokens", isinstance(max_new_tokens, int) and max_new_tokens >= 1,
+               "an integer >= 1", max_new_tokens)  # fmt: skip
+        _check("batch_size", isinstance(batch_size, int) and batch_size >= 1,
+               "an integer >= 1", batch_size)  # fmt: skip
         prompts = [inputs] if isinstance(inputs, str) else list(inputs)
-        return [self.generate(p, max_new_tokens, temperature=0.0)[0] for p in prompts]
+        texts: list[str] = []
+        for first in range(0, len(prompts), batch_size):
+            texts += self._greedy(prompts[first : first + batch_size], max_new_tokens)
+        return texts
+
+    @torch.no_grad()
+    def _greedy(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """Greedy continuations of ``prompts`` taken together, each what
+        ``generate(prompt, max_new_tokens, temperature=0)`` gives for it alone."""
+        device = next(self.model.parameters()).device
+        eos = self.vocab.token_to_id(EOS)
+        contexts = [[eos, *self.vocab.encode(self.tokens(p))] for p in prompts]
+        by_length: dict[int, list[int]] = {}
+        for i, context in enumerate(contexts):
+            by_length.setdefault(len(context), []).append(i)
+        order, last_logits, states = [], [], []
+        for rows in by_length.values():  # the model takes no lengths: equal ones together
+            ids = torch.tensor([contexts[i] for i in rows], device=device)  # (b, P)
+            logits, state, _, _ = self.model(ids)
+            order += rows
+            last_logits.append(logits[:, -1])
+            states.append(state)
+        back = torch.tensor(order, device=device).argsort()  # prompt i is row back[i]
+        logits = torch.cat(last_logits)[back]  # (B, V)
+        if isinstance(states[0], tuple):  # LSTM: (h, c), each (L, B, H)
+            state: Any = tuple(
+                torch.cat(part, dim=1)[:, back] for part in zip(*states, strict=True)
+            )
+        else:
+            state = torch.cat(states, dim=1)[:, back]  # (L, B, H)
+        outputs: list[list[str]] = [[] for _ in prompts]
+        alive = [True] * len(prompts)
+        for _ in range(max_new_tokens):
+            chosen = logits.float().argmax(dim=-1)  # greedy: temperature 0
+            for s, token_id in enumerate(chosen.tolist()):
+                token = self.vocab.id_to_token(token_id)
+                if not alive[s]:
+                    continue
+                if token == EOS:
+                    alive[s] = False
+                    continue
+                outputs[s].append(token)
+            if not any(alive):
+                break
+            step, state, _, _ = self.model(chosen.unsqueeze(1), state)
+            logits = step[:, -1]
+        return [self._detokenize(tokens) for tokens in outputs]
 
     # ------------------------------------------------------------------ surprisal
     @torch.no_grad()

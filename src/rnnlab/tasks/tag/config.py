@@ -90,6 +90,17 @@ class TagRunConfig(RunConfig):
     data: TagDataConfig = field(default_factory=TagDataConfig)  # type: ignore[assignment]
     train: TrainConfig = field(default_factory=_train_defaults)
 
+    def check(self) -> None:
+        """``model.dropout`` needs a layer above to drop into (torch.nn only warns)."""
+        model = self.model
+        if model.dropout and model.num_layers == 1:
+            raise ConfigError(
+                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
+                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
+                "model.input_dropout, model.recurrent_dropout, model.weight_dropout or "
+                "model.output_dropout."
+            )
+
 
 def resolve_monitor(config: TagRunConfig, scheme: str) -> TagRunConfig:
     """``train.monitor = "auto"`` replaced by ``f1`` (span schemes) or ``accuracy`` (plain)."""
