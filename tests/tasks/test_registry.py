@@ -4,6 +4,7 @@ change to them; the built-in tasks are found through it too."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -166,3 +167,84 @@ def test_no_dispatch_on_task_names_outside_the_registry():
             if needle in text:
                 offenders.append(f"{path.relative_to(package)}: {needle}")
     assert not offenders, offenders
+
+
+# Where a table keyed by task names or a test of a task's name would be dispatch outside the
+# registry: the command line, the server and the inference engines.
+DOOR_PACKAGES = ("cli", "serve", "deploy")
+COMPARISONS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+
+
+def _names_in(node: ast.AST, names: set[str]) -> set[str]:
+    """The task names among the string constants of ``node`` (one, or a tuple/list/set)."""
+    items = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+    return {i.value for i in items if isinstance(i, ast.Constant) and i.value in names}
+
+
+def _is_task_name(node: ast.AST) -> bool:
+    """``task.name``, ``request.task.name``, ``predictor.task`` and the like."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "task":
+        return True
+    return node.attr == "name" and "task" in ast.unparse(node.value).lower()
+
+
+def task_dispatch(source: str, names: set[str]) -> list[str]:
+    """Dispatch on task names in ``source``: dict literals (or ``dict(...)`` calls) keyed by
+    a task name, and comparisons of a task's name (``task.name == …``, ``.name in (…)``,
+    ``predictor.task != …``, or any ``.name`` / ``.task`` against a task name)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        where = f"line {getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Dict):
+            keyed = {n for key in node.keys if key is not None for n in _names_in(key, names)}
+            if keyed:
+                found.append(f"{where}: dict keyed by task names {sorted(keyed)}")
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) == "dict":
+            keyed = {k.arg for k in node.keywords} & names
+            if keyed:
+                found.append(f"{where}: dict keyed by task names {sorted(keyed)}")
+        elif isinstance(node, ast.Compare) and any(isinstance(o, COMPARISONS) for o in node.ops):
+            sides = [node.left, *node.comparators]
+            attributes = [s for s in sides if isinstance(s, ast.Attribute)]
+            named = any(a.attr in ("name", "task") for a in attributes) and any(
+                _names_in(s, names) for s in sides
+            )
+            if named or any(_is_task_name(a) for a in attributes):
+                found.append(f"{where}: compares a task's name: {ast.unparse(node)}")
+    return found
+
+
+def test_no_table_or_comparison_keyed_by_task_names_in_cli_serve_deploy():
+    """The doors (app, prediction writer, metrics printer, batch backends) come from the
+    ``Task``: no dict keyed by task names, no ``task.name == …`` in these packages."""
+    package = Path(rnnlab.__file__).parent
+    names = set(base.task_names())
+    offenders = [
+        f"{path.relative_to(package)} {finding}"
+        for folder in DOOR_PACKAGES
+        for path in sorted((package / folder).rglob("*.py"))
+        for finding in task_dispatch(path.read_text(encoding="utf-8"), names)
+    ]
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'WRITERS = {"classify": write_table, "tag": write_tags}',
+        "APPS: dict = dict(lm=lm_app)",
+        'if task.name != "classify":\n    pass',
+        'ok = request.task.name in ("tag", "lm")',
+        "ok = predictor.task == name",
+        'ok = model.name == "forecast"',
+    ],
+)
+def test_the_dispatch_check_catches_what_it_looks_for(source):
+    assert task_dispatch(source, {"classify", "tag", "lm", "forecast"})
+
+
+def test_the_dispatch_check_lets_other_names_pass():
+    source = 'ok = path.name == "model.safetensors"\nFORMATS = {"csv": 1, "classify_x": 2}'
+    assert task_dispatch(source, {"classify", "tag"}) == []

@@ -1,12 +1,12 @@
 """How results look on the terminal: metrics tables, baselines, intervals, repeated runs.
 
-One printer per task for a run's metrics (:data:`METRICS_PRINTERS`, by task name); a task
-without one gets the flat table of :func:`print_flat_metrics`.
+A run's metrics are shown by the printer its task names (``Task.print_metrics``: the
+classifier's, tagger's and forecaster's are here); a task without one gets the flat table of
+:func:`print_flat_metrics`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -21,7 +21,6 @@ from rnnlab.evaluate.comparison import (
 from rnnlab.evaluate.forecast_baselines import BASELINE_TITLES
 
 __all__ = [
-    "METRICS_PRINTERS",
     "print_analysis",
     "print_flat_metrics",
     "print_metrics",
@@ -139,9 +138,6 @@ def print_flat_metrics(metrics: dict[str, Any], title: str, console: Console) ->
     console.print(table)
 
 
-Printer = Callable[[dict[str, Any], str, Console], None]
-
-
 def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> None:
     """MASE and sMAPE of the model and every baseline on the same windows, the interval
     coverage, and one line when the model loses to seasonal naive."""
@@ -183,14 +179,11 @@ def print_forecast(metrics: dict[str, Any], title: str, console: Console) -> Non
         console.print(f"[dim]{BASELINE_TITLES.get(name, name)}: {how}[/]")
 
 
-METRICS_PRINTERS: dict[str, Printer] = {
-    "classify": print_classification,
-    "forecast": print_forecast,
-    "tag": print_tagging,
-}
-# A language model's metrics are flat numbers (perplexity, bits per token): the flat table.
+def print_metrics(task: Any, metrics: dict[str, Any], title: str, console: Console) -> None:
+    """``metrics`` of a run of ``task`` (a registered task or its name), by the printer the
+    task names (``Task.print_metrics``), else as the flat table of :func:`print_flat_metrics`
+    (a language model's perplexity and bits per token, say)."""
+    from rnnlab.tasks.base import get_task
 
-
-def print_metrics(task: str, metrics: dict[str, Any], title: str, console: Console) -> None:
-    """``metrics`` of a ``task`` run, by its task's printer."""
-    METRICS_PRINTERS.get(task, print_flat_metrics)(metrics, title, console)
+    found = get_task(task) if isinstance(task, str) else task
+    (found.door("print_metrics") or print_flat_metrics)(metrics, title, console)

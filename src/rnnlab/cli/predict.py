@@ -1,7 +1,8 @@
 """``rnnlab predict``: label new inputs with a run's model, in input order.
 
-Each task reads and writes its own kind of input (:data:`WRITERS`, by task name): a
-classifier streams tables or text files (one text per line) of any size in resumable chunks
+Each task reads and writes its own kind of input, by the writer its ``Task`` names as
+``write_predictions`` (the built-in tasks' writers are here): a classifier streams tables or
+text files (one text per line) of any size in resumable chunks
 (:mod:`rnnlab.deploy.batch_predict`), a tagger reads one tokenised sentence per line (or a
 CoNLL / CoNLL-U file with ``--format``) and writes token TAB tag lines or entity spans, a
 forecaster writes its forecasts rounded to the decimals of its data. A task without a writer
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,7 +29,7 @@ import typer
 from rnnlab.cli.common import clean_errors, err_console, given_options, refuse_flags
 from rnnlab.errors import ConfigError, RnnlabFileNotFoundError
 
-__all__ = ["EPILOG", "STDIN", "WRITERS", "input_lines", "is_text_format", "predict"]
+__all__ = ["EPILOG", "STDIN", "input_lines", "is_text_format", "predict"]
 
 STDIN = "-"  # --data -: standard input, as when --data is left out
 
@@ -283,13 +284,6 @@ def predict_forecast(request: Request) -> None:
     _write(request.out, text, f"{len(rows)} forecast steps")
 
 
-WRITERS: dict[str, Callable[[Request], None]] = {
-    "classify": predict_table,
-    "forecast": predict_forecast,
-    "tag": predict_tags,
-}
-
-
 def predict_on_ray(
     run: Path,
     task: Any,
@@ -302,15 +296,19 @@ def predict_on_ray(
     batch_size: int,
     engine: str,
 ) -> None:
-    """``--backend ray``: a classifier labels the files of ``data`` on Ray Data into the
-    Parquet folder ``out`` (:mod:`rnnlab.deploy.ray_predict`)."""
+    """``--backend ray``: a classifier (a task with ``"ray"`` among its
+    ``predict_backends``) labels the files of ``data`` on Ray Data into the Parquet folder
+    ``out`` (:mod:`rnnlab.deploy.ray_predict`)."""
     from rnnlab.deploy import batch_predict as bp
     from rnnlab.deploy.ray_predict import predict_with_ray
 
-    if task.name != "classify":
+    if "ray" not in task.predict_backends:
+        from rnnlab.tasks.base import get_task, task_names
+
+        able = [get_task(n).title for n in task_names() if "ray" in get_task(n).predict_backends]
+        kinds = " or ".join(f"a {title}" for title in able) or "no installed task"
         raise ConfigError(
-            f"--backend ray labels texts with a text classifier; {run} is a {task.title}: "
-            "drop --backend ray."
+            f"--backend ray labels texts with {kinds}; {run} is a {task.title}: drop --backend ray."
         )
     if data is None or out is None:
         raise ConfigError("--backend ray needs --data (files, folder or glob) and --out FOLDER.")
@@ -498,4 +496,4 @@ def predict(
         horizon=horizon,
         future=future,
     )
-    WRITERS.get(task.name, predict_lines)(request)
+    (task.door("write_predictions") or predict_lines)(request)

@@ -8,15 +8,14 @@ web page.
 Needs FastAPI and uvicorn: ``pip install "rnnlab[serve]"``.
 """
 
-from collections.abc import Callable
 from typing import Any
 
+from rnnlab.errors import ConfigError
 from rnnlab.serve.app import create_app
 from rnnlab.serve.config import ServeConfig
 from rnnlab.serve.server import is_loopback, running_server, serve
 
 __all__ = [
-    "APPS",
     "ServeConfig",
     "app_for",
     "create_app",
@@ -26,38 +25,22 @@ __all__ = [
 ]
 
 
-def _lm_app(*args: Any, **kwargs: Any) -> Any:
-    from rnnlab.serve.lm import create_lm_app
-
-    return create_lm_app(*args, **kwargs)
-
-
-def _forecast_app(*args: Any, **kwargs: Any) -> Any:
-    from rnnlab.serve.forecast import create_forecast_app
-
-    return create_forecast_app(*args, **kwargs)
-
-
-def _series_app(*args: Any, **kwargs: Any) -> Any:
-    from rnnlab.serve.series import create_series_app
-
-    return create_series_app(*args, **kwargs)
-
-
-# The application of each task that offers HTTP endpoints (its Task.endpoints), by task name.
-APPS: dict[str, Callable[..., Any]] = {
-    "classify": create_app,
-    "classify_series": _series_app,
-    "forecast": _forecast_app,
-    "lm": _lm_app,
-}
-
-
 def app_for(predictor: Any, **options: Any) -> Any:
-    """The FastAPI application for ``predictor``'s task (``run``, ``engine``, ``config``).
+    """The FastAPI application for ``predictor``'s task (``run``, ``engine``, ``config``):
+    the one its :class:`~rnnlab.tasks.base.Task` names as its ``app``.
 
     Raises:
-        ConfigError: ``config`` sets something this task's server cannot honour (micro-batching
-            where requests run one at a time).
+        ConfigError: the task offers no HTTP service, or ``config`` sets something this
+            task's server cannot honour (micro-batching where requests run one at a time).
     """
-    return APPS[predictor.task](predictor, **options)
+    from rnnlab.tasks.base import get_task
+
+    task = get_task(predictor.task)
+    factory = task.door("app")
+    if factory is None:
+        run = options.get("run")
+        raise ConfigError(
+            f"rnnlab serve{'' if run is None else f' {run}'}: a {task.title} run has no HTTP "
+            "service; label its inputs with rnnlab predict instead."
+        )
+    return factory(predictor, **options)

@@ -63,6 +63,9 @@ _BUILTIN = {
 }
 _REGISTRY: dict[str, Task] = {}
 
+# A door of a task (Task.app, …): a function, a "module:function" string naming one, or None.
+Door = Callable[..., Any] | str | None
+
 
 class Predictor(ABC):
     """A trained model ready to use: what :func:`rnnlab.load` returns, for every task.
@@ -148,6 +151,20 @@ class Task:
         export_metadata: ``predictor -> dict``, what a consumer of the graph needs.
         endpoints: the HTTP endpoints ``rnnlab serve`` offers for it (``predict``, …).
         explainable: whether ``rnnlab explain`` works on its runs.
+        app: its FastAPI application, ``app(predictor, *, run, engine, config) -> app``;
+            None: ``rnnlab serve`` refuses its runs.
+        write_predictions: how ``rnnlab predict`` reads its input and writes its output,
+            ``write_predictions(request) -> None``; None: one input per line, ``input TAB
+            prediction`` back.
+        print_metrics: how ``train`` / ``evaluate`` show its metrics, ``print_metrics(metrics,
+            title, console) -> None``; None: a flat table of every number.
+        predict_backends: where ``rnnlab predict`` runs its batches besides this process
+            (``"ray"``: Ray Data over a folder or glob of files).
+
+    The doors ``app``, ``write_predictions`` and ``print_metrics`` are functions or
+    ``"module:function"`` strings, imported when first opened (:meth:`door`): the code behind
+    them lives in the layer that owns that kind of output (``rnnlab.serve``, ``rnnlab.cli``),
+    which a task package never imports, and loading a model never brings FastAPI or rich.
     """
 
     name: str
@@ -162,6 +179,31 @@ class Task:
     export_metadata: Callable[[Any], dict[str, Any]] | None = None
     endpoints: tuple[str, ...] = ()
     explainable: bool = False
+    app: Door = None
+    write_predictions: Door = None
+    print_metrics: Door = None
+    predict_backends: tuple[str, ...] = ()
+
+    def door(self, name: str) -> Callable[..., Any] | None:
+        """The function behind the door ``name`` (``"app"``, ``"write_predictions"``,
+        ``"print_metrics"``): the field itself, or what its ``"module:function"`` string
+        names, imported now; None where the task declares none."""
+        reference = getattr(self, name)
+        if reference is None or callable(reference):
+            return reference
+        module, _, function = reference.partition(":")
+        try:
+            found = getattr(importlib.import_module(module), function, None)
+        except ModuleNotFoundError as error:
+            if not error.name or not f"{module}.".startswith(f"{error.name}."):
+                raise  # a dependency of the module is missing: its own message says which
+            found = None
+        if not callable(found):
+            raise ConfigError(
+                f"The {self.name!r} task's {name} is {reference!r}, which names no function; "
+                "fix the task's registration."
+            )
+        return found
 
 
 def register_task(task: Task) -> Task:

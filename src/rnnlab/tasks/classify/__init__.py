@@ -45,6 +45,10 @@ TASK = register_task(
         export_metadata=classifier_metadata,
         endpoints=("predict", "explain"),
         explainable=True,
+        app="rnnlab.serve.app:create_app",
+        write_predictions="rnnlab.cli.predict:predict_table",
+        print_metrics="rnnlab.cli.display:print_classification",
+        predict_backends=("ray",),
     )
 )
 

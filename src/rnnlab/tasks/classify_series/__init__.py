@@ -21,5 +21,6 @@ TASK = register_task(
         train=train_series_classifier,
         evaluate=evaluate_series_run,
         endpoints=("predict",),
+        app="rnnlab.serve.series:create_series_app",
     )
 )

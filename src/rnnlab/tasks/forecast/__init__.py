@@ -39,5 +39,8 @@ TASK = register_task(
         read_options=("time_col", "target_col", "id_col", "freq", "fill"),
         predict_options=("time_col", "target_col", "id_col", "freq", "fill"),
         endpoints=("forecast",),
+        app="rnnlab.serve.forecast:create_forecast_app",
+        write_predictions="rnnlab.cli.predict:predict_forecast",
+        print_metrics="rnnlab.cli.display:print_forecast",
     )
 )

@@ -35,6 +35,7 @@ TASK = register_task(
         train=train_lm,
         evaluate=evaluate_lm_run,
         endpoints=("generate", "score"),
+        app="rnnlab.serve.lm:create_lm_app",
         export_graph=lm_graph,
         export_metadata=lm_metadata,
     )

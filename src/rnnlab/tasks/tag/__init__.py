@@ -35,6 +35,8 @@ TASK = register_task(
         predict_options=("format", "token_col", "tag_col", "conllu_tags", "scheme"),
         export_graph=tagger_graph,
         export_metadata=tagger_metadata,
+        write_predictions="rnnlab.cli.predict:predict_tags",
+        print_metrics="rnnlab.cli.display:print_tagging",
     )
 )
 
