@@ -45,7 +45,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
@@ -59,11 +59,37 @@ __all__ = [
     "RunConfig",
     "TrainConfig",
     "override_defaults",
+    "refuse_bucketing",
+    "refuse_dropout_without_layers",
     "setting",
     "toml_dumps",
 ]
 
 _RunT = TypeVar("_RunT", bound="RunConfig")
+
+
+def refuse_dropout_without_layers(model: Any, alternatives: Sequence[str]) -> None:
+    """One sentence when ``model.dropout`` is set with one recurrent layer: it drops between
+    stacked layers, so there is nothing to drop into (torch.nn only warns); ``alternatives``
+    are the model's other dropout keys, named in the fix."""
+    if model.dropout and model.num_layers == 1:
+        others = [f"model.{name}" for name in alternatives]
+        them = ", ".join(others[:-1]) + f" or {others[-1]}" if len(others) > 1 else others[0]
+        raise ConfigError(
+            f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
+            f"recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
+            f"{them}."
+        )
+
+
+def refuse_bucketing(train: Any, why: str) -> None:
+    """One sentence when ``train.bucketing`` is turned off in a task that never buckets
+    (``why``: the reason it has no lengths to bucket)."""
+    if not train.bucketing:
+        raise ConfigError(
+            f"Config key 'train.bucketing' is false, but {why}, so there are no lengths to "
+            "bucket; remove it."
+        )
 
 
 def setting(

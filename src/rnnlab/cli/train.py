@@ -14,6 +14,17 @@ from rnnlab.errors import ConfigError
 
 __all__ = ["train_app"]
 
+
+# Switches every train command has, declared once.
+ResumeFlag = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")]
+OverwriteFlag = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace the run already in --out; the old one stays until the new one finishes.",
+    ),
+]
+
 train_app = typer.Typer(
     help="Train a model; writes a run directory. Add --nproc N to any of these commands to "
     "train on N processes of this machine (torchrun, DistributedDataParallel).",
@@ -137,16 +148,8 @@ def train_classify(
     ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace the run already in --out; the old one stays until the new one finishes.",
-        ),
-    ] = False,
+    resume: ResumeFlag = False,
+    overwrite: OverwriteFlag = False,
     seeds: Annotated[
         int | None,
         typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
@@ -305,16 +308,8 @@ def train_tag(
     ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace the run already in --out; the old one stays until the new one finishes.",
-        ),
-    ] = False,
+    resume: ResumeFlag = False,
+    overwrite: OverwriteFlag = False,
 ) -> None:
     """Train a sequence tagger (NER, POS): words + characters → BiGRU/BiLSTM → CRF or softmax."""
     from rnnlab.tasks.tag import TagRunConfig, train_tagger
@@ -465,16 +460,8 @@ def train_lm(
         typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
     ] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace the run already in --out; the old one stays until the new one finishes.",
-        ),
-    ] = False,
+    resume: ResumeFlag = False,
+    overwrite: OverwriteFlag = False,
 ) -> None:
     """Train a language model (embedding → LSTM/GRU → tied softmax), word or character level."""
     from rnnlab.tasks.lm import LMRunConfig
@@ -622,13 +609,7 @@ def train_forecast(
     resume: Annotated[
         bool, typer.Option("--resume", help="Train an interrupted run again, same settings.")
     ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace the run already in --out; the old one stays until the new one finishes.",
-        ),
-    ] = False,
+    overwrite: OverwriteFlag = False,
 ) -> None:
     """Train a recurrent forecaster and backtest it beside naive, seasonal naive, drift,
     AutoETS, AutoARIMA and Theta on the same windows."""
@@ -743,16 +724,8 @@ def train_classify_series(
         typer.Option(help="Train N runs (seeds s, s+1, …) into OUT/seed-*; report mean ± sd."),
     ] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N.")] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
-    ] = False,
-    overwrite: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace the run already in --out; the old one stays until the new one finishes.",
-        ),
-    ] = False,
+    resume: ResumeFlag = False,
+    overwrite: OverwriteFlag = False,
 ) -> None:
     """Train a recurrent classifier of time series (bidirectional GRU over the values) and
     evaluate it beside the majority class and 1-nearest-neighbour."""

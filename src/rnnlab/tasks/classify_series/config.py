@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
-from rnnlab.errors import ConfigError
+from rnnlab.config import (
+    ConfigSection,
+    RunConfig,
+    TrainConfig,
+    refuse_bucketing,
+    refuse_dropout_without_layers,
+    setting,
+)
 from rnnlab.tasks.encoder import POOLINGS
 
 __all__ = ["SeriesClassifyDataConfig", "SeriesClassifyModelConfig", "SeriesClassifyRunConfig"]
@@ -60,15 +66,7 @@ class SeriesClassifyRunConfig(RunConfig):
 
     def check(self) -> None:
         """Settings a series classification run would otherwise accept and ignore."""
-        model = self.model
-        if model.dropout and model.num_layers == 1:
-            raise ConfigError(
-                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
-                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
-                "model.input_dropout, model.recurrent_dropout or model.weight_dropout."
-            )
-        if not self.train.bucketing:
-            raise ConfigError(
-                "Config key 'train.bucketing' is false, but the series of a run all have one "
-                "length, so there are no lengths to bucket; remove it."
-            )
+        refuse_dropout_without_layers(
+            self.model, ("input_dropout", "recurrent_dropout", "weight_dropout")
+        )
+        refuse_bucketing(self.train, "the series of a run all have one length")

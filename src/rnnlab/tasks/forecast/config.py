@@ -13,7 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
+from rnnlab.config import (
+    ConfigSection,
+    RunConfig,
+    TrainConfig,
+    refuse_bucketing,
+    refuse_dropout_without_layers,
+    setting,
+)
 from rnnlab.data.series import FILLS
 from rnnlab.errors import ConfigError
 
@@ -162,15 +169,9 @@ class ForecastRunConfig(RunConfig):
 
     def check(self) -> None:
         """Settings a forecasting run would otherwise accept and ignore."""
-        model = self.model
-        if model.dropout and model.num_layers == 1:
-            raise ConfigError(
-                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
-                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
-                "model.input_dropout, model.recurrent_dropout or model.weight_dropout."
-            )
-        if not self.train.bucketing:
-            raise ConfigError(
-                "Config key 'train.bucketing' is false, but forecasting batches windows that "
-                "all have the lookback's length, so there are no lengths to bucket; remove it."
-            )
+        refuse_dropout_without_layers(
+            self.model, ("input_dropout", "recurrent_dropout", "weight_dropout")
+        )
+        refuse_bucketing(
+            self.train, "forecasting batches windows that all have the lookback's length"
+        )

@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rnnlab.config import ConfigSection, RunConfig, TrainConfig, override_defaults, setting
+from rnnlab.config import (
+    ConfigSection,
+    RunConfig,
+    TrainConfig,
+    override_defaults,
+    refuse_bucketing,
+    refuse_dropout_without_layers,
+    setting,
+)
 from rnnlab.errors import ConfigError
 from rnnlab.tasks.encoder import EncoderConfig
 
@@ -103,17 +111,10 @@ class LMRunConfig(RunConfig):
 
     def check(self) -> None:
         """Settings a language-model run would otherwise accept and ignore."""
-        model = self.model
-        if model.dropout and model.num_layers == 1:
-            raise ConfigError(
-                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
-                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
-                "model.input_dropout, model.recurrent_dropout, model.weight_dropout, "
-                "model.output_dropout or model.embedding_dropout."
-            )
-        if not self.train.bucketing:
-            raise ConfigError(
-                "Config key 'train.bucketing' is false, but a language model reads its corpus "
-                "as one stream cut into BPTT windows, so there are no lengths to bucket; "
-                "remove it."
-            )
+        refuse_dropout_without_layers(self.model, (
+            "input_dropout", "recurrent_dropout", "weight_dropout", "output_dropout",
+            "embedding_dropout",
+        ))  # fmt: skip
+        refuse_bucketing(
+            self.train, "a language model reads its corpus as one stream cut into BPTT windows"
+        )

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rnnlab.config import ConfigSection, RunConfig, TrainConfig, override_defaults, setting
+from rnnlab.config import (
+    ConfigSection,
+    RunConfig,
+    TrainConfig,
+    override_defaults,
+    refuse_dropout_without_layers,
+    setting,
+)
 from rnnlab.errors import ConfigError
 from rnnlab.tasks.encoder import EncoderConfig
 
@@ -92,14 +99,9 @@ class TagRunConfig(RunConfig):
 
     def check(self) -> None:
         """``model.dropout`` needs a layer above to drop into (torch.nn only warns)."""
-        model = self.model
-        if model.dropout and model.num_layers == 1:
-            raise ConfigError(
-                f"Config key 'model.dropout' is {model.dropout}, but it drops between stacked "
-                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or use "
-                "model.input_dropout, model.recurrent_dropout, model.weight_dropout or "
-                "model.output_dropout."
-            )
+        refuse_dropout_without_layers(
+            self.model, ("input_dropout", "recurrent_dropout", "weight_dropout", "output_dropout")
+        )
 
 
 def resolve_monitor(config: TagRunConfig, scheme: str) -> TagRunConfig:
