@@ -248,3 +248,13 @@ def test_a_value_from_a_flag_is_reported_as_the_flag():
     # a key without a flag (the Python API) keeps naming the config key
     with pytest.raises(ConfigError, match=r"^Config key 'train.lr' must be a number >= 0"):
         ClassifyRunConfig().merge({"train.lr": -1.0}, flags)
+
+
+def test_overridden_defaults_keep_a_lower_bound_of_zero():
+    from rnnlab.tasks.forecast.config import ForecastModelConfig
+    from rnnlab.tasks.tag.config import TagModelConfig
+
+    expected = r"'model.input_dropout' must be a number in \[0, 1\)"
+    for section in (ForecastModelConfig, TagModelConfig):
+        with pytest.raises(ConfigError, match=expected):
+            section(input_dropout=-0.1)

@@ -141,7 +141,9 @@ def override_defaults(**defaults: Any) -> Callable[[type], type]:
 
 
 def _constraints(f: dataclasses.Field) -> dict[str, Any]:
-    return {key: f.metadata.get(key) or default for key, default in _NO_CONSTRAINTS.items()}
+    """The field's constraints as :func:`setting` takes them (``low = 0`` kept: 0 is a bound,
+    not a missing one)."""
+    return {key: f.metadata.get(key, default) for key, default in _NO_CONSTRAINTS.items()}
 
 
 _NO_CONSTRAINTS: dict[str, Any] = {

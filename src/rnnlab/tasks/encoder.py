@@ -26,6 +26,7 @@ from rnnlab.tasks.pretrained import NONE
 __all__ = [
     "POOLINGS",
     "EncoderConfig",
+    "RecurrentConfig",
     "TextEncoder",
     "init_orthogonal",
     "pool",
@@ -38,28 +39,40 @@ POOLINGS = ("last", "mean", "max", "concat")
 
 
 @dataclass(frozen=True)
-class EncoderConfig(ConfigSection):
+class RecurrentConfig(ConfigSection):
+    """The ``[model]`` keys of the stacked recurrent layers, declared once for every task:
+    cell, width, depth, direction and the four dropouts (:func:`recurrent_layer` reads them).
+
+    Text tasks inherit them through :class:`EncoderConfig`; the series tasks (forecast,
+    classify_series) inherit them directly. Each task changes only defaults, through
+    :func:`rnnlab.config.override_defaults`, and refuses in its ``check`` what it cannot honour.
+    """
+
+    section: ClassVar[str] = "model"
+
+    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type", "cell_type"))
+    hidden_size: int = setting(128, low=1, aliases=("hidden_dim", "hidden", "units"))
+    num_layers: int = setting(2, low=1, aliases=("layers", "n_layers"))
+    bidirectional: bool = setting(False, aliases=("bidir",))
+    # Element-wise dropout between recurrent layers (only with ≥ 2 layers).
+    dropout: float = setting(0.0, low=0, below=1, aliases=("layer_dropout",))
+    # Variational dropout on each layer's input (the embeddings' too): one mask per sequence.
+    input_dropout: float = setting(0.2, low=0, below=1)
+    # Variational dropout on h_{t-1}; runs the step path.
+    recurrent_dropout: float = setting(0.0, low=0, below=1, aliases=("variational_dropout",))
+    # DropConnect on the recurrent weights W_hh (one mask per batch).
+    weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
+
+
+@dataclass(frozen=True)
+class EncoderConfig(RecurrentConfig):
     """The ``[model]`` keys every text task shares: embedding → stacked recurrent layers.
 
     Each task's model section inherits these fields (with its own defaults, through
     :func:`rnnlab.config.override_defaults`) and adds its head.
     """
 
-    section: ClassVar[str] = "model"
-
-    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type", "cell_type"))
     embedding_dim: int = setting(128, low=1, aliases=("embed_dim", "embedding_size", "emb_dim"))
-    hidden_size: int = setting(128, low=1, aliases=("hidden_dim", "hidden", "units"))
-    num_layers: int = setting(2, low=1, aliases=("layers", "n_layers"))
-    bidirectional: bool = setting(False, aliases=("bidir",))
-    # Element-wise dropout between recurrent layers (only with ≥ 2 layers).
-    dropout: float = setting(0.0, low=0, below=1, aliases=("layer_dropout",))
-    # Variational dropout on each layer's input: one mask per sequence, embeddings included.
-    input_dropout: float = setting(0.2, low=0, below=1)
-    # Variational dropout on h_{t-1}; runs the step path.
-    recurrent_dropout: float = setting(0.0, low=0, below=1, aliases=("variational_dropout",))
-    # DropConnect on the recurrent weights W_hh (one mask per batch).
-    weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
     # Pretrained vectors for the embedding layer: a file or directory rnnlab.embeddings.load
     # reads (rnnlab, word2vec text/binary, GloVe text), a packaged name ("glove-6b-50d"),
     # "skipgram" (trained first on the run's training texts), "auto" (skipgram when gensim
@@ -93,9 +106,9 @@ def init_orthogonal(embedding: nn.Embedding, recurrent: nn.Module, pad_id: int) 
 
 
 def recurrent_layer(config: Any, input_size: int) -> nn.Module:
-    """The batch-first stacked recurrent layer a model config describes (``cell``,
-    ``hidden_size``, ``num_layers``, ``bidirectional`` and the four dropouts), shared by the
-    classifier's encoder and the tagger. Dropout between layers only exists with ≥ 2 layers."""
+    """The batch-first stacked recurrent layer a :class:`RecurrentConfig` describes (``cell``,
+    ``hidden_size``, ``num_layers``, ``bidirectional`` and the four dropouts), shared by every
+    task's model. Dropout between layers only exists with ≥ 2 layers."""
     if config.cell not in _CELLS:
         raise ConfigError(f"model.cell must be one of {sorted(_CELLS)}, got {config.cell!r}.")
     return _CELLS[config.cell](

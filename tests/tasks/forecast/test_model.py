@@ -3,6 +3,8 @@ windows, and the recursive decoder — on the real airline series."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ pytest.importorskip("pandas", reason="series are read with pandas (the forecast 
 
 from rnnlab.data.series import Series, load_series
 from rnnlab.errors import ConfigError, DataError
+from rnnlab.tasks.encoder import RecurrentConfig
 from rnnlab.tasks.forecast.config import ForecastRunConfig
 from rnnlab.tasks.forecast.data import Layout, fit_preparation, window_arrays
 from rnnlab.tasks.forecast.fitting import (
@@ -74,6 +77,27 @@ def test_quantile_levels_are_checked():
         ForecastRunConfig().merge({"model.quantiles": [0.0, 0.5]})
     with pytest.raises(ConfigError, match="increasing and distinct"):
         ForecastRunConfig().merge({"model.quantiles": [0.9, 0.5, 0.1]})
+
+
+def test_the_recurrent_keys_are_the_shared_ones_with_the_forecaster_defaults():
+    model = ForecastRunConfig().model
+    assert isinstance(model, RecurrentConfig)
+    recurrent = {f.name: getattr(model, f.name) for f in fields(RecurrentConfig)}
+    assert recurrent == {
+        "cell": "gru", "hidden_size": 16, "num_layers": 1, "bidirectional": False,
+        "dropout": 0.0, "input_dropout": 0.0, "recurrent_dropout": 0.0, "weight_dropout": 0.0,
+    }  # fmt: skip
+
+
+def test_a_bidirectional_forecaster_is_refused_in_one_sentence():
+    with pytest.raises(ConfigError, match=r"^Config key 'model\.bidirectional' is true, but "):
+        ForecastRunConfig().merge({"model.bidirectional": True})
+
+
+def test_a_run_config_written_before_the_shared_recurrent_keys_still_loads():
+    stored = ForecastRunConfig().to_dict()
+    del stored["model"]["bidirectional"]  # the key older files lack
+    assert ForecastRunConfig.from_dict(stored) == ForecastRunConfig()
 
 
 def test_training_windows_end_before_the_origin(airline):

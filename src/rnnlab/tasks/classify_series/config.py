@@ -9,30 +9,25 @@ from rnnlab.config import (
     ConfigSection,
     RunConfig,
     TrainConfig,
+    override_defaults,
     refuse_bucketing,
     refuse_dropout_without_layers,
     setting,
 )
-from rnnlab.tasks.encoder import POOLINGS
+from rnnlab.tasks.encoder import POOLINGS, RecurrentConfig
 
 __all__ = ["SeriesClassifyDataConfig", "SeriesClassifyModelConfig", "SeriesClassifyRunConfig"]
 
 
 @dataclass(frozen=True)
-class SeriesClassifyModelConfig(ConfigSection):
-    """values (B, T, 1) → bidirectional GRU → concat pooling [last, max, mean] → linear."""
+@override_defaults(
+    hidden_size=32, num_layers=1, bidirectional=True, input_dropout=0.0, weight_dropout=0.0
+)
+class SeriesClassifyModelConfig(RecurrentConfig):
+    """values (B, T, 1) → bidirectional GRU → concat pooling [last, max, mean] → linear; the
+    recurrent keys are :class:`~rnnlab.tasks.encoder.RecurrentConfig`'s."""
 
-    section: ClassVar[str] = "model"
-
-    cell: str = setting("gru", choices=("rnn", "lstm", "gru"))
-    hidden_size: int = setting(32, low=1, aliases=("hidden",))
-    num_layers: int = setting(1, low=1, aliases=("layers",))
-    bidirectional: bool = setting(True)
     pooling: str = setting("concat", choices=POOLINGS)
-    dropout: float = setting(0.0, low=0, below=1)
-    input_dropout: float = setting(0.0, low=0, below=1)
-    recurrent_dropout: float = setting(0.0, low=0, below=1)
-    weight_dropout: float = setting(0.0, low=0, below=1)
 
 
 @dataclass(frozen=True)

@@ -17,19 +17,26 @@ from rnnlab.config import (
     ConfigSection,
     RunConfig,
     TrainConfig,
+    override_defaults,
     refuse_bucketing,
     refuse_dropout_without_layers,
     setting,
 )
 from rnnlab.data.series import FILLS
 from rnnlab.errors import ConfigError
+from rnnlab.tasks.encoder import RecurrentConfig
 
 __all__ = ["ForecastDataConfig", "ForecastModelConfig", "ForecastRunConfig"]
 
 
 @dataclass(frozen=True)
-class ForecastModelConfig(ConfigSection):
+@override_defaults(hidden_size=16, num_layers=1, input_dropout=0.0, weight_dropout=0.0)
+class ForecastModelConfig(RecurrentConfig):
     """window (B, L, features) → GRU/LSTM layers → last state → head → (B, H, quantiles).
+
+    The recurrent keys are :class:`~rnnlab.tasks.encoder.RecurrentConfig`'s, by default one
+    layer of 16 units without dropout: series of a hundred points hold a few dozen windows,
+    too few for a wider network (benchmarks/bench_forecast.py --held-out compares sizes).
 
     With ``skip = "seasonal"`` the head predicts a correction to the seasonal naive forecast
     of the (scaled) window and starts at zero, so an untrained model already forecasts as
@@ -37,17 +44,6 @@ class ForecastModelConfig(ConfigSection):
     the shape of a cycle); "none" predicts the values outright.
     """
 
-    section: ClassVar[str] = "model"
-
-    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type",))
-    # 16 units: series of a hundred points hold a few dozen windows, too few for a wider
-    # network (benchmarks/bench_forecast.py --held-out compares sizes).
-    hidden_size: int = setting(16, low=1, aliases=("hidden_dim", "hidden", "units"))
-    num_layers: int = setting(1, low=1, aliases=("layers", "n_layers"))
-    dropout: float = setting(0.0, low=0, below=1)
-    input_dropout: float = setting(0.0, low=0, below=1)
-    recurrent_dropout: float = setting(0.0, low=0, below=1)
-    weight_dropout: float = setting(0.0, low=0, below=1)
     # "direct": one head gives all H steps at once; "recursive": a one-step model fed its
     # own forecasts for H steps.
     decoder: str = setting("direct", choices=("direct", "recursive"))
@@ -68,15 +64,17 @@ class ForecastModelConfig(ConfigSection):
                            aliases=("combination",))  # fmt: skip
 
     @property
-    def bidirectional(self) -> bool:  # the encoder reads the window forwards only
-        return False
-
-    @property
     def levels(self) -> list[float]:
         """The quantile levels the head predicts ([0.5] for point losses)."""
         return list(self.quantiles) if self.loss == "quantile" else [0.5]
 
     def check(self) -> None:
+        if self.bidirectional:
+            raise ConfigError(
+                "Config key 'model.bidirectional' is true, but the forecaster reads its window "
+                "forwards and forecasts from the last step's output, where a backward direction "
+                "has read only the last value; remove it."
+            )
         if self.loss != "quantile":
             return
         levels = list(self.quantiles)
