@@ -141,6 +141,11 @@ class LMPredictor(Predictor):
         tokenizer's; for a whitespace-tokenised model, punctuation glued to a word outside
         the vocabulary is split off, and kept where the vocabulary has it (see the module
         docstring)."""
+        if not isinstance(text, str):
+            raise DataError(
+                f"text: expected a str, got {type(text).__name__} {text!r:.40}; drop or fill "
+                "missing texts before scoring or generating."
+            )
         found = list(self._split(text))
         if self.level == "char" or self.tokenizer.get("name") != "whitespace":
             return found

@@ -36,10 +36,28 @@ Sentences = Sequence[str | Sequence[str]]
 
 
 def as_tokens(sentences: Sentences) -> list[list[str]]:
-    """Token lists; a string is split on whitespace (pre-tokenised text, one sentence)."""
+    """Token lists; a string is split on whitespace (pre-tokenised text, one sentence).
+    Anything else than a string or a sequence of strings is one sentence naming where."""
     if isinstance(sentences, str):
         sentences = [sentences]
-    return [s.split() if isinstance(s, str) else list(s) for s in sentences]
+    out = []
+    for i, sentence in enumerate(sentences):
+        if isinstance(sentence, str):
+            out.append(sentence.split())
+            continue
+        if not isinstance(sentence, Sequence):
+            raise DataError(
+                f"sentences[{i}]: expected a list of tokens or a string, got "
+                f"{type(sentence).__name__} {sentence!r:.40}; drop or fill missing sentences."
+            )
+        for j, token in enumerate(sentence):
+            if not isinstance(token, str):
+                raise DataError(
+                    f"sentences[{i}][{j}]: expected a str token, got {type(token).__name__} "
+                    f"{token!r:.40}; every token must be text."
+                )
+        out.append(list(sentence))
+    return out
 
 
 class TagPredictor(Predictor):
