@@ -45,24 +45,20 @@ def imdb_predictor(imdb):
     return clf.predictor_
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory, rotten_tomatoes) -> Path:
-    """A run directory written by the real training workflow: a tiny GRU, one epoch on
-    1,500 rotten_tomatoes snippets, evaluated on 300."""
+def train_tiny_run(folder: Path, parts: dict[str, list[tuple[str, object]]]) -> Path:
+    """``folder/run``, written by the real training workflow (report included) from the
+    (text, label) rows of ``parts["train"]`` and ``parts["test"]`` saved as CSV: a tiny GRU
+    (16 units, one layer), one epoch on one thread."""
     import csv
 
     from rnnlab.tasks.classify.config import ClassifyRunConfig
     from rnnlab.tasks.classify.workflow import train_classifier
 
-    folder = tmp_path_factory.mktemp("report")
-    for name, part, n in (
-        ("train", rotten_tomatoes.train, 1500),
-        ("test", rotten_tomatoes.test, 300),
-    ):
+    for name, rows in parts.items():
         with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["text", "label"])
-            writer.writerows(zip(part.texts[:n], part.labels[:n], strict=True))
+            writer.writerows(rows)
     config = ClassifyRunConfig().merge(
         {
             "data.data": str(folder / "train.csv"),
@@ -78,3 +74,14 @@ def tiny_run(tmp_path_factory, rotten_tomatoes) -> Path:
     with torch_threads(1):
         train_classifier(config, folder / "run")
     return folder / "run"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, rotten_tomatoes) -> Path:
+    """A run directory written by the real training workflow: a tiny GRU, one epoch on
+    1,500 rotten_tomatoes snippets, evaluated on 300."""
+    train, test = rotten_tomatoes.train, rotten_tomatoes.test
+    return train_tiny_run(tmp_path_factory.mktemp("report"), {
+        "train": list(zip(train.texts[:1500], train.labels[:1500], strict=True)),
+        "test": list(zip(test.texts[:300], test.labels[:300], strict=True)),
+    })  # fmt: skip

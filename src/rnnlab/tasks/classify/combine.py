@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -155,8 +156,26 @@ def _regression(features, labels: np.ndarray, c: float):
     return LogisticRegression(C=c, max_iter=1000).fit(features, labels)
 
 
+def _nb_views(features: _Features, labels: np.ndarray) -> dict[int, tuple[np.ndarray, Any]]:
+    """For each class NB-LR fits against the rest (the positive class only, for two): its
+    log-count ratios r_k and the training rows scaled by them — the same for every C, so
+    computed once per fit."""
+    present = sorted({int(k) for k in labels})
+    positives = present[1:] if len(present) == 2 else present if len(present) > 2 else []
+    views = {}
+    for k in positives:
+        ratios = features.nb_ratios(labels, k)
+        views[k] = (ratios, features.train.multiply(ratios).tocsr())
+    return views
+
+
 def _fit_weights(
-    features: _Features, labels: np.ndarray, c: float, weighting: str, num_classes: int
+    features: _Features,
+    labels: np.ndarray,
+    c: float,
+    weighting: str,
+    num_classes: int,
+    nb_views: dict[int, tuple[np.ndarray, Any]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(F_seen, K) weights and (K,) biases of the lexical model under ``weighting``:
 
@@ -167,21 +186,18 @@ def _fit_weights(
       model keeps the TF-IDF features and the same tensors, and only the prior on the
       weights changes: features that separate the classes in the counts are cheap to use.
       Classes are scored by a softmax over the one-vs-rest logits.
+
+    ``nb_views``: :func:`_nb_views` of these labels, when the caller fits several C.
     """
     if weighting == "tfidf":
         return _as_softmax(_regression(features.train, labels, c), num_classes)
     present = sorted({int(k) for k in labels})
     weight = np.zeros((features.train.shape[1], num_classes))
     bias = np.full(num_classes, -1e4)
-    if len(present) == 1:
+    if len(present) <= 2:  # the class scored 0: the only one, or the negative of two
         bias[present[0]] = 0.0
-        return weight, bias
-    positives = present[1:] if len(present) == 2 else present
-    if len(present) == 2:
-        bias[present[0]] = 0.0
-    for k in positives:
-        ratios = features.nb_ratios(labels, k)
-        model = _regression(features.train.multiply(ratios).tocsr(), labels == k, c)
+    for k, (ratios, scaled) in (nb_views or _nb_views(features, labels)).items():
+        model = _regression(scaled, labels == k, c)
         weight[:, k] = np.asarray(model.coef_)[0] * ratios
         bias[k] = float(np.asarray(model.intercept_)[0])
     return weight, bias
@@ -259,9 +275,10 @@ def fit_combination(
     rows = np.arange(len(y_valid))
     recurrent = np.asarray(recurrent_valid_probs, dtype=np.float64)[rows, y_valid]
     best: tuple[float, float, float, str, tuple[np.ndarray, np.ndarray]] | None = None
+    views = _nb_views(features, y_train)
     for weighting in WEIGHTINGS:
         for c in C_GRID:
-            weight, bias = _fit_weights(features, y_train, c, weighting, num_classes)
+            weight, bias = _fit_weights(features, y_train, c, weighting, num_classes, views)
             logits = valid @ weight + bias
             logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)

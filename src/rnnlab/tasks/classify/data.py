@@ -118,7 +118,7 @@ def split_notes(splits: Splits, copies: int | None = None) -> list[str]:
     notes = []
     if copies:
         notes.append(
-            f"{copies} text{'s' if copies != 1 else ''} of {splits.train.source.split(' (')[0]} "
+            f"{copies} text{'s' if copies != 1 else ''} of {splits.origin} "
             "repeat another (ignoring case and spacing); each text's copies were kept in one "
             "split, so that validation never scores a text seen in training."
         )

@@ -237,26 +237,14 @@ class LMPredictor(Predictor):
         logits, state, _, _ = self.model(ids)
         logits = logits[:, -1]  # (S, V)
         seen = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, ids, True)
-        outputs: list[list[str]] = [[] for _ in range(num_samples)]
-        alive = [True] * num_samples
-        for _ in range(max_new_tokens):
+
+        def sample(logits: torch.Tensor) -> torch.Tensor:
             chosen = self._choose(logits, seen, temperature, top_k, top_p, repetition_penalty,
                                   generator)  # fmt: skip
-            for s, token_id in enumerate(chosen.tolist()):
-                token = self.vocab.id_to_token(token_id)
-                if not alive[s]:
-                    continue
-                if token == EOS:
-                    alive[s] = False
-                    continue
-                outputs[s].append(token)
-                if stop and stop in self._detokenize(outputs[s]):
-                    alive[s] = False
-            if not any(alive):
-                break
             seen.scatter_(1, chosen.unsqueeze(1), True)
-            step, state, _, _ = self.model(chosen.unsqueeze(1), state)
-            logits = step[:, -1]
+            return chosen
+
+        outputs = self._continue(logits, state, max_new_tokens, sample, stop)
         texts = [self._detokenize(tokens) for tokens in outputs]
         if stop:
             texts = [text.split(stop)[0] for text in texts]
@@ -386,23 +374,39 @@ class LMPredictor(Predictor):
             )
         else:
             state = torch.cat(states, dim=1)[:, back]  # (L, B, H)
-        outputs: list[list[str]] = [[] for _ in prompts]
-        alive = [True] * len(prompts)
+        outputs = self._continue(logits, state, max_new_tokens, _greedy_choice)
+        return [self._detokenize(tokens) for tokens in outputs]
+
+    def _continue(
+        self,
+        logits: torch.Tensor,
+        state: Any,
+        max_new_tokens: int,
+        choose: Callable[[torch.Tensor], torch.Tensor],
+        stop: str | None = None,
+    ) -> list[list[str]]:
+        """The tokens each row appends, one ``choose(logits (B, V)) → ids (B,)`` per step,
+        until ``<eos>``, ``stop`` in its text, or ``max_new_tokens``; all rows step
+        together, and the loop ends when every row has stopped."""
+        outputs: list[list[str]] = [[] for _ in range(len(logits))]
+        alive = [True] * len(logits)
         for _ in range(max_new_tokens):
-            chosen = logits.float().argmax(dim=-1)  # greedy: temperature 0
+            chosen = choose(logits)
             for s, token_id in enumerate(chosen.tolist()):
-                token = self.vocab.id_to_token(token_id)
                 if not alive[s]:
                     continue
+                token = self.vocab.id_to_token(token_id)
                 if token == EOS:
                     alive[s] = False
                     continue
                 outputs[s].append(token)
+                if stop and stop in self._detokenize(outputs[s]):
+                    alive[s] = False
             if not any(alive):
                 break
             step, state, _, _ = self.model(chosen.unsqueeze(1), state)
             logits = step[:, -1]
-        return [self._detokenize(tokens) for tokens in outputs]
+        return outputs
 
     # ------------------------------------------------------------------ surprisal
     @torch.no_grad()
@@ -443,3 +447,8 @@ def _word_sums(chars: Sequence[str], bits: Sequence[float]) -> list[tuple[str, f
     if current:
         words.append((current, total))
     return words
+
+
+def _greedy_choice(logits: torch.Tensor) -> torch.Tensor:
+    """The most probable token of each row (temperature 0)."""
+    return logits.float().argmax(dim=-1)
