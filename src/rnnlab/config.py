@@ -100,14 +100,31 @@ def setting(
     below: float | None = None,
     pattern: tuple[str, str] | None = None,
     aliases: tuple[str, ...] = (),
+    help: str = "",
+    flag: str | None = None,
+    flag_aliases: tuple[str, ...] = (),
 ) -> Any:
     """A dataclass field with its constraints: ``choices``, ``low`` ≤ value, value < ``below``.
 
     ``pattern`` is ``(regex, description)`` for strings; ``aliases`` are other names users
     try for this key (``learning_rate`` for ``lr``), offered as "did you mean" suggestions.
     Mutable defaults (dicts, lists) are copied per instance.
+
+    The command line is written from the same place: ``help`` is the flag's help line;
+    ``flag`` its name (default: ``--`` + the key with dashes; ``""``: the key has no flag,
+    it is set in TOML only); ``flag_aliases`` are older spellings that keep working, hidden
+    from ``--help``.
     """
-    meta = {"choices": choices, "low": low, "below": below, "pattern": pattern, "aliases": aliases}
+    meta = {
+        "choices": choices,
+        "low": low,
+        "below": below,
+        "pattern": pattern,
+        "aliases": aliases,
+        "help": help,
+        "flag": flag,
+        "flag_aliases": flag_aliases,
+    }
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -152,6 +169,9 @@ _NO_CONSTRAINTS: dict[str, Any] = {
     "below": None,
     "pattern": None,
     "aliases": (),
+    "help": "",
+    "flag": None,
+    "flag_aliases": (),
 }
 
 
@@ -294,39 +314,132 @@ class TrainConfig(ConfigSection):
 
     section: ClassVar[str] = "train"
 
-    epochs: int = setting(4, low=1, aliases=("num_epochs", "max_epochs", "n_epochs"))
-    batch_size: int = setting(32, low=1, aliases=("batch",))
-    lr: float = setting(1e-3, low=0, aliases=("learning_rate", "lr0"))
+    epochs: int = setting(
+        4,
+        low=1,
+        aliases=("num_epochs", "max_epochs", "n_epochs"),
+        help="Passes over the training data.",
+    )
+    batch_size: int = setting(32, low=1, aliases=("batch",), help="Examples per training batch.")
+    lr: float = setting(
+        1e-3,
+        low=0,
+        aliases=("learning_rate", "lr0"),
+        help="Learning rate (the peak rate under a schedule).",
+    )
     # "adam", "adamw" (decoupled weight decay), "sgd" (plain, as AWD-LSTM), or "nt-asgd":
     # SGD until the monitored metric has not beaten the best of the epochs before the last
     # `nonmono` ones, then averaged SGD, evaluated on the average (Merity et al. 2017).
-    optimizer: str = setting("adam", choices=("adam", "adamw", "sgd", "nt-asgd"))
-    nonmono: int = setting(5, low=1)
-    weight_decay: float = setting(0.0, low=0, aliases=("l2",))
-    clip_norm: float = setting(5.0, low=0, aliases=("grad_clip", "clip", "max_grad_norm"))
+    optimizer: str = setting(
+        "adam",
+        choices=("adam", "adamw", "sgd", "nt-asgd"),
+        help=(
+            "adam, adamw (decoupled weight decay), sgd, or nt-asgd (SGD, then averaged SGD once "
+            "validation stops improving; Merity et al. 2017)."
+        ),
+    )
+    nonmono: int = setting(
+        5, low=1, help="nt-asgd: epochs without improvement before averaging starts."
+    )
+    weight_decay: float = setting(
+        0.0, low=0, aliases=("l2",), help="L2 weight decay (decoupled under adamw)."
+    )
+    clip_norm: float = setting(
+        5.0,
+        low=0,
+        aliases=("grad_clip", "clip", "max_grad_norm"),
+        help="Clip the gradients' global norm to this value (0: no clipping).",
+    )
     # "slanted": Howard & Ruder's slanted triangular rates (warmup_steps, or the first 10 %
     # of the steps, rising from lr/32 to lr, then a linear fall back to lr/32).
     schedule: str = setting(
-        "linear", choices=("none", "linear", "cosine", "slanted"), aliases=("scheduler",)
+        "linear",
+        choices=("none", "linear", "cosine", "slanted"),
+        aliases=("scheduler",),
+        help=(
+            "Learning-rate schedule: none, linear (decay to 0), cosine, or slanted (Howard & "
+            "Ruder's "
+            "triangle)."
+        ),
     )
-    warmup_steps: int = setting(0, low=0, aliases=("warmup",))
+    warmup_steps: int = setting(
+        0,
+        low=0,
+        aliases=("warmup",),
+        help="Steps of linear warm-up from 0 (slanted: 0 means the first 10 %).",
+    )
     # Discriminative fine-tuning (Howard & Ruder 2018), for models that name their layer
     # groups (input side first): the group k places below the top trains at lr / decay**k.
-    layer_lr_decay: float = setting(1.0, low=1, aliases=("discriminative_lr",))
+    layer_lr_decay: float = setting(
+        1.0,
+        low=1,
+        aliases=("discriminative_lr",),
+        help=(
+            "Discriminative fine-tuning: layer group k below the top trains at lr / decay**k (1: "
+            "off)."
+        ),
+    )
     # Gradual unfreezing: epoch e trains only the top e layer groups, every group after that.
-    gradual_unfreezing: bool = setting(False, aliases=("unfreeze",))
+    gradual_unfreezing: bool = setting(
+        False,
+        aliases=("unfreeze",),
+        help="Epoch e trains only the top e layer groups (fine-tuning).",
+    )
     # Early stopping: end after this many epochs without a better validation `monitor` (the
     # same score with a lower validation loss counts as better); 0 = run every epoch.
-    patience: int = setting(0, low=0, aliases=("early_stopping", "early_stopping_patience"))
-    monitor: str = setting("accuracy", pattern=(r".+", "a metric name"), aliases=("metric",))
-    monitor_mode: str = setting("max", choices=("max", "min"), aliases=("mode",))
-    seed: int = setting(0, low=0, below=2**32, aliases=("random_seed",))
-    device: str = setting(
-        "auto", pattern=(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:N'")
+    patience: int = setting(
+        0,
+        low=0,
+        aliases=("early_stopping", "early_stopping_patience"),
+        help=(
+            "Early stopping: stop after this many epochs without a better validation score (0: run "
+            "every epoch)."
+        ),
     )
-    checkpoint_every: int = setting(200, low=0, aliases=("save_every", "checkpoint_steps"))
-    bucketing: bool = setting(True, aliases=("bucket",))
-    num_threads: int = setting(0, low=0, aliases=("threads",))
+    monitor: str = setting(
+        "accuracy",
+        pattern=(r".+", "a metric name"),
+        aliases=("metric",),
+        help=(
+            "Validation metric that picks the best epoch (accuracy, macro_f1, loss, perplexity, …)."
+        ),
+    )
+    monitor_mode: str = setting(
+        "max",
+        choices=("max", "min"),
+        aliases=("mode",),
+        help="max or min: whether a higher or a lower monitored value is better.",
+    )
+    seed: int = setting(
+        0,
+        low=0,
+        below=2**32,
+        aliases=("random_seed",),
+        help="Random seed: draws the validation split, the initial weights and the batch order.",
+    )
+    device: str = setting(
+        "auto",
+        pattern=(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+        help="auto (a GPU when there is one), cpu, cuda or cuda:N.",
+    )
+    checkpoint_every: int = setting(
+        200,
+        low=0,
+        aliases=("save_every", "checkpoint_steps"),
+        help="Save a resumable checkpoint every N steps (0: at epoch ends only).",
+    )
+    bucketing: bool = setting(
+        True,
+        aliases=("bucket",),
+        help=(
+            "Batch texts of similar length together (less padding); --no-bucketing draws batches "
+            "at "
+            "random."
+        ),
+    )
+    num_threads: int = setting(
+        0, low=0, aliases=("threads",), help="CPU threads for PyTorch (0: its default)."
+    )
 
     def check(self) -> None:
         if self.optimizer == "nt-asgd" and (self.schedule != "none" or self.warmup_steps):

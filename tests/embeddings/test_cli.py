@@ -15,15 +15,15 @@ def test_train_eval_neighbors(imdb_file, tmp_path):
     out = tmp_path / "vecs"
     done = run(
         "train",
-        "--corpus",
+        "--data",
         str(imdb_file),
         "--method",
         "cbow",
-        "--vector-size",
+        "--embedding-dim",
         "20",
         "--epochs",
         "1",
-        "--workers",
+        "--threads",
         "1",
         "--out",
         str(out),
@@ -33,7 +33,7 @@ def test_train_eval_neighbors(imdb_file, tmp_path):
     ev = run("eval", str(out))
     assert ev.returncode == 0, ev.stderr
     assert "7,074 most frequent" in ev.stdout and "wordsim353: Spearman rho" in ev.stdout
-    nb = run("neighbors", str(out), "good", "--top", "3")
+    nb = run("neighbors", str(out), "good", "--top-k", "3")
     assert nb.returncode == 0 and len(nb.stdout.strip().splitlines()) == 3
     conv = run("convert", str(out), "--to", "glove", "--out", str(tmp_path / "g.txt"))
     assert conv.returncode == 0, conv.stderr
@@ -65,5 +65,8 @@ def test_errors_are_one_sentence(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".out*"))
     done = run("train", "--corpus", str(empty), "--method", "nope", "--out", str(out))
     assert done.returncode == 2 and "method: expected one of" in done.stderr
+    # --corpus is the older name of --data: both at once, with different values, is refused.
+    done = run("train", "--data", "imdb", "--corpus", str(empty), "--out", str(out))
+    assert done.returncode == 2 and "--data and --corpus (its older name)" in done.stderr
     done = run("neighbors", str(tmp_path / "missing"), "good")
     assert done.returncode == 2 and "does not exist" in done.stderr

@@ -19,7 +19,14 @@ from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
 from rnnlab.errors import ConfigError
 from rnnlab.runs import load_model_file, read_run_config, save_model_file
 from rnnlab.tasks import base
-from rnnlab.tasks.base import Evaluation, Predictor, Task, get_task, register_task
+from rnnlab.tasks.base import (
+    Evaluation,
+    Predictor,
+    Task,
+    TrainSummary,
+    get_task,
+    register_task,
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ def train_echo(config, run_dir, *, resume=False, callbacks=()):
         preprocessing={},
     )
     config.save(run_dir / "config.toml")
+    return TrainSummary(run_dir, {"accuracy": 1.0}, "test", 0.0, 0)
 
 
 @pytest.fixture

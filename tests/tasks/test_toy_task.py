@@ -1,7 +1,9 @@
-"""A task registered from the test suite opens its own doors: ``rnnlab predict`` writes with
-its ``write_predictions``, ``rnnlab evaluate`` shows its metrics with its ``print_metrics``,
-``rnnlab.serve.app_for`` refuses it in one sentence when it names no ``app`` — all with no
-edit to ``rnnlab.cli`` or ``rnnlab.serve``."""
+"""A task registered from the test suite opens its own doors: ``rnnlab train toy`` is written
+from its config, ``rnnlab predict`` writes with its ``write_predictions``, ``rnnlab evaluate``
+shows its metrics with its ``print_metrics``, ``rnnlab serve`` answers on its app's one
+endpoint over a real socket, ``rnnlab export`` and ``rnnlab.serve.app_for`` refuse it in one
+sentence where it names no graph or no app — all with no edit to ``rnnlab.cli`` or
+``rnnlab.serve``."""
 
 from __future__ import annotations
 
@@ -32,6 +34,23 @@ def write_shouting(request) -> None:
 
 def print_toy_metrics(metrics, title, console) -> None:
     console.print(f"toy scoreboard ({title}): {metrics['accuracy']:.0%} right")
+
+
+def create_toy_app(predictor, *, run=None, engine="torch", config=None):
+    """The toy's HTTP door: the shared base (/health, /model, limits, API key) and POST
+    /echo."""
+    from rnnlab.serve.app import task_app
+
+    app, _, _ = task_app(
+        predictor, predictor.predict, run=run, engine=engine, config=config,
+        description="echo", example='send {"words": [...]}', limits=(), batched=False,
+    )  # fmt: skip
+
+    @app.post("/echo")
+    async def echo(body: dict) -> dict:
+        return {"echoes": predictor.predict(body["words"])}
+
+    return app
 
 
 @pytest.fixture
@@ -68,6 +87,44 @@ def test_predict_and_evaluate_use_the_doors_the_task_names(toy_task, tmp_path):
     assert result.exit_code == 0, result.output
     shown = " ".join(result.stdout.split())  # the console may wrap the long title
     assert "toy scoreboard (metrics on" in shown and "75% right" in shown, shown
+
+
+def test_train_toy_is_written_from_its_config(toy_task, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "--help"])
+    assert result.exit_code == 0 and "toy" in result.stdout
+    result = runner.invoke(app, ["train", "toy", "--help"], terminal_width=200)
+    assert result.exit_code == 0 and "--suffix" in result.stdout and "--epochs" in result.stdout
+    run = tmp_path / "trained"
+    result = runner.invoke(app, ["train", "toy", "--suffix", "?", "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    assert EchoPredictor.from_file(run).predict(["x"]) == ["b?"]
+    assert 'suffix = "?"' in (run / "config.toml").read_text(encoding="utf-8")
+    assert f"run directory: {run}" in " ".join(result.stdout.split())
+
+
+def test_serve_and_export_open_the_toy_doors(toy_task, monkeypatch):
+    pytest.importorskip("fastapi", reason="the server needs fastapi and uvicorn")
+    import rnnlab.serve
+    from rnnlab.serve import running_server
+    from tests.serve.test_lm import post
+
+    answers = []
+
+    def serve_once(app_, host="127.0.0.1", port=8000, log_level="info"):
+        with running_server(app_) as base:  # a real socket, then stop: the test goes on
+            answers.append(post(f"{base}/echo", {"words": ["x", "y"]}))
+
+    monkeypatch.setattr(rnnlab.serve, "serve", serve_once)
+    served = dataclasses.replace(get_task("toy"), app=create_toy_app)
+    register_task(served)
+    result = CliRunner().invoke(app, ["serve", str(toy_task)])
+    assert result.exit_code == 0, result.output
+    assert answers == [(200, {"echoes": ["b!", "b!"]})]
+    result = CliRunner().invoke(app, ["export", str(toy_task), "--onnx", "x.onnx"])
+    assert result.exit_code == 2
+    assert "a 'toy' model has no exportable graph" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_a_task_without_an_app_is_refused_in_one_sentence(toy_task):

@@ -24,6 +24,7 @@ import rnnlab.cli.score as score
 import rnnlab.cli.serve as serve
 from rnnlab.cli.common import out_console
 from rnnlab.cli.embed import embed_app
+from rnnlab.cli.lazy import LazyCommands
 from rnnlab.cli.train import train_app
 
 __all__ = ["HELP", "app", "installed_version", "main"]
@@ -36,7 +37,21 @@ HELP = (
     "series: forecast, classify. Then evaluate, predict, explain, export, serve."
 )
 
+
+class _Commands(LazyCommands):
+    """rnnlab's commands; ``evaluate`` and ``predict`` are built when named (their reading
+    flags come from every registered task)."""
+
+    lazy = {  # noqa: RUF012 (read only)
+        "evaluate": (evaluate.SHORT_HELP, evaluate.build),
+        "predict": (predict.SHORT_HELP, predict.build),
+    }
+    order = ("train", "evaluate", "predict", "explain", "generate", "score", "export", "serve",
+             "embed")  # fmt: skip
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="rnnlab",
     help=HELP,
     no_args_is_help=True,
@@ -45,8 +60,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(train_app, name="train")
-app.command("evaluate", epilog=evaluate.EPILOG)(evaluate.evaluate)
-app.command("predict", epilog=predict.EPILOG)(predict.predict)
 app.command("export", epilog=export.EPILOG)(export.export_command)
 app.command("serve", epilog=serve.EPILOG)(serve.serve)
 app.command("explain", epilog=explain.EPILOG)(explain.explain)

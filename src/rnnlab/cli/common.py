@@ -25,7 +25,6 @@ __all__ = [
     "clean_errors",
     "encoding_notice",
     "err_console",
-    "given_options",
     "out_console",
     "overrides",
     "refuse_flags",
@@ -70,11 +69,6 @@ def overrides(**flags: Any) -> dict[str, Any]:
     return {key.replace("__", "."): value for key, value in flags.items() if value is not None}
 
 
-def given_options(**flags: Any) -> dict[str, Any]:
-    """Data-reading flags that were given (``text_col="review"``), by config key."""
-    return {key: value for key, value in flags.items() if value is not None}
-
-
 def refuse_flags(flags: dict[str, bool], why: str, instead: str = "") -> None:
     """Stop with one sentence when any of ``flags`` (flag → given) was given where it has
     no effect: which flags, ``why`` not, and to drop them (``instead``: or what else)."""
@@ -91,9 +85,11 @@ def run_config(
     resume: bool,
     flags: dict[str, Any],
     overwrite: bool = False,
+    spoken: dict[str, str] | None = None,
 ) -> Any:
     """The configuration of a training run: ``--config`` (or, resuming without one, the
-    run's own ``config.toml``), then the flags on top, with the data files' encodings
+    run's own ``config.toml``), then the flags on top (``spoken``: the flag each key came
+    from, named in errors; default: the key's last part), with the data files' encodings
     resolved (:func:`resolve_reading`; a one-line notice when one is not UTF-8).
 
     First of all, ``out`` holding a run already is refused unless ``resume`` or
@@ -105,7 +101,7 @@ def run_config(
     base = config_type.from_toml(config) if config else config_type()
     if resume and config is None and (out / "config.toml").exists():
         base = config_type.from_toml(out / "config.toml")
-    resolved = base.merge(flags, typed_flags(flags))
+    resolved = base.merge(flags, typed_flags(flags) if spoken is None else spoken)
     if overwrite:
         _refuse_data_inside(resolved, out)
     resolved, notices = resolve_reading(resolved)

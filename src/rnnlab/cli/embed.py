@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from rnnlab.cli.common import clean_errors, err_console, out_console
+from rnnlab.errors import ConfigError
 
 embed_app = typer.Typer(
     help="Word embeddings: train (skipgram, cbow, fasttext, glove), evaluate, inspect, convert.",
@@ -94,22 +95,26 @@ def _print_scores(scores: dict[str, Any]) -> None:
     "train",
     epilog=(
         "Examples:\n\n"
-        "  rnnlab embed train --corpus imdb --method skipgram --out vecs/imdb-sg\n\n"
-        "  rnnlab embed train --corpus corpus.txt --method glove --vector-size 50 --out vecs/g\n\n"
-        "  rnnlab embed train --corpus imdb --seeds 3 --words good,bad,actor --out vecs/s"
+        "  rnnlab embed train --data imdb --method skipgram --out vecs/imdb-sg\n\n"
+        "  rnnlab embed train --data corpus.txt --method glove --embedding-dim 50 --out vecs/g\n\n"
+        "  rnnlab embed train --data imdb --seeds 3 --words good,bad,actor --out vecs/s"
     ),
 )
 def train_cmd(
-    corpus: Annotated[str, typer.Option(help="Text file (one document per line) or dataset name.")],
     out: Annotated[Path, typer.Option(help="Directory to write the vectors to.")],
+    data: Annotated[
+        str | None, typer.Option(help="Text file (one document per line) or dataset name.")
+    ] = None,
     method: Annotated[str, typer.Option(help="skipgram, cbow, fasttext or glove.")] = "skipgram",
     tokenizer: Annotated[str, typer.Option(help="english, chinese, char or auto.")] = "auto",
-    vector_size: Annotated[int, typer.Option()] = 100,
-    window: Annotated[int, typer.Option()] = 5,
-    min_count: Annotated[int, typer.Option()] = 5,
+    embedding_dim: Annotated[int | None, typer.Option(help="Size of the vectors [100].")] = None,
+    window: Annotated[int, typer.Option(help="Context words on each side.")] = 5,
+    min_count: Annotated[int, typer.Option(help="Words seen fewer times are left out.")] = 5,
     max_vocab: Annotated[int | None, typer.Option(help="Keep the most frequent words.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Default 5 (15 for glove).")] = None,
-    learning_rate: Annotated[float | None, typer.Option()] = None,
+    lr: Annotated[
+        float | None, typer.Option(help="Starting learning rate (gensim's alpha; glove's).")
+    ] = None,
     negative: Annotated[int | None, typer.Option(help="Negative samples (not glove).")] = None,
     sample: Annotated[float | None, typer.Option(help="Down-sampling (not glove).")] = None,
     min_n: Annotated[int | None, typer.Option(help="fasttext: shortest n-gram.")] = None,
@@ -117,22 +122,53 @@ def train_cmd(
     bucket: Annotated[int | None, typer.Option(help="fasttext: n-gram hash buckets.")] = None,
     x_max: Annotated[float | None, typer.Option(help="glove: weighting cut-off.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="glove: entries per update.")] = None,
-    workers: Annotated[int, typer.Option()] = 3,
-    seed: Annotated[int, typer.Option()] = 0,
+    threads: Annotated[int | None, typer.Option(help="Training threads [3].")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the first run.")] = 0,
     seeds: Annotated[int, typer.Option(help="Train N times; report mean ± sd.")] = 1,
     words: Annotated[str | None, typer.Option(help="With --seeds: words for stability.")] = None,
     top_k: Annotated[
         int | None, typer.Option(help="With --seeds: neighbours compared for stability [10].")
     ] = None,
+    corpus: Annotated[str | None, typer.Option(hidden=True)] = None,
+    vector_size: Annotated[int | None, typer.Option(hidden=True)] = None,
+    learning_rate: Annotated[float | None, typer.Option(hidden=True)] = None,
+    workers: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """Train word vectors and save them (rnnlab format) to --out."""
-    clean_errors(_train)(**locals())
+    """Train word vectors and save them (rnnlab format) to --out. (--corpus, --vector-size,
+    --learning-rate and --workers are the older names of --data, --embedding-dim, --lr and
+    --threads, still accepted.)"""
+
+    given = dict(locals())
+
+    def run() -> None:
+        kw = dict(given)
+        renamed = (("data", "corpus"), ("embedding_dim", "vector_size"), ("lr", "learning_rate"),
+                   ("threads", "workers"))  # fmt: skip
+        for new, old in renamed:
+            kw[old] = _one_of(kw.pop(new), kw[old], new, old)
+        if kw["corpus"] is None:
+            raise ConfigError("Missing option --data: the text file or dataset to train on.")
+        kw["vector_size"] = 100 if kw["vector_size"] is None else kw["vector_size"]
+        kw["workers"] = 3 if kw["workers"] is None else kw["workers"]
+        _train(**kw)
+
+    clean_errors(run)()
+
+
+def _one_of(new: Any, old: Any, new_name: str, old_name: str) -> Any:
+    """The value of a renamed option: its new flag's or its old one's, refused when both
+    are given with different values."""
+    if new is not None and old is not None and new != old:
+        raise ConfigError(
+            f"--{new_name.replace('_', '-')} and --{old_name.replace('_', '-')} (its older "
+            "name) are both given; keep --" + new_name.replace("_", "-") + "."
+        )
+    return new if new is not None else old
 
 
 def _check_seed_options(kw: dict[str, Any]) -> None:
     """--words and --top-k shape the seed-stability report, which only --seeds N ≥ 2 makes;
     refused without it rather than ignored."""
-    from rnnlab.errors import ConfigError
 
     given = [
         flag for flag, key in (("--words", "words"), ("--top-k", "top_k")) if kw[key] is not None
@@ -245,9 +281,11 @@ def eval_cmd(
 def neighbors_cmd(
     vectors: Annotated[str, typer.Argument(help="Vectors directory, file or packaged name.")],
     word: Annotated[str, typer.Argument()],
-    topn: Annotated[int, typer.Option("--top", help="How many neighbours.")] = 10,
+    top_k: Annotated[int | None, typer.Option(help="How many neighbours [10].")] = None,
+    top: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """The nearest neighbours of WORD by cosine similarity."""
+    """The nearest neighbours of WORD by cosine similarity (--top is the older name of
+    --top-k)."""
 
     def run() -> None:
         from rnnlab.embeddings import load
@@ -256,7 +294,8 @@ def neighbors_cmd(
         vecs = load(vectors)
         if not vecs.has_vector(word):
             raise DataError(f"word {word!r} is not in the vectors ({len(vecs):,} words).")
-        for other, score in vecs.most_similar(word, topn=topn):
+        topn = _one_of(top_k, top, "top_k", "top")
+        for other, score in vecs.most_similar(word, topn=10 if topn is None else topn):
             out_console.print(f"{other}\t{score:.4f}", highlight=False)
 
     clean_errors(run)()
@@ -273,8 +312,10 @@ def weat_cmd(
     y: Annotated[str, typer.Option("--y", help="Target words Y.")],
     a: Annotated[str, typer.Option("--a", help="Attribute words A.")],
     b: Annotated[str, typer.Option("--b", help="Attribute words B.")],
-    permutations: Annotated[int, typer.Option()] = 100_000,
-    seed: Annotated[int, typer.Option()] = 0,
+    permutations: Annotated[
+        int, typer.Option(help="Random partitions for the p-value (exact when fewer exist).")
+    ] = 100_000,
+    seed: Annotated[int, typer.Option(help="Seed of the sampled partitions.")] = 0,
 ) -> None:
     """WEAT effect size d and one-sided permutation p-value (Caliskan et al., 2017)."""
 

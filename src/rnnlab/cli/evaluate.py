@@ -11,7 +11,7 @@ encoding detected from its first bytes (a one-line notice when it is not UTF-8),
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,13 +19,22 @@ from rnnlab.cli.common import (
     clean_errors,
     encoding_notice,
     err_console,
-    given_options,
     out_console,
 )
 from rnnlab.cli.display import print_metrics
+from rnnlab.cli.lazy import command_of
+from rnnlab.cli.reading import reading_flags
 from rnnlab.errors import RnnlabError
 
-__all__ = ["EPILOG", "evaluate"]
+__all__ = ["EPILOG", "SHORT_HELP", "build", "evaluate"]
+
+SHORT_HELP = "Evaluate a trained model on labelled data (its own test data by default)."
+
+
+def build() -> Any:
+    """The ``evaluate`` command, with the reading flags of every registered task."""
+    return command_of(clean_errors(reading_flags()(evaluate)), "evaluate", EPILOG)
+
 
 EPILOG = (
     "Examples:\n\n  rnnlab evaluate runs/imdb\n\n"
@@ -34,7 +43,6 @@ EPILOG = (
 )
 
 
-@clean_errors
 def evaluate(
     run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
     data: Annotated[
@@ -47,73 +55,15 @@ def evaluate(
         str | None,
         typer.Option(help="Name of this evaluation under RUN/evaluations/ (default: from --data)."),
     ] = None,
-    text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
-    label_col: Annotated[str | None, typer.Option(help="Column holding the label.")] = None,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            help="Tables: csv, tsv, jsonl, parquet or xlsx; tagged files: conll, wordtag or "
-            "conllu (default: from the suffix)."
-        ),
-    ] = None,
-    encoding: Annotated[
-        str | None,
-        typer.Option(
-            help="Text encoding of --data: auto (detected from the first bytes) or a name such "
-            "as utf-8, gb18030, big5, cp1252 (default: auto; the run's own data: as recorded)."
-        ),
-    ] = None,
-    delimiter: Annotated[
-        str | None,
-        typer.Option(
-            help="CSV delimiter: auto (told from the first lines), tab, or one character."
-        ),
-    ] = None,
-    sheet: Annotated[
-        str | None,
-        typer.Option(help="Sheet of an .xlsx workbook: a name or 0-based index (default: first)."),
-    ] = None,
-    skip_empty: Annotated[
-        bool | None, typer.Option("--skip-empty", help="Drop rows with empty text.")
-    ] = None,
-    token_col: Annotated[int | None, typer.Option(help="CoNLL column of the tokens.")] = None,
-    tag_col: Annotated[int | None, typer.Option(help="CoNLL column of the tags.")] = None,
-    conllu_tags: Annotated[str | None, typer.Option(help="upos or xpos.")] = None,
-    scheme: Annotated[
-        str | None,
-        typer.Option(help="Scheme of the file's tags: auto (detected), bio, bioes or plain."),
-    ] = None,
-    time_col: Annotated[str | None, typer.Option(help="Forecasting: the time column.")] = None,
-    target_col: Annotated[str | None, typer.Option(help="Forecasting: the value column.")] = None,
-    id_col: Annotated[str | None, typer.Option(help="Forecasting: the series column.")] = None,
-    freq: Annotated[str | None, typer.Option(help="Forecasting: pandas frequency.")] = None,
-    fill: Annotated[
-        str | None, typer.Option(help="Forecasting: none, linear, ffill or zero.")
-    ] = None,
+    *,
+    reading: dict[str, Any],
 ) -> None:
     """Evaluate a trained model on labelled data; writes RUN/metrics.json for its own test
     data, RUN/evaluations/NAME/metrics.json for other data."""
     from rnnlab.tasks.base import refuse_options, task_of_run
 
     task = task_of_run(run)
-    options = given_options(
-        text_col=text_col,
-        label_col=label_col,
-        format=format,
-        encoding=encoding,
-        delimiter=delimiter,
-        sheet=sheet,
-        skip_empty=skip_empty,
-        token_col=token_col,
-        tag_col=tag_col,
-        conllu_tags=conllu_tags,
-        scheme=scheme,
-        time_col=time_col,
-        target_col=target_col,
-        id_col=id_col,
-        freq=freq,
-        fill=fill,
-    )
+    options = dict(reading)
     refuse_options(task, list(options), task.read_options, "evaluate")
     if data is not None and "encoding" in task.read_options:
         # Other data is detected afresh, not read in the encoding recorded for the run's own.

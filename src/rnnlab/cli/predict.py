@@ -26,10 +26,10 @@ from typing import Annotated, Any
 
 import typer
 
-from rnnlab.cli.common import clean_errors, err_console, given_options, refuse_flags
+from rnnlab.cli.common import clean_errors, err_console, refuse_flags
 from rnnlab.errors import ConfigError, RnnlabFileNotFoundError
 
-__all__ = ["EPILOG", "STDIN", "input_lines", "is_text_format", "predict"]
+__all__ = ["EPILOG", "SHORT_HELP", "STDIN", "build", "input_lines", "is_text_format", "predict"]
 
 STDIN = "-"  # --data -: standard input, as when --data is left out
 
@@ -325,7 +325,6 @@ def predict_on_ray(
     )
 
 
-@clean_errors
 def predict(
     run: Annotated[Path, typer.Argument(help="Run directory (or model file).")],
     data: Annotated[
@@ -345,26 +344,7 @@ def predict(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace --out if it exists.")
     ] = False,
-    text_col: Annotated[str | None, typer.Option(help="Column holding the text.")] = None,
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="Text encoding of --data (default: detected; utf-8, gb18030, big5, …)."),
-    ] = None,
-    delimiter: Annotated[
-        str | None, typer.Option(help="CSV delimiter: , ; tab or | (default: told from the file).")
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option(help="Workbooks (.xlsx): sheet name or 0-based index.")
-    ] = None,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            help="csv, tsv, jsonl or parquet (default: from the suffix), or text (alias txt): "
-            "one text per line whatever the suffix; tagging runs also: conll, wordtag or "
-            "conllu to read the tokens of a tagged file."
-        ),
-    ] = None,
-    batch_size: Annotated[int, typer.Option()] = 64,
+    batch_size: Annotated[int, typer.Option(help="Inputs per model batch.")] = 64,
     chunk_rows: Annotated[
         int | None,
         typer.Option(
@@ -374,19 +354,6 @@ def predict(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted --out job, same settings.")
     ] = False,
-    skip_empty: Annotated[
-        bool | None, typer.Option("--skip-empty", help="Drop empty texts.")
-    ] = None,
-    token_col: Annotated[int | None, typer.Option(help="CoNLL column of the tokens.")] = None,
-    tag_col: Annotated[int | None, typer.Option(help="CoNLL column of the tags.")] = None,
-    conllu_tags: Annotated[str | None, typer.Option(help="upos or xpos.")] = None,
-    scheme: Annotated[
-        str | None,
-        typer.Option(help="Tagging runs: write tags as auto (the training data's), bio or bioes."),
-    ] = None,
-    label_col: Annotated[
-        str | None, typer.Option(help="Refused: predict reads no labels (evaluate does).")
-    ] = None,
     engine: Annotated[str, typer.Option(help="torch or onnx (onnxruntime).")] = "torch",
     horizon: Annotated[
         int | None, typer.Option(help="Forecasting runs: steps ahead (default: the trained).")
@@ -394,16 +361,6 @@ def predict(
     future: Annotated[
         str | None,
         typer.Option(help="Forecasting: future covariate values after the end of the data."),
-    ] = None,
-    time_col: Annotated[str | None, typer.Option(help="Forecasting: the time column.")] = None,
-    target_col: Annotated[str | None, typer.Option(help="Forecasting: the value column.")] = None,
-    id_col: Annotated[
-        str | None,
-        typer.Option(help="Forecasting: the series column; --backend ray: the id column (id)."),
-    ] = None,
-    freq: Annotated[str | None, typer.Option(help="Forecasting: pandas frequency.")] = None,
-    fill: Annotated[
-        str | None, typer.Option(help="Forecasting: none, linear, ffill or zero.")
     ] = None,
     backend: Annotated[
         str,
@@ -415,6 +372,8 @@ def predict(
     workers: Annotated[
         int | None, typer.Option(help="--backend ray: actors, each with the model (default 2).")
     ] = None,
+    *,
+    reading: dict[str, Any],
 ) -> None:
     """Label texts: the text, the label and one probability column per label, in input order.
 
@@ -433,39 +392,27 @@ def predict(
     if backend == "ray":
         refuse_flags(
             {"--resume": resume, "--chunk-rows": chunk_rows is not None,
-             "--format": format is not None, "--skip-empty": bool(skip_empty)},
+             "--format": "format" in reading, "--skip-empty": "skip_empty" in reading},
             "with --backend ray (Ray reads the files by their suffix and retries failed work)",
         )  # fmt: skip
         refuse_flags({"--overwrite": overwrite},
                      "with --backend ray, which writes a new folder and never replaces one",
                      ", or remove the folder first")  # fmt: skip
-        return predict_on_ray(run, task, data, out, text_col, id_col, address, workers,
-                              batch_size, engine)  # fmt: skip
+        return predict_on_ray(run, task, data, out, reading.get("text_col"),
+                              reading.get("id_col"), address, workers, batch_size,
+                              engine)  # fmt: skip
     refuse_flags(
         {"--address": address is not None, "--workers": workers is not None},
         "without --backend ray",
         ", or add --backend ray",
     )
-    options = given_options(
-        text_col=text_col,
-        label_col=label_col,
-        format=format,
-        encoding=encoding,
-        delimiter=delimiter,
-        sheet=sheet,
-        skip_empty=skip_empty or None,
-        token_col=token_col,
-        tag_col=tag_col,
-        conllu_tags=conllu_tags,
-        scheme=scheme,
-        time_col=time_col,
-        target_col=target_col,
-        id_col=id_col,
-        freq=freq,
-        fill=fill,
-    )
+    options = dict(reading)
     forecaster = hasattr(task.predictor_type, "horizon")
-    if is_text_format(format) and "format" not in task.predict_options and not forecaster:
+    if (
+        is_text_format(reading.get("format"))
+        and "format" not in task.predict_options
+        and not forecaster
+    ):
         del options["format"]  # these runs read one input per line whatever the suffix
     refuse_options(task, list(options), task.predict_options, "predict")
     refuse_flags({"--horizon": horizon is not None and not forecaster,
@@ -497,3 +444,25 @@ def predict(
         future=future,
     )
     (task.door("write_predictions") or predict_lines)(request)
+
+
+SHORT_HELP = "Label texts, sentences or series with a trained model, streaming large files."
+
+# What predict's reading flags mean when it says something else than evaluate.
+_READING_HELP = {
+    "format": "csv, tsv, jsonl or parquet (default: from the suffix), or text (alias txt): "
+    "one text per line whatever the suffix; tagging runs also: conll, wordtag or conllu to "
+    "read the tokens of a tagged file.",
+    "scheme": "Tagging runs: write tags as auto (the training data's), bio or bioes.",
+    "label_col": "Refused: predict reads no labels (evaluate does).",
+    "skip_empty": "Drop empty texts.",
+    "id_col": "Forecasting: the series column; --backend ray: the id column (id).",
+}
+
+
+def build() -> Any:
+    """The ``predict`` command, with the reading flags of every registered task."""
+    from rnnlab.cli.lazy import command_of
+    from rnnlab.cli.reading import reading_flags
+
+    return command_of(clean_errors(reading_flags(help=_READING_HELP)(predict)), "predict", EPILOG)

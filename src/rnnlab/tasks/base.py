@@ -40,6 +40,7 @@ __all__ = [
     "Evaluation",
     "Predictor",
     "Task",
+    "TrainCommand",
     "TrainSummary",
     "evaluation_source",
     "evaluation_target",
@@ -132,6 +133,32 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class TrainCommand:
+    """What ``rnnlab train <task>`` offers beyond its config's flags (which
+    :mod:`rnnlab.cli.config_flags` writes from the config's fields).
+
+    Attributes:
+        help: what the command trains, one sentence (its ``--help`` line).
+        examples: command lines shown under ``--help``.
+        seeds: the metrics ``--seeds N`` summarises (mean ± sd over N runs); empty: the
+            command has no ``--seeds``.
+        folds: whether ``--folds K`` (cross-validation) is offered.
+        flag_defaults: ``flag_defaults(overrides) -> dict``: defaults implied by the flags
+            given (the classifier's ``--init-from`` brings ULMFiT's schedule), applied under
+            them when no ``--config`` is given; None: none.
+        headline: ``headline(metrics, split) -> str``: the one line that sums the run up
+            (``"test accuracy 0.9176  macro-F1 …"``); None: none.
+    """
+
+    help: str = ""
+    examples: tuple[str, ...] = ()
+    seeds: tuple[str, ...] = ()
+    folds: bool = False
+    flag_defaults: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    headline: Callable[[dict[str, Any], str], str] | None = None
+
+
+@dataclass(frozen=True)
 class Task:
     """One task, as the registry knows it.
 
@@ -160,6 +187,8 @@ class Task:
             title, console) -> None``; None: a flat table of every number.
         predict_backends: where ``rnnlab predict`` runs its batches besides this process
             (``"ray"``: Ray Data over a folder or glob of files).
+        command: its ``rnnlab train`` command (help, examples, ``--seeds``/``--folds``); its
+            flags come from ``config_type``. The command's name is :attr:`command_name`.
 
     The doors ``app``, ``write_predictions`` and ``print_metrics`` are functions or
     ``"module:function"`` strings, imported when first opened (:meth:`door`): the code behind
@@ -183,6 +212,12 @@ class Task:
     write_predictions: Door = None
     print_metrics: Door = None
     predict_backends: tuple[str, ...] = ()
+    command: TrainCommand = TrainCommand()
+
+    @property
+    def command_name(self) -> str:
+        """Its name on the command line: ``classify_series`` → ``classify-series``."""
+        return self.name.replace("_", "-")
 
     def door(self, name: str) -> Callable[..., Any] | None:
         """The function behind the door ``name`` (``"app"``, ``"write_predictions"``,

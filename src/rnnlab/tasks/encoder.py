@@ -50,18 +50,58 @@ class RecurrentConfig(ConfigSection):
 
     section: ClassVar[str] = "model"
 
-    cell: str = setting("gru", choices=("rnn", "lstm", "gru"), aliases=("rnn_type", "cell_type"))
-    hidden_size: int = setting(128, low=1, aliases=("hidden_dim", "hidden", "units"))
-    num_layers: int = setting(2, low=1, aliases=("layers", "n_layers"))
-    bidirectional: bool = setting(False, aliases=("bidir",))
+    cell: str = setting(
+        "gru",
+        choices=("rnn", "lstm", "gru"),
+        aliases=("rnn_type", "cell_type"),
+        help="Recurrent cell: gru, lstm or rnn.",
+    )
+    hidden_size: int = setting(
+        128,
+        low=1,
+        aliases=("hidden_dim", "hidden", "units"),
+        help="Units of each recurrent layer (per direction).",
+    )
+    num_layers: int = setting(
+        2, low=1, aliases=("layers", "n_layers"), help="Stacked recurrent layers."
+    )
+    bidirectional: bool = setting(
+        False,
+        aliases=("bidir",),
+        help="Read the sequence in both directions.",
+        flag="--bidirectional/--unidirectional",
+    )
     # Element-wise dropout between recurrent layers (only with ≥ 2 layers).
-    dropout: float = setting(0.0, low=0, below=1, aliases=("layer_dropout",))
+    dropout: float = setting(
+        0.0,
+        low=0,
+        below=1,
+        aliases=("layer_dropout",),
+        help="Dropout between stacked recurrent layers (needs --num-layers 2 or more).",
+    )
     # Variational dropout on each layer's input (the embeddings' too): one mask per sequence.
-    input_dropout: float = setting(0.2, low=0, below=1)
+    input_dropout: float = setting(
+        0.2,
+        low=0,
+        below=1,
+        help="Variational dropout on each recurrent layer's input (one mask per sequence).",
+    )
     # Variational dropout on h_{t-1}; runs the step path.
-    recurrent_dropout: float = setting(0.0, low=0, below=1, aliases=("variational_dropout",))
+    recurrent_dropout: float = setting(
+        0.0,
+        low=0,
+        below=1,
+        aliases=("variational_dropout",),
+        help="Variational dropout on h_{t-1} (runs the step path, slower).",
+    )
     # DropConnect on the recurrent weights W_hh (one mask per batch).
-    weight_dropout: float = setting(0.2, low=0, below=1, aliases=("dropconnect",))
+    weight_dropout: float = setting(
+        0.2,
+        low=0,
+        below=1,
+        aliases=("dropconnect",),
+        help="DropConnect on the recurrent weights W_hh (one mask per batch).",
+    )
 
 
 @dataclass(frozen=True)
@@ -72,17 +112,45 @@ class EncoderConfig(RecurrentConfig):
     :func:`rnnlab.config.override_defaults`) and adds its head.
     """
 
-    embedding_dim: int = setting(128, low=1, aliases=("embed_dim", "embedding_size", "emb_dim"))
+    embedding_dim: int = setting(
+        128,
+        low=1,
+        aliases=("embed_dim", "embedding_size", "emb_dim"),
+        help="Size of the word vectors.",
+    )
     # Pretrained vectors for the embedding layer: a file or directory rnnlab.embeddings.load
     # reads (rnnlab, word2vec text/binary, GloVe text), a packaged name ("glove-6b-50d"),
     # "skipgram" (trained first on the run's training texts), "auto" (skipgram when gensim
     # is installed) or "none"/"" (a random start). Vocabulary words found in the vectors
     # start from them, the rest randomly.
-    embeddings: str = setting("", aliases=("pretrained_embeddings", "vectors"))
-    freeze_embeddings: bool = setting(False, aliases=("freeze",))
+    embeddings: str = setting(
+        "",
+        aliases=("pretrained_embeddings", "vectors"),
+        help=(
+            "Where the embedding layer starts: auto, skipgram (trained first on the training "
+            "texts), "
+            "none (random), a word2vec/GloVe/rnnlab file or a packaged name (glove-6b-50d; set "
+            "--embedding-dim to their size)."
+        ),
+    )
+    freeze_embeddings: bool = setting(
+        False,
+        aliases=("freeze",),
+        help="Keep pretrained embeddings fixed (--freeze) or train them (--fine-tune).",
+        flag="--freeze/--fine-tune",
+    )
     # "orthogonal": Glorot input weights, orthogonal recurrent weights, zero biases (LSTM
     # forget bias 1), embedding U(±0.05) — see rnnlab.nn.init; "torch": torch.nn's defaults.
-    init: str = setting("orthogonal", choices=("orthogonal", "torch"), aliases=("initializer",))
+    init: str = setting(
+        "orthogonal",
+        choices=("orthogonal", "torch"),
+        aliases=("initializer",),
+        help=(
+            "Weight initialisation: orthogonal (orthogonal recurrent, Glorot input weights) or "
+            "torch "
+            "(torch.nn's defaults)."
+        ),
+    )
 
     def check(self) -> None:
         if self.freeze_embeddings and self.embeddings in ("", NONE):

@@ -144,7 +144,7 @@ def test_evaluate_on_other_series_writes_beside_the_run(airline_run, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--horizon", "0"], "--horizon must be at least 1, got 0"),
+        (["--horizon", "-1"], "--horizon must be an integer >= 0, got -1"),
         (["--horizon", "60", "--windows", "3"], "too short for lookback"),
         (["--quantiles", "0.1,0.9"], "must include 0.5"),
         (["--quantiles", "0.1,half"], "'half' is not a number"),

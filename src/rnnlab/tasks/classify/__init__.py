@@ -7,7 +7,7 @@ baselines, significance, error tables); importing it registers the ``"classify"`
 """
 
 from rnnlab.tasks.base import Task, register_task
-from rnnlab.tasks.classify.config import ClassifyRunConfig, DataConfig, ModelConfig
+from rnnlab.tasks.classify.config import COMMAND, ClassifyRunConfig, DataConfig, ModelConfig
 from rnnlab.tasks.classify.export import classifier_graph, classifier_metadata
 from rnnlab.tasks.classify.predictor import TextPredictor
 from rnnlab.tasks.classify.workflow import evaluate_run, train_classifier
@@ -28,6 +28,7 @@ TASK = register_task(
         name="classify",
         title="text classifier",
         config_type=ClassifyRunConfig,
+        command=COMMAND,
         predictor_type=TextPredictor,
         train=train_classifier,
         evaluate=evaluate_run,

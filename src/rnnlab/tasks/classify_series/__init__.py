@@ -6,7 +6,7 @@ Importing the package registers the ``"classify_series"`` task.
 """
 
 from rnnlab.tasks.base import Task, register_task
-from rnnlab.tasks.classify_series.config import SeriesClassifyRunConfig
+from rnnlab.tasks.classify_series.config import COMMAND, SeriesClassifyRunConfig
 from rnnlab.tasks.classify_series.predictor import SeriesPredictor
 from rnnlab.tasks.classify_series.workflow import evaluate_series_run, train_series_classifier
 
@@ -17,6 +17,7 @@ TASK = register_task(
         name="classify_series",
         title="series classifier",
         config_type=SeriesClassifyRunConfig,
+        command=COMMAND,
         predictor_type=SeriesPredictor,
         train=train_series_classifier,
         evaluate=evaluate_series_run,

@@ -5,12 +5,13 @@ Series (long ``unique_id, ds, y`` or wide tables, or a built-in series) → wind
 multi-horizon quantile head → a rolling-origin backtest beside naive, seasonal naive, drift,
 AutoETS, AutoARIMA and Theta (statsforecast) → MASE, sMAPE, MAE, RMSE, pinball loss and
 interval coverage. The package follows the task contract of :mod:`rnnlab.tasks.base`
-(``config``, ``data``, ``model``, ``predictor``, ``workflow``, plus ``fitting`` and
-``backtest``); importing it registers the ``"forecast"`` task.
+(``config``, ``data``, ``model``, ``estimator``, ``predictor``, ``workflow``, plus ``fitting``,
+``backtest`` and ``combine``); importing it registers the ``"forecast"`` task.
 """
 
 from rnnlab.tasks.base import Task, register_task
 from rnnlab.tasks.forecast.config import (
+    COMMAND,
     ForecastDataConfig,
     ForecastModelConfig,
     ForecastRunConfig,
@@ -33,6 +34,7 @@ TASK = register_task(
         name="forecast",
         title="forecaster",
         config_type=ForecastRunConfig,
+        command=COMMAND,
         predictor_type=ForecastPredictor,
         train=train_forecast,
         evaluate=evaluate_forecast_run,

@@ -35,7 +35,7 @@ from rnnlab.evaluate.forecast_baselines import BASELINES, baseline_forecasts
 from rnnlab.tasks.forecast.combine import STATISTICAL, combined_quantiles, fit_combiner
 from rnnlab.tasks.forecast.config import ForecastRunConfig
 from rnnlab.tasks.forecast.data import default_horizon, default_lookback
-from rnnlab.tasks.forecast.fitting import FittedForecaster, fit_forecaster
+from rnnlab.tasks.forecast.fitting import FittedForecaster, MemberCheckpoints, fit_forecaster
 
 __all__ = [
     "Backtest",
@@ -122,10 +122,14 @@ def run_backtest(
     *,
     baselines: Sequence[str] | None = None,
     callbacks: Sequence[Any] = (),
+    checkpoints: MemberCheckpoints | None = None,
 ) -> Backtest:
     """Fit (before the first origin, or every origin with ``data.refit``), forecast every
-    window, fit the baselines on the same histories, score."""
-    return forecast_windows(config, found, None, baselines=baselines, callbacks=callbacks)
+    window, fit the baselines on the same histories, score. With ``checkpoints`` every
+    network trained checkpoints into the run directory, and a resumed run reads back the
+    members that finished (:class:`~rnnlab.tasks.forecast.fitting.MemberCheckpoints`)."""
+    return forecast_windows(config, found, None, baselines=baselines, callbacks=callbacks,
+                            checkpoints=checkpoints)  # fmt: skip
 
 
 def forecast_windows(
@@ -135,6 +139,7 @@ def forecast_windows(
     *,
     baselines: Sequence[str] | None = None,
     callbacks: Sequence[Any] = (),
+    checkpoints: MemberCheckpoints | None = None,
 ) -> Backtest:
     """The backtest of :func:`run_backtest` with an already ``fitted`` model (never refitted;
     its lookback and horizon), or fitting one when it is None."""
@@ -155,7 +160,7 @@ def forecast_windows(
         combiner = fit_combiner(
             found.series, {uid: found_origins[0] for uid, found_origins in origins.items()},
             config, freq=found.freq, season=plan.season, lookback=plan.lookback,
-            horizon=plan.horizon,
+            horizon=plan.horizon, checkpoints=checkpoints,
         )  # fmt: skip
     if combiner is not None:
         names += [name for name in STATISTICAL if name not in names]
@@ -164,7 +169,8 @@ def forecast_windows(
             ends = {uid: found_origins[k] for uid, found_origins in origins.items()}
             fitted = fit_forecaster(
                 found.series, ends, config, season=plan.season, lookback=plan.lookback,
-                horizon=plan.horizon, callbacks=callbacks,
+                horizon=plan.horizon, callbacks=callbacks, checkpoints=checkpoints,
+                fit_name=f"window-{k}",
             )  # fmt: skip
             fitted.combiner = combiner
         for series in found.series:

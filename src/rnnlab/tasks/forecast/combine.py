@@ -62,7 +62,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,6 +70,9 @@ from rnnlab.data.series import Series
 from rnnlab.errors import DataError
 from rnnlab.evaluate import forecast_metrics as fm
 from rnnlab.evaluate.forecast_baselines import BASELINES, statsforecast_models
+
+if TYPE_CHECKING:
+    from rnnlab.tasks.forecast.fitting import MemberCheckpoints
 
 __all__ = [
     "MEMBERS",
@@ -349,12 +352,15 @@ def fit_combiner(
     season: int,
     lookback: int,
     horizon: int,
+    checkpoints: MemberCheckpoints | None = None,
 ) -> Combiner:
     """Fit the combination on the training parts (the values before each series' ``ends``)
     only: validate the recurrent model (a fit with the run's config before the earliest
     validation origin) and the statistical models on the same V windows, then weigh and
     calibrate (module docstring). The recurrent model is left out, with a note, when a
-    training part is too short to validate it on :data:`MIN_RNN_VALIDATION` windows."""
+    training part is too short to validate it on :data:`MIN_RNN_VALIDATION` windows. With
+    ``checkpoints`` (:class:`~rnnlab.tasks.forecast.fitting.MemberCheckpoints`) its members
+    checkpoint as ``validation-member-<k>``."""
     from rnnlab.tasks.forecast.fitting import fit_forecaster
 
     out_steps = 1 if config.model.decoder == "recursive" else horizon
@@ -384,7 +390,8 @@ def fit_combiner(
     if with_rnn:
         first = {uid: ends[uid] - horizon - counts[uid] + 1 for uid in ends}
         rnn_fit = fit_forecaster(series, first, config, season=season, lookback=lookback,
-                                 horizon=horizon)  # fmt: skip
+                                 horizon=horizon, checkpoints=checkpoints,
+                                 fit_name="validation")  # fmt: skip
     coverages = coverages_for(config.model.levels)
     parts: dict[str, tuple[SeriesCombination, np.ndarray]] = {}
     for item in series:

@@ -10,6 +10,8 @@ directory.
                          rnn_mase, rnn_coverage_80/95 (the recurrent model alone),
                          baseline_<name>_mase, baseline_median3_mase, the combination, …
       history.jsonl      the training loss per epoch (of the first member of the last fit)
+      checkpoints/       last.pt and best.pt of the network in training, member.json naming
+                         it, members/ the finished members, for --resume
       report.html        forecast against actual per window with intervals and baselines
       analysis/forecasts.csv   every window's steps: actual, forecast, quantiles, baselines
       evaluations/NAME/  metrics.json of every later ``rnnlab evaluate RUN --data X``
@@ -33,6 +35,7 @@ from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_e
 from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_windows, run_backtest
 from rnnlab.tasks.forecast.combine import Combiner
 from rnnlab.tasks.forecast.config import ForecastDataConfig, ForecastRunConfig
+from rnnlab.tasks.forecast.fitting import FittedForecaster, MemberCheckpoints
 from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows, interval_columns
 from rnnlab.train.trainer import resolve_monitor
 
@@ -41,6 +44,7 @@ __all__ = [
     "evaluate_forecast_run",
     "load_series_for",
     "rows_text",
+    "save_forecaster",
     "train_forecast",
     "value_decimals",
     "window_rows",
@@ -192,12 +196,24 @@ def _tails(found: SeriesSet, lookback: int) -> dict[str, Any]:
 
 
 def _save(run_dir: Path, config: ForecastRunConfig, backtest: Backtest, found: SeriesSet) -> None:
-    fitted = backtest.forecaster
+    save_forecaster(run_dir / MODEL_FILE, backtest.forecaster, found, config)
+
+
+def save_forecaster(
+    path: str | Path,
+    fitted: FittedForecaster,
+    found: SeriesSet,
+    config: ForecastRunConfig | None = None,
+) -> Path:
+    """Write ``fitted`` as one model file (task ``"forecast"``, read by ``rnnlab.load``):
+    the members, the run configuration (``config``, default ``fitted.config``), what was
+    fitted per series, the combination and the tails of ``found`` to forecast from."""
+    config = config or fitted.config
     tensors = {}
     for k, member in enumerate(fitted.members):
         tensors.update({f"member{k}.{n}": t for n, t in member.state_dict().items()})
-    save_model_file(
-        run_dir / MODEL_FILE, tensors, task="forecast", model_config=config.model,
+    return save_model_file(
+        path, tensors, task="forecast", model_config=config.model,
         tokenizer={}, vocab={}, labels=[],
         preprocessing={
             "run_config": config.to_dict(),
@@ -224,20 +240,28 @@ def train_forecast(
 ) -> TrainSummary:
     """Backtest the forecaster on the run's series beside the baselines and write the run.
 
-    The model saved is the one fitted before the last origin; a run trains in seconds, so
-    ``resume`` starts it again (the configuration must match the run's)."""
+    The model saved is the one fitted before the last origin. Every network checkpoints
+    into ``run_dir`` (``checkpoints/last.pt`` and ``best.pt`` of the one in training, the
+    finished members beside them); ``resume`` continues an interrupted run without training
+    its finished members again (the configuration must match the run's;
+    :mod:`rnnlab.tasks.forecast.fitting`). ``best_epoch`` is the best epoch of the first
+    member of the last fit, the one ``history.jsonl`` shows; ``train_seconds`` counts this
+    call (a resumed run's, not the interrupted one's)."""
     found = load_series_for(config.data)
     # the forecaster's networks train without validation data: config.toml says what they
     # monitor (train_loss), not an option that had no effect
     config = replace(config, train=resolve_monitor(config.train, has_validation=False))
     with training_run(run_dir, config, resume=resume) as run_dir:
         start = time.perf_counter()
-        backtest = run_backtest(config, found, callbacks=callbacks)
+        checkpoints = MemberCheckpoints.open(run_dir, resume)
+        backtest = run_backtest(config, found, callbacks=callbacks, checkpoints=checkpoints)
         seconds = time.perf_counter() - start
         _save(run_dir, config, backtest, found)
         _history(run_dir, backtest)
+        best_epochs = backtest.forecaster.best_epochs
+        best_epoch = best_epochs[0] if best_epochs else 0
         metrics = {**backtest_metrics(found.origin, found, backtest),
-                   "train_seconds": round(seconds, 2)}  # fmt: skip
+                   "train_seconds": round(seconds, 2), "best_epoch": best_epoch}  # fmt: skip
         atomic_write_json(run_dir / "metrics.json", metrics)
         analysis = make_dir(run_dir / "analysis")
         atomic_write_text(
@@ -245,7 +269,7 @@ def train_forecast(
             csv_text(window_rows(backtest.results, backtest.forecaster.levels)),
         )
         report = optional_report(write_forecast_report, run_dir)
-    return TrainSummary(run_dir, metrics, "test", seconds, 0, report=report)
+    return TrainSummary(run_dir, metrics, "test", seconds, best_epoch, report=report)
 
 
 def _own_end_is_held_out(source: str) -> bool:

@@ -10,7 +10,7 @@ registers the ``"lm"`` task.
 """
 
 from rnnlab.tasks.base import Task, register_task
-from rnnlab.tasks.lm.config import LMDataConfig, LMModelConfig, LMRunConfig
+from rnnlab.tasks.lm.config import COMMAND, LMDataConfig, LMModelConfig, LMRunConfig
 from rnnlab.tasks.lm.export import lm_graph, lm_metadata
 from rnnlab.tasks.lm.predictor import LMPredictor, TextSurprisal
 from rnnlab.tasks.lm.workflow import evaluate_lm_run, train_lm
@@ -31,6 +31,7 @@ TASK = register_task(
         name="lm",
         title="language model",
         config_type=LMRunConfig,
+        command=COMMAND,
         predictor_type=LMPredictor,
         train=train_lm,
         evaluate=evaluate_lm_run,

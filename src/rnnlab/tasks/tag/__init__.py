@@ -7,7 +7,7 @@ files and the built-in tagged datasets. The package follows the task contract of
 """
 
 from rnnlab.tasks.base import Task, register_task
-from rnnlab.tasks.tag.config import TagDataConfig, TagModelConfig, TagRunConfig
+from rnnlab.tasks.tag.config import COMMAND, TagDataConfig, TagModelConfig, TagRunConfig
 from rnnlab.tasks.tag.export import tagger_graph, tagger_metadata
 from rnnlab.tasks.tag.predictor import TagPredictor
 from rnnlab.tasks.tag.workflow import evaluate_tag_run, train_tagger
@@ -28,6 +28,7 @@ TASK = register_task(
         name="tag",
         title="sequence tagger",
         config_type=TagRunConfig,
+        command=COMMAND,
         predictor_type=TagPredictor,
         train=train_tagger,
         evaluate=evaluate_tag_run,
