@@ -86,12 +86,41 @@ def test_the_top_level_keeps_only_the_machinery():
     assert packages == set(LAYERS) - {"base"}
 
 
-def test_every_task_package_has_the_contract_files():
-    for task in ("classify", "tag"):
-        folder = PACKAGE / "tasks" / task
-        names = {p.name for p in folder.glob("*.py")}
-        contract = {"config", "data", "model", "estimator", "predictor", "workflow", "export"}
-        assert {f"{name}.py" for name in contract} <= names, task
+# The contract files of ../shared/DESIGN.md and rnnlab/tasks/base.py: every task package has
+# them; export.py where the task has an ONNX export (Task.export_graph).
+CONTRACT_FILES = ("config", "data", "model", "estimator", "predictor", "workflow")
+
+
+def task_package(name: str) -> Path:
+    """The folder of the registered task ``name`` (where its predictor is defined)."""
+    from rnnlab.tasks.base import get_task
+
+    module = get_task(name).predictor_type.__module__
+    return SRC.joinpath(*module.split(".")[:-1])
+
+
+def registered_tasks() -> list[str]:
+    from rnnlab.tasks.base import task_names
+
+    return task_names()
+
+
+@pytest.mark.parametrize("task", registered_tasks())
+def test_every_task_package_has_the_contract_files(task):
+    from rnnlab.tasks.base import get_task
+
+    folder = task_package(task)
+    names = {p.stem for p in folder.glob("*.py")}
+    expected = set(CONTRACT_FILES)
+    if get_task(task).export_graph is not None:
+        expected.add("export")
+    assert not expected - names, f"tasks/{folder.name} lacks {sorted(expected - names)}"
+
+
+def test_the_contract_check_covers_every_built_in_task():
+    """Not only classify and tag: the language model and both series tasks too."""
+    assert {"classify", "classify_series", "forecast", "lm", "tag"} <= set(registered_tasks())
+    assert task_package("classify_series") == PACKAGE / "tasks" / "classify_series"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -7,6 +7,7 @@ import shutil
 import struct
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -285,3 +286,99 @@ def test_a_run_directory_without_a_model_file(tmp_path):
     (run / "config.toml").write_text("[train]\nepochs = 1\n")
     with pytest.raises(RnnlabFileNotFoundError, match=rf"Run directory {run} has no {MODEL_FILE}"):
         rnnlab.load(run)
+
+
+# --------------------------------------------------------------------------- the run writer
+
+
+def _record(**changes):
+    """A run record whose model file and analysis are small stand-ins, written in the order
+    the writer promises (the report reads what came before it)."""
+    from rnnlab.tasks.run_writer import RunRecord
+
+    seen: dict[str, Any] = {}
+
+    def report(run: Path) -> Path:
+        seen["metrics"] = json.loads((run / "metrics.json").read_text("utf-8"))
+        seen["analysis"] = sorted(p.name for p in (run / "analysis").iterdir())
+        (run / "report.html").write_text("<html></html>", encoding="utf-8")
+        return run / "report.html"
+
+    record = RunRecord(
+        {"split": "valid", "accuracy": 0.5},
+        "valid",
+        1.23456,
+        3,
+        save_model=lambda path: path.write_bytes(b"model"),
+        vocab={"vocab": ["a"]},
+        analysis=lambda folder: (folder / "mistakes.csv").write_text("x\n", encoding="utf-8"),
+        report=report,
+    )
+    for key, value in changes.items():
+        setattr(record, key, value)
+    return record, seen
+
+
+def test_the_run_writer_writes_every_file_and_the_training_keys(tmp_path):
+    from rnnlab.tasks.run_writer import write_run
+
+    record, seen = _record()
+    summary = write_run(tmp_path, record)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "analysis", "metrics.json", MODEL_FILE, "report.html", "vocab.json",
+    ]  # fmt: skip
+    metrics = json.loads((tmp_path / "metrics.json").read_text("utf-8"))
+    assert metrics == {"split": "valid", "accuracy": 0.5, "evaluated_on": "valid",
+                       "train_seconds": 1.23, "best_epoch": 3}  # fmt: skip
+    assert seen == {"metrics": metrics, "analysis": ["mistakes.csv"]}  # the report came last
+    assert json.loads((tmp_path / "vocab.json").read_text("utf-8")) == {"vocab": ["a"]}
+    assert (summary.metrics, summary.evaluated_on, summary.best_epoch) == (metrics, "valid", 3)
+    assert summary.report == tmp_path / "report.html"
+
+
+def test_the_run_writer_writes_a_handed_over_history_and_leaves_out_what_a_task_lacks(tmp_path):
+    from rnnlab.errors import MissingDependencyError
+    from rnnlab.tasks.run_writer import write_run
+
+    def no_matplotlib(run: Path) -> Path:
+        raise MissingDependencyError("matplotlib is not installed")
+
+    history = [{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.5}]
+    record, _ = _record(vocab=None, analysis=None, report=no_matplotlib, history=history)
+    summary = write_run(tmp_path, record)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "history.jsonl", "metrics.json", MODEL_FILE,
+    ]  # fmt: skip
+    lines = (tmp_path / "history.jsonl").read_text("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == history
+    assert summary.report is None
+
+
+def test_an_evaluation_keeps_the_runs_record_apart(tmp_path):
+    from rnnlab.tasks.run_writer import write_evaluation, write_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    write_run(run, _record()[0])
+    before = json.loads((run / "metrics.json").read_text("utf-8"))
+    other = run / "evaluations" / "other"
+    reports: list[Path] = []
+    found = write_evaluation(
+        run, other, {"split": "test", "accuracy": 0.75},
+        analysis=lambda folder: (folder / "mistakes.csv").write_text("y\n", encoding="utf-8"),
+        report=lambda r: reports.append(r) or r / "report.html",
+    )  # fmt: skip
+    assert json.loads((run / "metrics.json").read_text("utf-8")) == before
+    assert json.loads((other / "metrics.json").read_text("utf-8")) == {
+        "split": "test", "accuracy": 0.75, "evaluated_on": "test",
+    }  # fmt: skip
+    assert (other / "analysis" / "mistakes.csv").read_text("utf-8") == "y\n"
+    assert (found.directory, reports) == (other, [run])  # the run's report lists it
+    # its own test data again: the training-time keys stay
+    found = write_evaluation(run, run, {"split": "test", "accuracy": 0.7})
+    assert found.metrics == {"split": "test", "accuracy": 0.7, "evaluated_on": "test",
+                             "train_seconds": 1.23, "best_epoch": 3}  # fmt: skip
+    # a record of its own shape (a language model's valid_/test_ keys) is merged in
+    write_evaluation(run, run, {"split": "test", "perplexity": 9.0}, own_record={"test_ppl": 9})
+    assert json.loads((run / "metrics.json").read_text("utf-8"))["test_ppl"] == 9
+    assert write_evaluation(run, None, {"accuracy": 1.0}).directory is None

@@ -6,6 +6,9 @@
 >>> rnnlab.evaluate_run("runs/imdb", "other.csv").metrics["accuracy"]
 >>> clf = rnnlab.TextClassifier(epochs=2).fit(texts, labels)
 >>> tagger = rnnlab.SequenceTagger(epochs=3).fit(tokens, tags)
+>>> lm = rnnlab.LanguageModel(epochs=2).fit(lines)
+>>> forecaster = rnnlab.Forecaster(horizon=12).fit(series)
+>>> series_clf = rnnlab.TimeSeriesClassifier(epochs=20).fit(X, y)
 
 Heavy modules (torch) load on first use, so ``import rnnlab`` and ``rnnlab --help`` stay quick.
 Every function here finds the task of a model file through the task registry
@@ -22,9 +25,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Evaluation",
+    "Forecaster",
+    "LanguageModel",
     "Predictor",
     "SequenceTagger",
     "TextClassifier",
+    "TimeSeriesClassifier",
     "__version__",
     "evaluate_run",
     "load",
@@ -35,13 +41,19 @@ __all__ = [
 _LAZY = {
     "Evaluation": "rnnlab.tasks.base",
     "Predictor": "rnnlab.tasks.base",
+    "Forecaster": "rnnlab.tasks.forecast.estimator",
+    "LanguageModel": "rnnlab.tasks.lm.estimator",
     "SequenceTagger": "rnnlab.tasks.tag.estimator",
     "TextClassifier": "rnnlab.tasks.classify.estimator",
+    "TimeSeriesClassifier": "rnnlab.tasks.classify_series.estimator",
 }
 
 if TYPE_CHECKING:
     from rnnlab.tasks.base import Evaluation, Predictor
     from rnnlab.tasks.classify.estimator import TextClassifier
+    from rnnlab.tasks.classify_series.estimator import TimeSeriesClassifier
+    from rnnlab.tasks.forecast.estimator import Forecaster
+    from rnnlab.tasks.lm.estimator import LanguageModel
     from rnnlab.tasks.tag.estimator import SequenceTagger
 
 

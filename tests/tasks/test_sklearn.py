@@ -27,7 +27,13 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 from sklearn.utils import estimator_checks  # noqa: E402
 
-from rnnlab import SequenceTagger, TextClassifier  # noqa: E402
+from rnnlab import (  # noqa: E402
+    Forecaster,
+    LanguageModel,
+    SequenceTagger,
+    TextClassifier,
+    TimeSeriesClassifier,
+)
 from rnnlab.data import datasets  # noqa: E402
 from rnnlab.errors import ConfigError  # noqa: E402
 from rnnlab.tasks.classify.config import ClassifyRunConfig  # noqa: E402
@@ -67,7 +73,17 @@ def tagged():
     return [list(s) for s in data.train.tokens[:120]], [list(t) for t in data.train.tags[:120]]
 
 
-@pytest.mark.parametrize("estimator", [TextClassifier(**TINY), SequenceTagger(**TAG_TINY)])
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        TextClassifier(**TINY),
+        SequenceTagger(**TAG_TINY),
+        LanguageModel(epochs=1),
+        Forecaster(epochs=1),
+        TimeSeriesClassifier(epochs=1),
+    ],
+    ids=type,
+)
 @pytest.mark.parametrize("check", CHECKS)
 def test_scikit_learn_checks_that_apply(estimator, check):
     getattr(estimator_checks, check)(type(estimator).__name__, estimator)

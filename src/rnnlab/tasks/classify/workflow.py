@@ -10,12 +10,14 @@
       evaluations/NAME/  every later ``rnnlab evaluate RUN --data X``: metrics.json, analysis/
       checkpoints/       last.pt and best.pt, for --resume
 
-The CLI is a thin layer over these functions; Python users can call them directly.
+The files are written by the one run writer (:mod:`rnnlab.tasks.run_writer`). The CLI is a
+thin layer over these functions; Python users can call them directly.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +28,10 @@ from rnnlab.data.labels import check_known_labels
 from rnnlab.data.tables import LabeledTexts
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate.metrics import classification_metrics
-from rnnlab.fileio import atomic_write_json
-from rnnlab.runs import MODEL_FILE, training_run
-from rnnlab.tasks.base import (
-    Evaluation,
-    TrainSummary,
-    plan_evaluation,
-    write_evaluation_metrics,
-)
+from rnnlab.runs import training_run
+from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation
 from rnnlab.tasks.classify.analysis import (
+    RunAnalysis,
     analyse_classification,
     save_examples,
     with_analysis,
@@ -44,6 +41,7 @@ from rnnlab.tasks.classify.config import ClassifyRunConfig
 from rnnlab.tasks.classify.data import classification_dataset, load_splits, read_labeled_table
 from rnnlab.tasks.classify.finetune import adopt_language_model, read_language_model
 from rnnlab.tasks.classify.predictor import TextPredictor
+from rnnlab.tasks.run_writer import RunRecord, write_evaluation, write_run
 from rnnlab.text.batching import padding_report
 
 __all__ = ["evaluate_run", "train_classifier"]
@@ -77,20 +75,9 @@ def train_classifier(
             callbacks=callbacks,
         )
     seconds = time.perf_counter() - start
-    clf.save(run_dir / MODEL_FILE)
-    atomic_write_json(
-        run_dir / "vocab.json",
-        {
-            "tokenizer": clf.tokenizer_.to_dict(),
-            "labels": list(clf.classes_),
-            "vocab": clf.vocab_.to_dict(),
-        },
-    )
     evaluated = splits.test if splits.test is not None else splits.valid
     name = "test" if splits.test is not None else "valid"
     metrics, probs, members = _metrics(clf.predictor_, evaluated, name)
-    metrics["train_seconds"] = round(seconds, 2)
-    metrics["best_epoch"] = clf.fit_result_.best_epoch
     if clf.combination_ is not None:
         metrics.update(clf.combination_.summary())
     if clf.embedding_coverage_ is not None:
@@ -98,25 +85,43 @@ def train_classifier(
         metrics["embedding_source"] = clf.embedding_source_
     analysis = analyse_classification(
         clf.predictor_, evaluated, probs, train=splits.train, valid=splits.valid,
-        members=members, seed=config.train.seed, directory=run_dir,
+        members=members, seed=config.train.seed,
     )  # fmt: skip
     metrics = with_analysis(metrics, analysis)
     if splits.notes:
         metrics["data_notes"] = splits.notes
-    atomic_write_json(run_dir / "metrics.json", metrics)
-    save_examples(run_dir, analysis)
-    report = write_run_report(run_dir, clf.predictor_)
     lengths = [len(s) for s in clf.predictor_.encode(splits.train.texts[:5000])]
     padding = padding_report(lengths, config.train.batch_size, seed=config.train.seed)
-    return TrainSummary(
+    return write_run(
         run_dir,
-        metrics,
-        name,
-        seconds,
-        clf.fit_result_.best_epoch,
-        padding={"bucketed": padding.bucketed, "random": padding.random},
-        report=report,
+        RunRecord(
+            metrics,
+            name,
+            seconds,
+            clf.fit_result_.best_epoch,
+            save_model=clf.save,
+            vocab={
+                "tokenizer": clf.tokenizer_.to_dict(),
+                "labels": list(clf.classes_),
+                "vocab": clf.vocab_.to_dict(),
+            },
+            analysis=_analysis_hook(analysis, examples=True),
+            report=lambda run: write_run_report(run, clf.predictor_),
+            padding={"bucketed": padding.bucketed, "random": padding.random},
+        ),
     )
+
+
+def _analysis_hook(analysis: RunAnalysis, *, examples: bool) -> Callable[[Path], None]:
+    """What goes to ``analysis/``: the error tables, and with ``examples`` (the run's own
+    test data) the texts the report explains."""
+
+    def write(folder: Path) -> None:
+        analysis.errors.write_csv(folder)
+        if examples:
+            save_examples(folder.parent, analysis)
+
+    return write
 
 
 def _metrics(
@@ -175,16 +180,14 @@ def evaluate_run(
     train, valid = _training_splits(config)
     analysis = analyse_classification(
         predictor, table, probs, train=train, valid=valid, members=members,
-        seed=config.train.seed, directory=target,
+        seed=config.train.seed,
     )  # fmt: skip
     metrics = with_analysis(metrics, analysis)
-    if target is None:
-        return Evaluation(metrics)
-    write_evaluation_metrics(target, metrics, run_dir)
-    if target == run_dir:
-        save_examples(run_dir, analysis)
-    report = write_run_report(run_dir, predictor)
-    return Evaluation(metrics, target, report)
+    return write_evaluation(
+        run_dir, target, metrics,
+        analysis=_analysis_hook(analysis, examples=target == run_dir),
+        report=lambda run: write_run_report(run, predictor),
+    )  # fmt: skip
 
 
 def _training_splits(

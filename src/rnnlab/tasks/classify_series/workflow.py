@@ -9,13 +9,18 @@ training class counts, so that a later evaluation can score the majority baselin
     runs/NAME/  config.toml, model.safetensors (task "classify_series"), metrics.json
                 (accuracy, macro_f1 with 95 % bootstrap intervals, baseline_majority_accuracy,
                 baseline_1nn_accuracy, baseline_1nn_dtw_accuracy, McNemar against 1-NN),
-                history.jsonl, analysis/predictions.csv, report.html
+                history.jsonl, analysis/predictions.csv, report.html; every later
+                ``rnnlab evaluate RUN --data X``: evaluations/NAME/ (metrics.json,
+                analysis/predictions.csv)
+
+The files are written by the one run writer (:mod:`rnnlab.tasks.run_writer`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +31,27 @@ from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluate.bootstrap import classification_cis
 from rnnlab.evaluate.metrics import classification_metrics
 from rnnlab.evaluate.significance import mcnemar
-from rnnlab.explain.page import optional_report
 from rnnlab.explain.series_report import PREDICTIONS_FILE, write_series_report
-from rnnlab.fileio import atomic_write_json, atomic_write_text, csv_text, make_dir
-from rnnlab.runs import MODEL_FILE, load_model_file, save_model_file, training_run
-from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
+from rnnlab.fileio import atomic_write_text, csv_text
+from rnnlab.runs import load_model_file, save_model_file, training_run
+from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation
 from rnnlab.tasks.classify_series.config import SeriesClassifyRunConfig
 from rnnlab.tasks.classify_series.data import SeriesBatches, load_split, znorm
 from rnnlab.tasks.classify_series.model import SeriesClassifier
 from rnnlab.tasks.classify_series.predictor import SeriesPredictor
+from rnnlab.tasks.run_writer import RunRecord, write_evaluation, write_run
 from rnnlab.train import Trainer, seed_everything
-from rnnlab.train.trainer import resolve_monitor
+from rnnlab.train.trainer import FitResult, resolve_monitor
 
 __all__ = [
+    "SeriesFit",
     "evaluate_series_run",
+    "fit_series",
     "majority_class",
     "nearest_neighbour",
     "nearest_neighbour_dtw",
+    "predictions_writer",
+    "save_series",
     "score",
     "train_series_classifier",
 ]
@@ -126,31 +135,17 @@ def train_series_classifier(
             f"{test.source}: series of {test.values.shape[1]} values, the training ones have "
             f"{train.values.shape[1]}; give series of equal length."
         )
-    labels = sorted(set(train.labels))
-    counts = {label: train.labels.count(label) for label in labels}
     config = replace(config, train=resolve_monitor(config.train, has_validation=False))
-    norm = znorm if config.data.znorm else (lambda v: v)
-    x_train, x_test = norm(train.values), norm(test.values)
-    targets = np.array([labels.index(label) for label in train.labels])
     with training_run(run_dir, config, resume=resume) as run_dir:
-        seed_everything(config.train.seed)
-        model = SeriesClassifier(len(labels), config.model)
-        batches = SeriesBatches(x_train, targets, config.train.batch_size, config.train.seed)
-        start = time.perf_counter()
-        result = Trainer(config.train, run_dir=run_dir, callbacks=callbacks).fit(
-            model, batches, resume=resume
-        )
-        seconds = time.perf_counter() - start
-        model.cpu().eval()
-        save_model_file(
-            run_dir / MODEL_FILE, model.state_dict(), task="classify_series",
-            model_config=config.model, tokenizer={}, vocab={}, labels=labels,
-            preprocessing={"length": int(x_train.shape[1]), "znorm": config.data.znorm,
-                           "train_counts": counts},
+        fitted = fit_series(
+            config, train.values, train.labels, run_dir=run_dir, resume=resume,
+            callbacks=callbacks,
         )  # fmt: skip
-        predictor = SeriesPredictor(model, labels, x_train.shape[1], config.data.znorm)
-        probabilities = predictor.predict_proba(test.values)
+        labels, counts = fitted.labels, fitted.counts
+        probabilities = fitted.predictor.predict_proba(test.values)
         predicted = [labels[i] for i in probabilities.argmax(1)]
+        norm = znorm if config.data.znorm else (lambda v: v)
+        x_train, x_test = norm(train.values), norm(test.values)
         baselines = {
             "majority": [majority_class(labels, counts)] * len(test.labels),
             "1nn": nearest_neighbour(x_train, train.labels, x_test),
@@ -158,24 +153,105 @@ def train_series_classifier(
         dtw = nearest_neighbour_dtw(x_train, train.labels, x_test)
         if dtw is not None:
             baselines["1nn_dtw"] = dtw
-        metrics = {"data": test.source, **score(test.labels, predicted, baselines, labels),
-                   "train_seconds": round(seconds, 2)}  # fmt: skip
-        atomic_write_json(run_dir / "metrics.json", metrics)
-        _write_predictions(run_dir, test.values, test.labels, predicted, probabilities.max(1))
-        report = optional_report(write_series_report, run_dir)
-    return TrainSummary(run_dir, metrics, "test", seconds, result.best_epoch, report=report)
+        metrics = {"data": test.source, **score(test.labels, predicted, baselines, labels)}
+        return write_run(
+            run_dir,
+            RunRecord(
+                metrics,
+                "test",
+                fitted.seconds,
+                fitted.result.best_epoch,
+                save_model=lambda path: save_series(path, fitted, config),
+                analysis=predictions_writer(
+                    test.values, test.labels, predicted, probabilities.max(1)
+                ),
+                report=write_series_report,
+            ),
+        )
 
 
-def _write_predictions(run_dir: Path, values: np.ndarray, truth: list[str],
-                       predicted: list[str], confidence: np.ndarray) -> None:  # fmt: skip
-    """``analysis/predictions.csv``: each test series' index, true and predicted class, the
-    predicted class's probability and the values (space-separated), for the report."""
+@dataclass
+class SeriesFit:
+    """A series classifier trained on labelled series, and what it was trained with.
+
+    Attributes:
+        model: the trained model, on the CPU in eval mode (the best epoch's weights).
+        labels: the classes, sorted; ``counts``: training series per class.
+        length: the series length it reads; ``znorm``: whether each series is z-normalised.
+        result: the Trainer's record (history, best epoch); ``seconds``: time spent training.
+    """
+
+    model: SeriesClassifier
+    labels: list[str]
+    counts: dict[str, int]
+    length: int
+    znorm: bool
+    result: FitResult
+    seconds: float
+
+    @property
+    def predictor(self) -> SeriesPredictor:
+        """The trained model ready to use."""
+        return SeriesPredictor(self.model, self.labels, self.length, self.znorm)
+
+
+def fit_series(
+    config: SeriesClassifyRunConfig,
+    values: np.ndarray,
+    labels: Sequence[str],
+    *,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> SeriesFit:
+    """Train a series classifier on ``values`` (N, T) and their ``labels``, following the
+    training loss (``config.train`` must say so: :func:`resolve_monitor`); shared by
+    :func:`train_series_classifier` and the estimator. ``run_dir`` takes checkpoints and
+    ``history.jsonl``."""
+    classes = sorted(set(labels))
+    counts = {label: list(labels).count(label) for label in classes}
+    x_train = znorm(values) if config.data.znorm else values
+    targets = np.array([classes.index(label) for label in labels])
+    seed_everything(config.train.seed)
+    model = SeriesClassifier(len(classes), config.model)
+    batches = SeriesBatches(x_train, targets, config.train.batch_size, config.train.seed)
+    start = time.perf_counter()
+    result = Trainer(config.train, run_dir=run_dir, callbacks=callbacks).fit(
+        model, batches, resume=resume
+    )
+    seconds = time.perf_counter() - start
+    model.cpu().eval()
+    return SeriesFit(model, classes, counts, int(values.shape[1]), config.data.znorm, result,
+                     seconds)  # fmt: skip
+
+
+def save_series(path: str | Path, fitted: SeriesFit, config: SeriesClassifyRunConfig) -> Path:
+    """Write a trained series classifier as one safetensors file (task
+    ``"classify_series"``), with the training class counts for the majority baseline."""
+    return save_model_file(
+        path, fitted.model.state_dict(), task="classify_series",
+        model_config=config.model, tokenizer={}, vocab={}, labels=fitted.labels,
+        preprocessing={"length": fitted.length, "znorm": fitted.znorm,
+                       "train_counts": fitted.counts},
+    )  # fmt: skip
+
+
+def predictions_writer(
+    values: np.ndarray, truth: list[str], predicted: list[str], confidence: np.ndarray
+) -> Callable[[Path], None]:
+    """The run writer's analysis hook: ``predictions.csv`` in the ``analysis/`` folder it
+    is given — each test series' index, true and predicted class, the predicted class's
+    probability and the values (space-separated), for the report."""
     rows = [
         {"index": i, "truth": t, "predicted": p, "confidence": f"{float(c):.6f}",
          "values": " ".join(f"{v:.6g}" for v in row)}
         for i, (row, t, p, c) in enumerate(zip(values, truth, predicted, confidence, strict=True))
     ]  # fmt: skip
-    atomic_write_text(make_dir(run_dir / "analysis") / PREDICTIONS_FILE, csv_text(rows))
+
+    def write(folder: Path) -> None:
+        atomic_write_text(Path(folder) / PREDICTIONS_FILE, csv_text(rows))
+
+    return write
 
 
 def evaluate_series_run(
@@ -185,7 +261,8 @@ def evaluate_series_run(
     """Accuracy of the run's model on a .ts file (or its own test series), with intervals
     and the majority baseline from the training class counts in the model file (files
     written before they were recorded give none; 1-NN needs the training series, which the
-    run does not keep)."""
+    run does not keep). ``analysis/predictions.csv`` goes beside the metrics; the run's own
+    test series refresh its report as well."""
     run_dir = Path(run_dir)
     predictor = SeriesPredictor.from_file(run_dir)
     _, meta = load_model_file(run_dir, weights=False)
@@ -195,12 +272,15 @@ def evaluate_series_run(
         kind="a .ts file", builtin=lambda text: bool(text),
     )  # fmt: skip
     found = load_split(source, "TEST")
-    predicted = predictor.predict(found.values)
+    probabilities = predictor.predict_proba(found.values)
+    predicted = [predictor.labels[i] for i in probabilities.argmax(1)]
     baselines = {}
     if isinstance(counts, dict) and all(isinstance(n, int) for n in counts.values()):
         baselines["majority"] = [majority_class(predictor.labels, counts)] * len(found.labels)
     scores = score(found.labels, predicted, baselines, predictor.labels)
     metrics = {"data": found.source, **scores}
-    if target is not None:
-        write_evaluation_metrics(target, metrics, run_dir)
-    return Evaluation(metrics, target)
+    return write_evaluation(
+        run_dir, target, metrics,
+        analysis=predictions_writer(found.values, found.labels, predicted, probabilities.max(1)),
+        report=write_series_report if target == run_dir else None,
+    )  # fmt: skip

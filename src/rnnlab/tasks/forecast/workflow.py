@@ -28,15 +28,15 @@ from typing import Any
 from rnnlab.data.series import SeriesSet, is_series_name, load_series, read_series, with_season
 from rnnlab.errors import ConfigError
 from rnnlab.explain.forecast_report import write_forecast_report
-from rnnlab.explain.page import optional_report
-from rnnlab.fileio import atomic_write_json, atomic_write_text, csv_text, make_dir
-from rnnlab.runs import MODEL_FILE, save_model_file, training_run
-from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation, write_evaluation_metrics
+from rnnlab.fileio import atomic_write_text, csv_text
+from rnnlab.runs import save_model_file, training_run
+from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation
 from rnnlab.tasks.forecast.backtest import Backtest, WindowResult, forecast_windows, run_backtest
 from rnnlab.tasks.forecast.combine import Combiner
 from rnnlab.tasks.forecast.config import ForecastDataConfig, ForecastRunConfig
 from rnnlab.tasks.forecast.fitting import FittedForecaster, MemberCheckpoints
 from rnnlab.tasks.forecast.predictor import ForecastPredictor, forecast_rows, interval_columns
+from rnnlab.tasks.run_writer import RunRecord, write_evaluation, write_run
 from rnnlab.train.trainer import resolve_monitor
 
 __all__ = [
@@ -195,10 +195,6 @@ def _tails(found: SeriesSet, lookback: int) -> dict[str, Any]:
     }
 
 
-def _save(run_dir: Path, config: ForecastRunConfig, backtest: Backtest, found: SeriesSet) -> None:
-    save_forecaster(run_dir / MODEL_FILE, backtest.forecaster, found, config)
-
-
 def save_forecaster(
     path: str | Path,
     fitted: FittedForecaster,
@@ -230,11 +226,6 @@ def save_forecaster(
     )  # fmt: skip
 
 
-def _history(run_dir: Path, backtest: Backtest) -> None:
-    history = backtest.forecaster.histories[0] if backtest.forecaster.histories else []
-    atomic_write_text(run_dir / "history.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-
-
 def train_forecast(
     config: ForecastRunConfig, run_dir: str | Path, *, resume: bool = False, callbacks: tuple = ()
 ) -> TrainSummary:
@@ -256,20 +247,19 @@ def train_forecast(
         checkpoints = MemberCheckpoints.open(run_dir, resume)
         backtest = run_backtest(config, found, callbacks=callbacks, checkpoints=checkpoints)
         seconds = time.perf_counter() - start
-        _save(run_dir, config, backtest, found)
-        _history(run_dir, backtest)
         best_epochs = backtest.forecaster.best_epochs
-        best_epoch = best_epochs[0] if best_epochs else 0
-        metrics = {**backtest_metrics(found.origin, found, backtest),
-                   "train_seconds": round(seconds, 2), "best_epoch": best_epoch}  # fmt: skip
-        atomic_write_json(run_dir / "metrics.json", metrics)
-        analysis = make_dir(run_dir / "analysis")
-        atomic_write_text(
-            analysis / FORECASTS_FILE,
-            csv_text(window_rows(backtest.results, backtest.forecaster.levels)),
-        )
-        report = optional_report(write_forecast_report, run_dir)
-    return TrainSummary(run_dir, metrics, "test", seconds, best_epoch, report=report)
+        fitted, levels = backtest.forecaster, backtest.forecaster.levels
+        return write_run(
+            run_dir,
+            RunRecord(
+                backtest_metrics(found.origin, found, backtest), "test", seconds,
+                best_epochs[0] if best_epochs else 0,
+                save_model=lambda path: save_forecaster(path, fitted, found, config),
+                history=fitted.histories[0] if fitted.histories else [],
+                analysis=lambda folder: _write_windows(folder, backtest.results, levels),
+                report=write_forecast_report,
+            ),
+        )  # fmt: skip
 
 
 def _own_end_is_held_out(source: str) -> bool:
@@ -296,12 +286,13 @@ def evaluate_forecast_run(
     )  # fmt: skip
     found = load_series_for(config.data, source)
     backtest = forecast_windows(config, found, predictor.fitted)
-    metrics = backtest_metrics(source, found, backtest)
-    if target is None:
-        return Evaluation(metrics, None)
-    write_evaluation_metrics(target, metrics, run_dir)
-    analysis = make_dir(target / "analysis")
-    atomic_write_text(analysis / FORECASTS_FILE,
-                      csv_text(window_rows(backtest.results, predictor.levels)))  # fmt: skip
-    report = optional_report(write_forecast_report, run_dir) if target == run_dir else None
-    return Evaluation(metrics, target, report)
+    return write_evaluation(
+        run_dir, target, backtest_metrics(source, found, backtest),
+        analysis=lambda folder: _write_windows(folder, backtest.results, predictor.levels),
+        report=write_forecast_report if target == run_dir else None,
+    )  # fmt: skip
+
+
+def _write_windows(folder: Path, results: list[WindowResult], levels: list[float]) -> None:
+    """``analysis/forecasts.csv``: every window's steps (:func:`window_rows`)."""
+    atomic_write_text(folder / FORECASTS_FILE, csv_text(window_rows(results, levels)))

@@ -13,7 +13,13 @@ from rnnlab.explain.lm_report import write_lm_report
 from rnnlab.explain.page import EXAMPLES_FILE, optional_report
 from rnnlab.fileio import atomic_write_json
 
-__all__ = ["choose_examples", "has_examples", "save_examples", "write_run_report"]
+__all__ = [
+    "choose_examples",
+    "examples_writer",
+    "has_examples",
+    "save_examples",
+    "write_run_report",
+]
 
 ANALYSIS_DIR = "analysis"
 # A text short enough for its surprisal plot to be read token by token.
@@ -43,6 +49,16 @@ def choose_examples(lines: Sequence[str], tokenize: Callable[[str], list[str]]) 
 def save_examples(run_dir: str | Path, examples: dict[str, str]) -> None:
     """``RUN/analysis/examples.json``, written atomically."""
     atomic_write_json(Path(run_dir) / ANALYSIS_DIR / EXAMPLES_FILE, examples)
+
+
+def examples_writer(examples: dict[str, str]) -> Callable[[Path], None]:
+    """The run writer's analysis hook (:mod:`rnnlab.tasks.run_writer`): writes ``examples``
+    as ``examples.json`` into the ``analysis/`` folder it is given."""
+
+    def write(folder: Path) -> None:
+        atomic_write_json(Path(folder) / EXAMPLES_FILE, examples)
+
+    return write
 
 
 def has_examples(run_dir: str | Path) -> bool:

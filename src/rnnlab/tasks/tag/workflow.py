@@ -6,8 +6,12 @@ runs/NAME/
   model.safetensors  the one-file model, task "tag" (rnnlab.load → TagPredictor)
   metrics.json       token accuracy, entity precision / recall / F1 overall and per type
   history.jsonl      one line per epoch
-  evaluations/NAME/  metrics.json of every later ``rnnlab evaluate RUN --data X``
+  report.html        per-type scores, confusions between tags, the worst sentences
+  analysis/          per_tag.csv, confusions.csv, worst_sentences.csv (rnnlab.tasks.tag.analysis)
+  evaluations/NAME/  every later ``rnnlab evaluate RUN --data X``: metrics.json, analysis/
   checkpoints/       last.pt and best.pt, for --resume
+
+The files are written by the one run writer (:mod:`rnnlab.tasks.run_writer`).
 """
 
 from __future__ import annotations
@@ -17,14 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.data import datasets
-from rnnlab.fileio import atomic_write_json
-from rnnlab.runs import MODEL_FILE, training_run
-from rnnlab.tasks.base import (
-    Evaluation,
-    TrainSummary,
-    plan_evaluation,
-    write_evaluation_metrics,
-)
+from rnnlab.runs import training_run
+from rnnlab.tasks.base import Evaluation, TrainSummary, plan_evaluation
+from rnnlab.tasks.run_writer import RunRecord, write_evaluation, write_run
+from rnnlab.tasks.tag.analysis import analyse_tagging, write_run_report
 from rnnlab.tasks.tag.config import TagRunConfig, resolve_monitor
 from rnnlab.tasks.tag.data import load_tag_splits, model_scheme, read_tagged_file, tag_dataset
 from rnnlab.tasks.tag.predictor import TagPredictor
@@ -55,29 +55,33 @@ def train_tagger(
             callbacks=callbacks,
         )
     seconds = time.perf_counter() - start
-    tagger.save(run_dir / MODEL_FILE)
     encoder = tagger.encoder_
-    atomic_write_json(
-        run_dir / "vocab.json",
-        {
-            "tokenizer": PRETOKENIZED,
-            "tags": encoder.tags,
-            "scheme": tagger.model_.scheme,
-            "data_scheme": tagger.data_scheme_,
-            "vocab": encoder.words.to_dict(),
-            "chars": encoder.chars.to_dict(),
-        },
-    )
     evaluated = splits.test if splits.test is not None else splits.valid
     name = "test" if splits.test is not None else "valid"
     metrics: dict[str, Any] = {"split": name, "data": evaluated.source}
     metrics.update(tagger.predictor_.evaluate(evaluated))
-    metrics["train_seconds"] = round(seconds, 2)
-    metrics["best_epoch"] = tagger.fit_result_.best_epoch
     if tagger.embedding_coverage_ is not None:
         metrics["embedding_coverage"] = round(tagger.embedding_coverage_, 4)
-    atomic_write_json(run_dir / "metrics.json", metrics)
-    return TrainSummary(run_dir, metrics, name, seconds, tagger.fit_result_.best_epoch)
+    return write_run(
+        run_dir,
+        RunRecord(
+            metrics,
+            name,
+            seconds,
+            tagger.fit_result_.best_epoch,
+            save_model=tagger.save,
+            vocab={
+                "tokenizer": PRETOKENIZED,
+                "tags": encoder.tags,
+                "scheme": tagger.model_.scheme,
+                "data_scheme": tagger.data_scheme_,
+                "vocab": encoder.words.to_dict(),
+                "chars": encoder.chars.to_dict(),
+            },
+            analysis=analyse_tagging(tagger.predictor_, evaluated).write,
+            report=write_run_report,
+        ),
+    )
 
 
 def evaluate_tag_run(
@@ -92,10 +96,11 @@ def evaluate_tag_run(
     ``options`` overriding its ``[data]`` reading keys, or a dataset name's test part), by
     default the run's own test data.
 
-    The run's own test data refreshes ``RUN/metrics.json``; other data is written to
-    ``RUN/evaluations/<name>/metrics.json`` (``name``: ``--name``, else the file's stem or
-    dataset name), leaving the run's own record as it was. ``data.scheme`` in ``options``
-    is the scheme of the file's tags (default: detected).
+    The run's own test data refreshes ``RUN/metrics.json`` and ``RUN/analysis/``; other
+    data is written to ``RUN/evaluations/<name>/`` (``metrics.json``, ``analysis/``;
+    ``name``: ``--name``, else the file's stem or dataset name), leaving the run's own
+    record as it was; the report is rendered again, listing it. ``data.scheme`` in
+    ``options`` is the scheme of the file's tags (default: detected).
     """
     run_dir = Path(run_dir)
     predictor = TagPredictor.from_file(run_dir)
@@ -107,8 +112,12 @@ def evaluate_tag_run(
         sentences = tag_dataset(source, config.train.seed).test
     else:
         sentences = read_tagged_file(source, config.data)
+    scheme = (options or {}).get("scheme")
     metrics: dict[str, Any] = {"split": "test", "data": source}
-    metrics.update(predictor.evaluate(sentences, scheme=(options or {}).get("scheme")))
-    if target is not None:
-        write_evaluation_metrics(target, metrics, run_dir)
-    return Evaluation(metrics, target)
+    metrics.update(predictor.evaluate(sentences, scheme=scheme))
+    if target is None:
+        return write_evaluation(run_dir, None, metrics)
+    analysis = analyse_tagging(predictor, sentences, scheme=scheme)
+    return write_evaluation(
+        run_dir, target, metrics, analysis=analysis.write, report=write_run_report
+    )
