@@ -9,6 +9,7 @@
 >>> lm = rnnlab.LanguageModel(epochs=2).fit(lines)
 >>> forecaster = rnnlab.Forecaster(horizon=12).fit(series)
 >>> series_clf = rnnlab.TimeSeriesClassifier(epochs=20).fit(X, y)
+>>> mt = rnnlab.Translator(epochs=10).fit(german, english); mt.predict(["Ein Hund."])
 
 Heavy modules (torch) load on first use, so ``import rnnlab`` and ``rnnlab --help`` stay quick.
 Every function here finds the task of a model file through the task registry
@@ -31,6 +32,7 @@ __all__ = [
     "SequenceTagger",
     "TextClassifier",
     "TimeSeriesClassifier",
+    "Translator",
     "__version__",
     "evaluate_run",
     "load",
@@ -46,6 +48,7 @@ _LAZY = {
     "SequenceTagger": "rnnlab.tasks.tag.estimator",
     "TextClassifier": "rnnlab.tasks.classify.estimator",
     "TimeSeriesClassifier": "rnnlab.tasks.classify_series.estimator",
+    "Translator": "rnnlab.tasks.translate.estimator",
 }
 
 if TYPE_CHECKING:
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
     from rnnlab.tasks.forecast.estimator import Forecaster
     from rnnlab.tasks.lm.estimator import LanguageModel
     from rnnlab.tasks.tag.estimator import SequenceTagger
+    from rnnlab.tasks.translate.estimator import Translator
 
 
 def __getattr__(name: str) -> Any:

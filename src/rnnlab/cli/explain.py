@@ -1,6 +1,8 @@
 """``rnnlab explain``: token attributions and the gate / hidden-state trace of each text.
 
-Thin like the rest of the CLI: the numbers come from :mod:`rnnlab.explain`.
+Thin like the rest of the CLI: the numbers come from :mod:`rnnlab.explain`. A task that
+explains its runs another way names its own function (``Task.explain``: a translation run
+shows its attention matrix); this module's :func:`explain_texts` serves the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ __all__ = ["EPILOG", "explain", "explain_texts"]
 EPILOG = (
     "Examples:\n\n  rnnlab explain runs/imdb --text 'A moving, beautiful film.'\n\n"
     "  rnnlab explain runs/imdb --text 'Dull.' --method occlusion --target pos\n\n"
-    "  rnnlab explain runs/imdb --text 'Not bad at all.' --plot trace.png --json"
+    "  rnnlab explain runs/imdb --text 'Not bad at all.' --plot trace.png --json\n\n"
+    "  rnnlab explain runs/de-en --text 'Ein Hund rennt.' --plot attention.png"
 )
 
 
@@ -113,12 +116,29 @@ def explain(
     ] = None,
     steps: Annotated[int, typer.Option(help="Integration steps of integrated gradients.")] = 50,
     plot: Annotated[
-        Path | None, typer.Option(help="Write the gate trace (and PCA path) to a .png or .svg.")
+        Path | None,
+        typer.Option(
+            help="Write the gate trace (and PCA path) to a .png or .svg; for a translation "
+            "run, the attention heat map."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
 ) -> None:
-    """Token attributions and the gate / hidden-state trace of each text."""
-    refuse_task(run, "explain", lambda task: task.explainable)
+    """Token attributions and the gate / hidden-state trace of each text (a translation
+    run: its translation and attention matrix)."""
+    task = refuse_task(run, "explain", lambda task: task.explainable)
+    own = task.door("explain")
+    if own is not None:  # the task shows its runs its own way (Task.explain)
+        own(
+            run,
+            text,
+            plot=plot,
+            as_json=as_json,
+            console=out_console,
+            err_console=err_console,
+            options={"method": method, "target": target, "steps": steps},
+        )
+        return
     explain_texts(
         run,
         text,

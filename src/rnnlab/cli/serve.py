@@ -64,10 +64,14 @@ def serve(
     model_threads: Annotated[
         int, typer.Option(help="torch threads of the model's worker thread.")
     ] = 1,
+    max_beam: Annotated[
+        int, typer.Option(help="Largest beam one /translate request may ask for (translation).")
+    ] = 8,
 ) -> None:
     """Serve the model over HTTP: for a classifier POST /predict and /explain and a web page
     at / to try it; for a language model POST /generate and /score; for a forecaster POST
-    /forecast; for a series classifier POST /predict; GET /health and /model for every run.
+    /forecast; for a series classifier POST /predict; for a translation model POST
+    /translate (beam up to --max-beam); GET /health and /model for every run.
     The OpenAPI schema is at /openapi.json. With an API key every endpoint but /health needs
     it; the micro-batching options apply to the text and series classifiers, whose concurrent
     requests share model calls, and are refused for other runs."""
@@ -83,6 +87,7 @@ def serve(
         max_wait_ms=max_wait_ms,
         batching=batching,
         model_threads=model_threads,
+        max_beam=max_beam,
         api_key=api_key,
     )
     predictor = load(run, engine=engine)

@@ -11,6 +11,9 @@ engines see exactly the same batches and return the same numbers to float precis
 
 A tagger's engine (:class:`TagOnnxEngine`) has the tagger's batch interface instead:
 ``predict_batch(batch)`` → the best tag ids of each sentence, read from the graph's ``tags``.
+A task whose model is not one graph names its own engine in its registry entry
+(``Task.onnx_engine``: a translation model's encoder and one-step decoder graphs behind the
+model's ``encode`` / ``decode_step``, so the search loop runs unchanged on onnxruntime).
 
 Example::
 
@@ -29,7 +32,7 @@ import torch
 from torch import nn
 
 from rnnlab.errors import ConfigError, MissingDependencyError
-from rnnlab.tasks.base import Predictor, load_predictor
+from rnnlab.tasks.base import Predictor, get_task, load_predictor
 
 __all__ = ["ENGINES", "BatchEngine", "OnnxEngine", "TagOnnxEngine", "load", "make_engine"]
 
@@ -106,11 +109,15 @@ class TagOnnxEngine:
 
 def make_engine(name: str, model: nn.Module, task: str) -> Any:
     """The engine called ``name`` for a ``task`` model (``"torch"`` returns the model itself):
-    a :class:`BatchEngine` for a classifier, a :class:`TagOnnxEngine` for a tagger."""
+    the task's own ``onnx_engine`` where it names one, else a :class:`BatchEngine` for a
+    classifier, a :class:`TagOnnxEngine` for a tagger."""
     if name not in ENGINES:
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}.")
     if name == "torch":
         return model
+    own = get_task(task).door("onnx_engine")
+    if own is not None:
+        return own(model)
     from rnnlab.deploy.onnx import onnx_model_bytes
 
     graph = onnx_model_bytes(model, task)

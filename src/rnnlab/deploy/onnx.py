@@ -29,7 +29,11 @@ file's ``metadata_props`` under the key ``rnnlab`` and written beside it as a si
 
 Each task's registry entry (:mod:`rnnlab.tasks.base`) says how its model becomes a graph
 (``export_graph``, building a :class:`~rnnlab.tasks.graph.ExportGraph`) and what its
-metadata holds (``export_metadata``).
+metadata holds (``export_metadata``). A task whose export is more than one graph (a
+translation model: an encoder graph and a one-step decoder graph, the search loop outside
+them) names ``export_graphs`` instead: it builds and checks its graphs itself, and
+:func:`export_onnx` writes them into the directory ``--onnx`` names, each file with the
+metadata and the sidecar ``model.json`` beside them.
 
 Example::
 
@@ -88,6 +92,8 @@ class ExportResult:
     max_abs_diff: float
     checked_shape: tuple[int, int]
     outputs: tuple[str, ...] = ("probabilities",)
+    files: tuple[Path, ...] = ()  # the graphs written, for a task whose export is several
+    compared: str = ""  # what was compared, in words, where the task's check says
 
 
 def graph_for(model: nn.Module, task: str) -> ExportGraph:
@@ -95,16 +101,26 @@ def graph_for(model: nn.Module, task: str) -> ExportGraph:
     error for a task with none)."""
     builder = get_task(task).export_graph
     if builder is None:
-        exportable = [name for name in task_names() if get_task(name).export_graph]
-        raise ConfigError(
-            f"ONNX export: a '{task}' model has no exportable graph; export works for "
-            f"{', '.join(exportable)} runs."
-        )
+        _refuse(task)
     if any(p.device.type != "cpu" for p in model.parameters()):
         model = copy.deepcopy(model).cpu()  # leave the caller's model on its device
     graph = builder(model.eval())
     graph.module.eval()  # the exporter restores the wrapper's mode onto the model after tracing
     return graph
+
+
+def _exportable(name: str) -> bool:
+    task = get_task(name)
+    return task.export_graph is not None or task.export_graphs is not None
+
+
+def _refuse(task: str) -> None:
+    """One sentence: a ``task`` model has no ONNX export, naming the tasks that have one."""
+    exportable = [name for name in task_names() if _exportable(name)]
+    raise ConfigError(
+        f"ONNX export: a '{task}' model has no exportable graph; export works for "
+        f"{', '.join(exportable)} runs."
+    )
 
 
 def _require_onnx() -> None:
@@ -216,6 +232,8 @@ def export_onnx(
     Args:
         source: a run directory, a model file, or a loaded predictor.
         path: the ``.onnx`` file to write; the sidecar goes to ``path`` with suffix ``.json``.
+            For a task whose export is several graphs (``Task.export_graphs``), the
+            directory they are written into, the sidecar ``model.json`` beside them.
         opset: ONNX opset version.
         sidecar: also write the metadata as a JSON file beside the graph.
         tolerance: the largest probability difference onnxruntime may show against PyTorch
@@ -226,13 +244,16 @@ def export_onnx(
         :class:`ExportResult` with the paths and the measured difference.
     """
     path = Path(path)
+    predictor = _load_predictor(source)
+    several = get_task(predictor.task).door("export_graphs")
+    if several is not None:
+        return _export_several(several, predictor, source, path, opset, sidecar, tolerance)
     if path.suffix.lower() != ".onnx":
         raise ConfigError(
             f"--onnx {path}: the file name should end in .onnx (got "
             f"{path.suffix or 'no suffix'!r}); for example --onnx model.onnx."
         )
     _require_onnx()
-    predictor = _load_predictor(source)
     graph = graph_for(predictor.model, predictor.task)
     model_bytes = _graph_bytes(graph, opset)
     batch, steps = 7, 13
@@ -253,6 +274,58 @@ def export_onnx(
             path.unlink(missing_ok=True)
             raise
     return ExportResult(path, side, diff, (batch, steps), tuple(graph.outputs))
+
+
+def _export_several(
+    export_graphs: Any,
+    predictor: Any,
+    source: Any,
+    directory: Path,
+    opset: int,
+    sidecar: bool,
+    tolerance: float,
+) -> ExportResult:
+    """Write the graphs of ``export_graphs(predictor, opset)`` into ``directory``, each with
+    the metadata; nothing is written when onnxruntime differs from PyTorch beyond
+    ``tolerance`` on the task's check, and a failed write leaves no graph behind."""
+    if directory.suffix.lower() == ".onnx" or directory.is_file():
+        raise ConfigError(
+            f"--onnx {directory}: a '{predictor.task}' model exports several graphs, so "
+            f"--onnx names a directory to write them into, for example --onnx "
+            f"{directory.with_suffix('')}-onnx."
+        )
+    _require_onnx()
+    graphs = export_graphs(predictor, opset)
+    diff = float(graphs.max_abs_diff)
+    if not diff <= tolerance:
+        raise DataError(
+            f"ONNX export of {source}: onnxruntime differs from PyTorch by {diff:.2e} on the "
+            f"check ({graphs.compared}; tolerance {tolerance:.0e}); nothing was written. "
+            "Report this with the model's config.toml."
+        )
+    metadata = export_metadata(predictor)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        for name, model_bytes in graphs.files.items():
+            atomic_write_bytes(directory / name, _with_metadata(model_bytes, metadata))
+            written.append(directory / name)
+        side = directory / "model.json" if sidecar else None
+        if side is not None:
+            atomic_write_json(side, metadata, indent=1)
+    except BaseException:
+        for file in written:
+            file.unlink(missing_ok=True)
+        raise
+    return ExportResult(
+        directory,
+        side,
+        diff,
+        tuple(graphs.checked_shape),
+        tuple(graphs.files),
+        tuple(written),
+        graphs.compared,
+    )
 
 
 def read_onnx_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

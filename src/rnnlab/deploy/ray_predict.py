@@ -6,7 +6,9 @@ The input files (CSV, JSONL or Parquet; a folder, a glob or one file) are read w
 ``ray.data``; :meth:`ray.data.Dataset.map_batches` sends their batches to a pool of actors,
 each an instance of :class:`Labeller` that loads the one-file model once and labels every
 batch it is given; the result is written as Parquet files with the input's id column, the
-label and one ``p_<label>`` column per label. ``address`` joins a running cluster (``auto``
+label and one ``p_<label>`` column per label, or the columns the task names for its outputs
+(``Task.output_columns``: a translation model's ``translation``). Any task with ``"ray"``
+among its ``predict_backends`` runs here. ``address`` joins a running cluster (``auto``
 or ``ray://host:10001``); without one, a local cluster is started with one CPU per actor and
 one for reading and writing.
 
@@ -83,19 +85,26 @@ class Labeller:
         import torch
 
         from rnnlab.deploy.engines import load
+        from rnnlab.tasks.base import get_task
 
         torch.set_num_threads(threads)
         self.predictor = load(run, engine=engine)
         self.text_col, self.id_col, self.batch_size = text_col, id_col, batch_size
         self.labels = [str(label) for label in self.predictor.labels]
+        self.columns = get_task(self.predictor.task).door("output_columns")
 
     def __call__(self, batch: Any) -> Any:
-        """A pandas DataFrame of input rows → id, label and ``p_<label>`` columns."""
+        """A pandas DataFrame of input rows → id, label and ``p_<label>`` columns (or the
+        task's own output columns)."""
         import pandas as pd
 
         texts = ["" if t is None else str(t) for t in batch[self.text_col].tolist()]
-        probs = self.predictor.predict_proba(texts, batch_size=self.batch_size)
         out = pd.DataFrame({self.id_col: batch[self.id_col].to_numpy()})
+        if self.columns is not None:
+            for name, values in self.columns(self.predictor, texts, self.batch_size).items():
+                out[name] = values
+            return out
+        probs = self.predictor.predict_proba(texts, batch_size=self.batch_size)
         out["label"] = [self.labels[k] for k in probs.argmax(axis=1)]
         for k, label in enumerate(self.labels):
             out[f"p_{label}"] = probs[:, k].astype("float32")
@@ -186,14 +195,16 @@ def predict_with_ray(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out} exists and is not empty; remove it or name a new folder.")
     from rnnlab.deploy.engines import load
-    from rnnlab.tasks.classify.predictor import TextPredictor
+    from rnnlab.tasks.base import get_task, task_names
 
     predictor = load(run, engine=engine)  # a missing or damaged model fails here
-    # Not "has predict_proba": a series classifier has one too, and Labeller feeds texts.
-    if not isinstance(predictor, TextPredictor):
+    # The registry, not "has predict_proba": a series classifier has one too, and Labeller
+    # feeds texts.
+    if "ray" not in get_task(predictor.task).predict_backends:
+        able = [get_task(n).title for n in task_names() if "ray" in get_task(n).predict_backends]
         raise ConfigError(
-            f"{run} is a '{predictor.task}' model; batch prediction on Ray labels texts with "
-            "a text classifier."
+            f"{run} is a '{predictor.task}' model; batch prediction on Ray works with "
+            f"{' and '.join(t + 's' for t in able) or 'no installed task'}."
         )
     files = input_files(data)
     with _quiet_ray_data():

@@ -41,6 +41,9 @@ class ServeConfig:
             :class:`~rnnlab.serve.batching.MicroBatcher` for why 1 is the default).
         api_key: when set, every endpoint but ``/health`` needs the header
             ``Authorization: Bearer <api_key>`` (see :mod:`rnnlab.serve.auth`).
+        max_beam: the largest beam one /translate request may ask for (beam search costs
+            about beam times the greedy search, so this bounds what one request can ask of
+            the worker); a run whose own beam is larger serves at this beam by default.
     """
 
     max_texts: int = 64
@@ -52,6 +55,7 @@ class ServeConfig:
     batching: bool | None = None
     model_threads: int = 1
     api_key: str | None = field(default=None, repr=False)  # never shown in logs or reprs
+    max_beam: int = 8  # last: the fields before keep their positions
 
     def __post_init__(self) -> None:
         for name in (
@@ -59,6 +63,7 @@ class ServeConfig:
             "max_text_chars",
             "max_body_bytes",
             "max_explain_steps",
+            "max_beam",
             "max_batch",
             "model_threads",
         ):

@@ -61,6 +61,7 @@ _BUILTIN = {
     "forecast": "rnnlab.tasks.forecast",
     "lm": "rnnlab.tasks.lm",
     "tag": "rnnlab.tasks.tag",
+    "translate": "rnnlab.tasks.translate",
 }
 _REGISTRY: dict[str, Task] = {}
 
@@ -176,8 +177,28 @@ class Task:
         export_graph: ``model -> ExportGraph`` (:mod:`rnnlab.tasks.graph`), None when the
             task has no ONNX export.
         export_metadata: ``predictor -> dict``, what a consumer of the graph needs.
+        export_graphs: for a task whose export is more than one graph (translation: an
+            encoder graph and a one-step decoder graph, the search loop outside them):
+            ``export_graphs(predictor, opset) -> graphs``, where ``graphs`` has ``files``
+            (file name → serialised ONNX graph), ``max_abs_diff`` (onnxruntime against
+            PyTorch on a check batch of unseen shapes; a decoded output counts the outputs
+            that differ), ``checked_shape`` (batch, steps) and ``compared`` (what was
+            compared, in words). ``rnnlab export --onnx DIR`` writes the files into ``DIR``,
+            each with the ``export_metadata``; None: the task exports ``export_graph``.
+        onnx_engine: ``onnx_engine(model) -> engine``, what runs its batches on onnxruntime
+            for ``rnnlab.load(RUN, engine="onnx")`` when that is not the one graph of
+            ``export_graph`` (translation: both graphs, in memory, behind the model's
+            ``encode`` / ``decode_step``); None: the engine of ``export_graph``'s graph.
         endpoints: the HTTP endpoints ``rnnlab serve`` offers for it (``predict``, …).
         explainable: whether ``rnnlab explain`` works on its runs.
+        explain: how ``rnnlab explain`` shows its runs, ``explain(run, texts, *, plot,
+            as_json, console, err_console, options) -> None`` (``options``: the command's
+            attribution flags, ``method``, ``target``, ``steps``); None: token attributions
+            and the gate trace of a classifier.
+        compare: ``compare(run, other, data=None, *, options=None) -> dict``, the run against
+            another run of the task on the same data with the significance of the
+            difference (translation: both BLEUs, their difference and the p-value of paired
+            bootstrap resampling), for ``rnnlab evaluate RUN --compare OTHER``; None: refused.
         app: its FastAPI application, ``app(predictor, *, run, engine, config) -> app``;
             None: ``rnnlab serve`` refuses its runs.
         write_predictions: how ``rnnlab predict`` reads its input and writes its output,
@@ -187,13 +208,18 @@ class Task:
             title, console) -> None``; None: a flat table of every number.
         predict_backends: where ``rnnlab predict`` runs its batches besides this process
             (``"ray"``: Ray Data over a folder or glob of files).
+        output_columns: ``output_columns(predictor, texts, batch_size) -> dict[str, list]``,
+            the columns a batch of input texts becomes on Ray (beside the id column; one
+            value per text); None: ``label`` and one ``p_<label>`` per label, a classifier's.
         command: its ``rnnlab train`` command (help, examples, ``--seeds``/``--folds``); its
             flags come from ``config_type``. The command's name is :attr:`command_name`.
 
-    The doors ``app``, ``write_predictions`` and ``print_metrics`` are functions or
-    ``"module:function"`` strings, imported when first opened (:meth:`door`): the code behind
-    them lives in the layer that owns that kind of output (``rnnlab.serve``, ``rnnlab.cli``),
-    which a task package never imports, and loading a model never brings FastAPI or rich.
+    The doors ``app``, ``write_predictions``, ``print_metrics``, ``explain``, ``compare``,
+    ``export_graphs``, ``onnx_engine`` and ``output_columns`` are functions or
+    ``"module:function"`` strings,
+    imported when first opened (:meth:`door`): the code behind them lives in the layer that
+    owns that kind of output (``rnnlab.serve``, ``rnnlab.cli``), which a task package never
+    imports, and loading a model never brings FastAPI, rich or onnx.
     """
 
     name: str
@@ -206,12 +232,17 @@ class Task:
     predict_options: tuple[str, ...] = ()
     export_graph: Callable[[Any], Any] | None = None
     export_metadata: Callable[[Any], dict[str, Any]] | None = None
+    export_graphs: Door = None
+    onnx_engine: Door = None
     endpoints: tuple[str, ...] = ()
     explainable: bool = False
+    explain: Door = None
+    compare: Door = None
     app: Door = None
     write_predictions: Door = None
     print_metrics: Door = None
     predict_backends: tuple[str, ...] = ()
+    output_columns: Door = None
     command: TrainCommand = TrainCommand()
 
     @property
@@ -221,8 +252,9 @@ class Task:
 
     def door(self, name: str) -> Callable[..., Any] | None:
         """The function behind the door ``name`` (``"app"``, ``"write_predictions"``,
-        ``"print_metrics"``): the field itself, or what its ``"module:function"`` string
-        names, imported now; None where the task declares none."""
+        ``"print_metrics"``, ``"explain"``, …): the field itself, or what its
+        ``"module:function"`` string names, imported now; None where the task declares
+        none."""
         reference = getattr(self, name)
         if reference is None or callable(reference):
             return reference
