@@ -33,7 +33,7 @@ __all__ = ["HELP", "app", "installed_version", "main"]
 HELP = (
     "\b\n"
     "Train recurrent sequence models (RNN, LSTM, GRU) on text and time series:\n"
-    "text: classify, tag (NER, POS), language models, word vectors (embed);\n"
+    "text: classify, tag (NER, POS), language models, translation, word vectors (embed);\n"
     "series: forecast, classify. Then evaluate, predict, explain, export, serve."
 )
 
