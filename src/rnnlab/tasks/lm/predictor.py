@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from rnnlab.tasks.base import Predictor
 from rnnlab.tasks.lm.config import LMModelConfig
 from rnnlab.tasks.lm.data import EOS
 from rnnlab.tasks.lm.model import RecurrentLM
+from rnnlab.tasks.surprisal import TextSurprisal
 from rnnlab.text.tokenize import Tokenizer
 from rnnlab.text.vocab import Vocab
 
@@ -49,35 +49,6 @@ __all__ = ["LMPredictor", "TextSurprisal", "splitter"]
 
 # A whitespace token split into leading punctuation, the rest, and trailing punctuation.
 _EDGES = re.compile(r"([^\w\s]*)(.*?)([^\w\s]*)", re.DOTALL)
-
-
-@dataclass
-class TextSurprisal:
-    """One text's surprisal: its tokens, each one's surprisal in bits, whether each is outside
-    the vocabulary (``oov``: scored as ``<unk>``), the total in bits, the token count, the
-    mean, perplexity (2^(mean bits)), and for character models the sum per whitespace word."""
-
-    tokens: list[str]
-    bits: list[float]
-    words: list[tuple[str, float]] = field(default_factory=list)
-    oov: list[bool] = field(default_factory=list)
-
-    @property
-    def total_bits(self) -> float:
-        return float(sum(self.bits))
-
-    @property
-    def num_tokens(self) -> int:
-        return len(self.bits)
-
-    @property
-    def mean_bits(self) -> float:
-        """Mean surprisal per token in bits (NaN for a text without tokens)."""
-        return self.total_bits / len(self.bits) if self.bits else float("nan")
-
-    @property
-    def perplexity(self) -> float:
-        return 2.0**self.mean_bits  # NaN for a text without tokens
 
 
 def splitter(tokenizer: dict[str, Any], level: str) -> Callable[[str], list[str]]:

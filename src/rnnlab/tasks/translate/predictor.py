@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import torch
 from rnnlab.errors import DataError
 from rnnlab.runs import load_model_file, rebuilding, save_model_file
 from rnnlab.tasks.base import Predictor
+from rnnlab.tasks.surprisal import TextSurprisal
 from rnnlab.tasks.translate.config import TranslateDecodeConfig, TranslateModelConfig
 from rnnlab.tasks.translate.data import (
     EOS,
@@ -43,41 +44,10 @@ from rnnlab.text.vocab import Vocab
 
 __all__ = [
     "Attention",
-    "Surprisal",
     "TranslatePredictor",
     "save_translator",
     "translation_columns",
 ]
-
-
-@dataclass
-class Surprisal:
-    """A reference translation's per-token surprisal under forced decoding: its target
-    tokens (``</s>`` last), −log₂ p(y_t | y_<t, x) of each in bits, and which tokens are
-    outside the target vocabulary (read as ``<unk>``). The same fields as a language
-    model's surprisal, so ``rnnlab score`` writes both alike."""
-
-    tokens: list[str]
-    bits: list[float]
-    oov: list[bool] = field(default_factory=list)
-    words: list[tuple[str, float]] = field(default_factory=list)
-
-    @property
-    def total_bits(self) -> float:
-        return float(sum(self.bits))
-
-    @property
-    def num_tokens(self) -> int:
-        return len(self.bits)
-
-    @property
-    def mean_bits(self) -> float:
-        """Mean surprisal per token in bits (NaN without tokens)."""
-        return self.total_bits / len(self.bits) if self.bits else float("nan")
-
-    @property
-    def perplexity(self) -> float:
-        return 2.0**self.mean_bits
 
 
 @dataclass
@@ -260,7 +230,7 @@ class TranslatePredictor(Predictor):
         sources: str | Sequence[str],
         targets: str | Sequence[str] | None = None,
         batch_size: int = 64,
-    ) -> list[Surprisal]:
+    ) -> list[TextSurprisal]:
         """Per-token surprisal of each reference translation given its source (forced
         decoding): what ``rnnlab score`` writes. Without ``targets`` each source is a
         ``source TAB reference`` line. Unknown target words read as ``<unk>``."""
@@ -288,7 +258,7 @@ class TranslatePredictor(Predictor):
             batch_size,
             eos_id=self.model.eos_id,
         )
-        out: list[Surprisal] = [Surprisal([], []) for _ in src_texts]
+        out: list[TextSurprisal] = [TextSurprisal([], []) for _ in src_texts]
         for batch in batches.batches():
             batch = batch.to(self.device)
             _, gold_logp = self.model.token_losses(batch, 0.0)
@@ -298,7 +268,7 @@ class TranslatePredictor(Predictor):
             for i, n in zip(batch.index.tolist(), batch.tgt_lengths.tolist(), strict=True):
                 tokens = [*tgt_tokens[i], EOS]
                 oov = [t not in self.target_vocab for t in tokens[:-1]] + [False]
-                out[i] = Surprisal(tokens, bits[start : start + n], oov)
+                out[i] = TextSurprisal(tokens, bits[start : start + n], oov=oov)
                 start += n
         return out
 
