@@ -36,6 +36,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.runs import MODEL_FILE
 from rnnlab.tasks.base import get_task, task_names
 from rnnlab.threads import torch_threads
+from tests.tasks.translate.contract import OVERFIT_SETTINGS as TRANSLATE_OVERFIT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL_FORMAT = FIXTURES / "model_format"
@@ -311,9 +312,7 @@ def test_one_training_step_changes_every_trainable_parameter(trained):
 # ---------------------------------------------------------------- 3. overfit
 # (learning rate, steps): the language model memorises 8 windows of 5 next tokens among
 # 500 words more slowly than the others fit 8 labels or 8 forecasts
-# Adam at 3e-2 collapses the tiny translation model to the unigram distribution; at 1e-2 it
-# memorises the eight pairs (tests/tasks/translate/contract.py).
-OVERFIT = {"lm": (5e-2, 200), "translate": (1e-2, 150)}
+OVERFIT = {"lm": (5e-2, 200), "translate": TRANSLATE_OVERFIT}
 
 
 def test_eight_examples_can_be_overfit(trained):

@@ -58,6 +58,7 @@ __all__ = [
     "ConfigSection",
     "RunConfig",
     "TrainConfig",
+    "inherited",
     "override_defaults",
     "refuse_bucketing",
     "refuse_dropout_without_layers",
@@ -155,6 +156,17 @@ def override_defaults(**defaults: Any) -> Callable[[type], type]:
         return cls
 
     return apply
+
+
+def inherited(base: type, name: str, default: Any, **changes: Any) -> Any:
+    """Field ``name`` of the section ``base`` with a new ``default`` (and, in ``changes``, a
+    new ``help`` or other metadata), its constraints and aliases kept from the one place they
+    are declared: for a section that inherits a field but says more about it than
+    :func:`override_defaults` can (a translator's ``hidden_size`` is also its decoder's)."""
+    field_of = {f.name: f for f in fields(base)}
+    if name not in field_of:
+        raise TypeError(f"inherited: {base.__name__} has no field {name!r}")
+    return setting(default, **{**_constraints(field_of[name]), **changes})
 
 
 def _constraints(f: dataclasses.Field) -> dict[str, Any]:

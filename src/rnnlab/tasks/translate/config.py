@@ -15,13 +15,20 @@ Every field carries its ``help`` line: the command-line flags are written from i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from rnnlab.config import ConfigSection, RunConfig, TrainConfig, setting
+from rnnlab.config import (
+    ConfigSection,
+    RunConfig,
+    TrainConfig,
+    inherited,
+    refuse_dropout_without_layers,
+    setting,
+)
 from rnnlab.errors import ConfigError
 from rnnlab.tasks.base import TrainCommand
-from rnnlab.tasks.encoder import RecurrentConfig
+from rnnlab.tasks.encoder import EncoderConfig, RecurrentConfig
 
 __all__ = [
     "ATTENTIONS",
@@ -43,21 +50,8 @@ TOKENIZERS = ("auto", "word", "english", "chinese", "char", "whitespace", "bpe",
 
 
 def _inherited(name: str, default: Any, help: str) -> Any:
-    """Field ``name`` of :class:`RecurrentConfig` with a new default and its help line, its
-    constraints (choices, range, aliases) kept from the one place they are declared."""
-    base = next(f for f in fields(RecurrentConfig) if f.name == name)
-    meta = base.metadata
-    return setting(
-        default,
-        choices=meta.get("choices", ()),
-        low=meta.get("low"),
-        below=meta.get("below"),
-        pattern=meta.get("pattern"),
-        aliases=meta.get("aliases", ()),
-        help=help,
-        flag=meta.get("flag"),
-        flag_aliases=meta.get("flag_aliases", ()),
-    )
+    """Field ``name`` of :class:`RecurrentConfig` with a new default and help line."""
+    return inherited(RecurrentConfig, name, default, help=help)
 
 
 @dataclass(frozen=True)
@@ -94,11 +88,8 @@ class TranslateModelConfig(RecurrentConfig):
     weight_dropout: float = _inherited(
         "weight_dropout", 0.0, "DropConnect on the recurrent weights W_hh, one mask per batch."
     )
-    embedding_dim: int = setting(
-        256,
-        low=1,
-        aliases=("embed_dim", "embedding_size", "emb_dim"),
-        help="Width of the source and target word embeddings.",
+    embedding_dim: int = inherited(
+        EncoderConfig, "embedding_dim", 256, help="Width of the source and target word embeddings."
     )
     attention: str = setting(
         "general",
@@ -137,12 +128,7 @@ class TranslateModelConfig(RecurrentConfig):
     )
 
     def check(self) -> None:
-        if self.dropout and self.num_layers == 1:
-            raise ConfigError(
-                f"Config key 'model.dropout' is {self.dropout}, but it drops between stacked "
-                "recurrent layers and model.num_layers is 1; set model.num_layers >= 2, or "
-                "use model.input_dropout or model.output_dropout."
-            )
+        refuse_dropout_without_layers(self, ("input_dropout", "output_dropout"))
 
     @property
     def step_loop(self) -> bool:
