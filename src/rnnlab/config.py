@@ -434,6 +434,15 @@ class TrainConfig(ConfigSection):
         pattern=(r"auto|cpu|cuda(:\d+)?", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
         help="auto (a GPU when there is one), cpu, cuda or cuda:N.",
     )
+    precision: str = setting(
+        "fp32",
+        choices=("fp32", "bf16", "fp16"),
+        aliases=("mixed_precision", "amp"),
+        help=(
+            "fp32, or mixed precision: bf16 (CPUs with AMX or AVX512-BF16, recent GPUs) or fp16 "
+            "(CUDA, with loss scaling); weights, optimizer state and checkpoints stay fp32."
+        ),
+    )
     checkpoint_every: int = setting(
         200,
         low=0,

@@ -33,6 +33,12 @@ Two paths compute the same function and agree to float precision in outputs and 
 * The **fused path** (PyTorch's kernels: oneDNN/MKL on CPU, cuDNN on GPU) runs everywhere
   else: on GPUs, for float64, for graph export.
 
+Under ``torch.autocast`` (mixed-precision training, :mod:`rnnlab.train.precision`) the input
+projection ``W_ih x`` of all steps runs in the autocast dtype — a large GEMM that bfloat16
+speeds up — and everything else in float32: the recurrences (a small GEMM per step that
+bfloat16 does not speed up, on a state that accumulates rounding), the states and the
+outputs. So the compiled loops run under autocast too.
+
 ``path="fused"`` or ``"step"`` forces one (benchmarks, tests); a forced path that cannot
 compute the call raises :class:`~rnnlab.errors.ConfigError` saying why. (An earlier path on
 oneDNN's RNN primitives was removed once the compiled step loops beat it in every case.)
@@ -70,6 +76,17 @@ def _exporting() -> bool:
         or torch.onnx.is_in_onnx_export()
         or (is_exporting is not None and is_exporting())
     )
+
+
+def _autocast_enabled(device_type: str) -> bool:
+    """Whether ``torch.autocast`` is on for ``device_type`` (the query's spelling changed in
+    torch 2.4)."""
+    try:
+        return bool(torch.is_autocast_enabled(device_type))
+    except TypeError:  # torch < 2.4: no argument, CUDA only; the CPU has its own query
+        if device_type == "cpu":
+            return bool(torch.is_autocast_cpu_enabled())
+        return bool(torch.is_autocast_enabled())
 
 
 class _RecurrentBase(nn.Module):
@@ -304,6 +321,9 @@ class _RecurrentBase(nn.Module):
         self, input: Tensor, hx: State | None, lengths: Lengths | None, return_gates: bool
     ) -> tuple[Tensor, State, list[dict[str, Tensor]] | None]:
         x, batched = self._check_input(input)
+        mixed = _autocast_enabled(x.device.type)
+        if mixed and x.dtype in (torch.bfloat16, torch.float16):
+            x = x.float()  # an autocast product upstream; the layer's state and output are fp32
         batch_dim, time_dim = (0, 1) if self.batch_first else (1, 0)
         batch, steps = x.shape[batch_dim], x.shape[time_dim]
         lengths_t = self._check_lengths(lengths, batch, steps)
@@ -316,6 +336,14 @@ class _RecurrentBase(nn.Module):
         path = self._choose_path(return_gates, x, lengths_t)
         if path == "step":
             out, final, gates = self._step_path(x, state, weights, lengths_t, return_gates)
+        elif mixed:  # torch's kernels in float32: only the step path splits the precisions
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                flat = [w for per_direction in weights for w in per_direction]
+                out, final = fused_forward(
+                    self.mode, x, state, flat, lengths_t, has_bias=self.bias,
+                    num_layers=self.num_layers, dropout=self.dropout, training=self.training,
+                    bidirectional=self.bidirectional, batch_first=self.batch_first,
+                )  # fmt: skip
         elif lengths_t is not None and exporting:
             x_bf = x if self.batch_first else x.transpose(0, 1)
             out, final = padded_per_layer(
@@ -381,26 +409,29 @@ class _RecurrentBase(nn.Module):
             # W_ih x for all steps in one GEMM, without b_ih, sparing a (T·B, G·H) bias
             # broadcast: the recurrences add it (LSTM and Elman as b_ih + b_hh, where only
             # the sum matters; the GRU separately, as b_in sits outside r ⊙ (W_hn h + b_hn))
-            gx = torch.nn.functional.linear(inp, w_ih)  # (T, B, G·H)
+            gx = torch.nn.functional.linear(inp, w_ih)  # (T, B, G·H); autocast's dtype, if on
+            if gx.dtype != inp.dtype:
+                gx = gx.float()  # the recurrence runs in float32 (module docstring)
             rec_mask = None
             if training and self.recurrent_dropout > 0:
                 rec_mask = variational_mask(batch, self.hidden_size, self.recurrent_dropout, gx)
             reverse = direction == 1
             summed_bias = b_hh if b_ih is None or self.mode == "GRU" else b_ih + b_hh
             c = None
-            if is_lstm:
-                out, h, c, g = lstm_recurrence(
-                    gx, h0[idx], c0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse
-                )
-            elif self.mode == "GRU":
-                out, h, g = gru_recurrence(
-                    gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse, b_ih=b_ih
-                )
-            else:
-                out, h, g = rnn_recurrence(
-                    gx, h0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse,
-                    relu=self.mode == "RNN_RELU",
-                )  # fmt: skip
+            with torch.autocast(device_type=gx.device.type, enabled=False):
+                if is_lstm:
+                    out, h, c, g = lstm_recurrence(
+                        gx, h0[idx], c0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse
+                    )
+                elif self.mode == "GRU":
+                    out, h, g = gru_recurrence(
+                        gx, h0[idx], w_hh, b_hh, step_mask, rec_mask, reverse, b_ih=b_ih
+                    )
+                else:
+                    out, h, g = rnn_recurrence(
+                        gx, h0[idx], w_hh, summed_bias, step_mask, rec_mask, reverse,
+                        relu=self.mode == "RNN_RELU",
+                    )  # fmt: skip
             recorded = self._gates_batch_major(g, step_mask) if return_gates else None
             return out, (h, c, recorded)
 
@@ -437,8 +468,8 @@ class RNN(_RecurrentBase):
     r"""Multi-layer Elman RNN: :math:`h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`.
 
     Args:
-        input_size, hidden_size, num_layers, nonlinearity (``"tanh"``|``"relu"``), bias,
-        batch_first, dropout, bidirectional: as ``torch.nn.RNN``.
+        input_size: as ``torch.nn.RNN``, like hidden_size, num_layers, nonlinearity
+            (``"tanh"``|``"relu"``), bias, batch_first, dropout and bidirectional.
         input_dropout: variational dropout on each layer's input x_t (one mask per sequence).
         recurrent_dropout: variational dropout on h_{t−1} inside the pre-activation.
         weight_dropout: DropConnect on ``weight_hh_l*`` once per forward pass.

@@ -18,7 +18,9 @@ the gradient of the logits — four (N, V) tensors and as many passes over them.
 logits buffer is turned into the softmax in place in the forward pass and into ∂L/∂z in
 place in the backward pass: one (N, V) tensor, two passes, the same three matrix products.
 The result is exact (not a sampled or adaptive approximation); tests check values and
-gradients against ``F.cross_entropy``.
+gradients against ``F.cross_entropy``. Under ``torch.autocast`` (mixed-precision training)
+the three products take bfloat16 (or float16) operands and the softmax, the loss and the
+gradients returned are float32.
 """
 
 from __future__ import annotations
@@ -30,12 +32,34 @@ from torch.autograd.function import once_differentiable
 __all__ = ["TiedAdaptiveSoftmax", "linear_cross_entropy"]
 
 
+def _autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The lower-precision dtype of an active ``torch.autocast`` on ``device_type``, or None."""
+    try:
+        enabled = torch.is_autocast_enabled(device_type)
+        dtype = torch.get_autocast_dtype(device_type) if enabled else None
+    except (TypeError, AttributeError):  # torch < 2.4
+        if device_type == "cpu":
+            enabled = torch.is_autocast_cpu_enabled()
+            dtype = torch.get_autocast_cpu_dtype() if enabled else None
+        else:
+            enabled = torch.is_autocast_enabled()
+            dtype = torch.get_autocast_gpu_dtype() if enabled else None
+    return dtype
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(  # type: ignore[override]
         ctx, x: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor, row_weights: Tensor
     ) -> Tensor:
-        logits = x @ weight.t() if bias is None else torch.addmm(bias, x, weight.t())
+        low = _autocast_dtype(x.device.type)
+        ctx.low = low
+        if low is None:
+            logits = x @ weight.t() if bias is None else torch.addmm(bias, x, weight.t())
+        else:  # mixed precision: the product in bfloat16, the softmax and the loss in float32
+            logits = (x.to(low) @ weight.to(low).t()).float()
+            if bias is not None:
+                logits += bias.float()
         target_logits = logits.gather(1, targets.unsqueeze(1)).squeeze(1)
         peak = logits.amax(dim=1, keepdim=True)
         probs = logits.sub_(peak).exp_()  # in place: the logits become exp(z − max z)
@@ -60,8 +84,16 @@ class _LinearCrossEntropy(torch.autograd.Function):
         rows = torch.arange(probs.shape[0], device=probs.device)
         probs[rows, targets] -= 1.0  # in place: softmax − onehot = ∂ℓ/∂z
         grad_logits = probs.mul_((row_weights * grad).to(probs.dtype).unsqueeze(1))
-        grad_x = grad_logits @ weight if ctx.needs_input_grad[0] else None
-        grad_w = grad_logits.t() @ x if ctx.needs_input_grad[1] else None
+        low = ctx.low
+        if low is None:
+            grad_x = grad_logits @ weight if ctx.needs_input_grad[0] else None
+            grad_w = grad_logits.t() @ x if ctx.needs_input_grad[1] else None
+        else:  # the two products as the forward's: bfloat16 operands, float32 results
+            low_grad = grad_logits.to(low)
+            grad_x = (low_grad @ weight.to(low)).to(x.dtype) if ctx.needs_input_grad[0] else None
+            grad_w = (
+                (low_grad.t() @ x.to(low)).to(weight.dtype) if ctx.needs_input_grad[1] else None
+            )
         grad_b = grad_logits.sum(dim=0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b, None, None
 

@@ -7,6 +7,7 @@ reused on their own; :class:`~rnnlab.train.trainer.Trainer` only loops over them
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from rnnlab.train.protocols import Batch, TrainableModel
 
 if TYPE_CHECKING:
     from rnnlab.train.distributed import Distributed
+    from rnnlab.train.precision import Precision
 
 __all__ = ["StepOutput", "evaluate", "resolve_device", "seed_everything", "train_step"]
 
@@ -38,6 +40,9 @@ def train_step(
     clip_norm: float,
     forward: Callable[[Batch], torch.Tensor] | None = None,
     place: Distributed | None = None,
+    *,
+    precision: Precision | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> StepOutput:
     """Forward, backward, clip the gradient norm to ``clip_norm`` (0 = no clipping), update.
 
@@ -46,9 +51,15 @@ def train_step(
     processes before they are clipped). Raises ValueRangeError when the loss is not finite,
     instead of training on NaNs — with ``place`` (the process group), on every rank when it is
     not finite on any (one all-reduce of a flag per step).
+
+    ``precision`` runs the forward pass under autocast (:mod:`rnnlab.train.precision`); the
+    loss is taken in float32 either way, and ``scaler`` (float16) scales it for the backward
+    pass and unscales the gradients before they are clipped.
     """
     optimizer.zero_grad(set_to_none=True)
-    loss = (forward or model.training_step)(batch)
+    with precision.autocast() if precision is not None else contextlib.nullcontext():
+        loss = (forward or model.training_step)(batch)
+    loss = loss.float()
     value = float(loss.detach())
     finite = math.isfinite(value)
     # Under DDP every rank must stop together: one that raised alone would leave the others
@@ -60,11 +71,17 @@ def train_step(
             f"The training loss {where}; lower train.lr or set train.clip_norm "
             f"(now {clip_norm}) to a smaller positive value."
         )
-    loss.backward()
+    (scaler.scale(loss) if scaler is not None else loss).backward()
+    if scaler is not None:
+        scaler.unscale_(optimizer)
     params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
     max_norm = clip_norm if clip_norm > 0 else math.inf  # inf: measure only, scale by 1
     grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
-    optimizer.step()
+    if scaler is not None:
+        scaler.step(optimizer)  # skipped when the scaled gradients overflowed
+        scaler.update()
+    else:
+        optimizer.step()
     return StepOutput(value, grad_norm)
 
 

@@ -66,6 +66,7 @@ from rnnlab.train.optim import (
     not_improving,
     unfrozen_groups,
 )
+from rnnlab.train.precision import resolve_precision
 from rnnlab.train.protocols import BatchSource, TrainableModel
 from rnnlab.train.steps import evaluate, resolve_device, seed_everything, train_step
 
@@ -164,6 +165,8 @@ class _Run:
         self.device = resolve_device(cfg.device)
         if self.place.active and self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", self.place.local_rank)
+        self.precision = resolve_precision(cfg.precision, self.device)
+        self.scaler = self.precision.grad_scaler()
         followed = resolve_monitor(cfg, has_validation=valid is not None)
         self.monitor, self.mode = followed.monitor, followed.monitor_mode
         # Rank r draws its dropout masks from seed + r; DDP copies rank 0's weights to all.
@@ -349,8 +352,9 @@ class _Run:
             batch = batch.to(self.device)
             lr = float(self.optimizer.param_groups[0]["lr"])
             out = train_step(
-                self.model, self.optimizer, batch, cfg.clip_norm, self.forward, self.place
-            )
+                self.model, self.optimizer, batch, cfg.clip_norm, self.forward, self.place,
+                precision=self.precision, scaler=self.scaler,
+            )  # fmt: skip
             if self.scheduler is not None:
                 self.scheduler.step()
             st.batch += 1
