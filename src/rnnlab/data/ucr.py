@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.data.builtin import package_file
+from rnnlab.data.builtin import SKTIME, package_file
 from rnnlab.errors import DataError, RnnlabFileNotFoundError
 
 __all__ = ["UCR_SETS", "LabelledSeries", "is_ucr_name", "load_ucr", "parse_values", "read_ts"]
@@ -99,8 +99,7 @@ def _is_number(text: str) -> bool:
 def load_ucr(name: str, split: str) -> LabelledSeries:
     """The ``split`` ("TRAIN" or "TEST") of a built-in UCR set, from sktime's files."""
     folder = UCR_SETS[name]
-    path = package_file("sktime", f"datasets/data/{folder}/{folder}_{split}.ts",
-                        "sktime==1.2.0", name)  # fmt: skip
+    path = package_file("sktime", f"datasets/data/{folder}/{folder}_{split}.ts", SKTIME, name)
     found = read_ts(path)
     found.source = f"{name} ({split.lower()})"
     return found
