@@ -296,9 +296,11 @@ def predict_on_ray(
     batch_size: int,
     engine: str,
 ) -> None:
-    """``--backend ray``: a classifier (a task with ``"ray"`` among its
-    ``predict_backends``) labels the files of ``data`` on Ray Data into the Parquet folder
-    ``out`` (:mod:`rnnlab.deploy.ray_predict`)."""
+    """``--backend ray``: a task with ``"ray"`` among its ``predict_backends`` (a classifier
+    labels, a translation model translates) predicts the files of ``data`` on Ray Data into
+    the Parquet folder ``out`` (:mod:`rnnlab.deploy.ray_predict`). The text column is
+    ``text_col`` (``--text-col``, or ``--source-col`` for a task that reads a source), else
+    the run's own, else the task's default."""
     from rnnlab.deploy import batch_predict as bp
     from rnnlab.deploy.ray_predict import predict_with_ray
 
@@ -312,11 +314,15 @@ def predict_on_ray(
         )
     if data is None or out is None:
         raise ConfigError("--backend ray needs --data (files, folder or glob) and --out FOLDER.")
+    if text_col is None:
+        has_config = (Path(run) / "config.toml").is_file()
+        text_col = bp.default_text_col(run) if has_config else task.config_type().data.text_col
     summary = predict_with_ray(
         run, data, out,
-        text_col=text_col or bp.default_text_col(run), id_col=id_col or "id",
+        text_col=text_col, id_col=id_col or "id",
         address=address, workers=2 if workers is None else workers,
         batch_size=batch_size, engine=engine,
+        text_flag="--source-col" if "source_col" in task.predict_options else "--text-col",
     )  # fmt: skip
     err_console.print(
         f"wrote {summary.rows} predictions to {summary.out}/ (Parquet; {summary.workers} "
@@ -330,15 +336,16 @@ def predict(
     data: Annotated[
         str | None,
         typer.Option(
-            help="Table (CSV/TSV/JSONL/Parquet), or a .txt file with one text per line (blank "
-            "lines skipped; messages name line numbers); - or none: the lines of stdin."
+            help="Table (CSV/TSV/JSONL/Parquet), or a .txt file with one input per line (a "
+            "classifier skips blank lines, a translation gives each an empty line; messages "
+            "name line numbers); - or none: the lines of stdin."
         ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
-            help="CSV, JSONL or Parquet to write (default: CSV on stdout); an existing file "
-            "is kept unless --overwrite."
+            help="CSV, JSONL or Parquet to write (default: stdout); a translation writes one "
+            "line per input to any other suffix. An existing file is kept unless --overwrite."
         ),
     ] = None,
     overwrite: Annotated[
@@ -398,9 +405,9 @@ def predict(
         refuse_flags({"--overwrite": overwrite},
                      "with --backend ray, which writes a new folder and never replaces one",
                      ", or remove the folder first")  # fmt: skip
-        return predict_on_ray(run, task, data, out, reading.get("text_col"),
-                              reading.get("id_col"), address, workers, batch_size,
-                              engine)  # fmt: skip
+        text_col = reading.get("text_col") or reading.get("source_col")
+        return predict_on_ray(run, task, data, out, text_col, reading.get("id_col"), address,
+                              workers, batch_size, engine)  # fmt: skip
     refuse_flags(
         {"--address": address is not None, "--workers": workers is not None},
         "without --backend ray",

@@ -10,13 +10,27 @@ translation and its attention matrix (source tokens across, target tokens down),
 JSON (``--json``) or a heat map (``--plot``).
 
 ``predict_translations``: one source sentence a line (a text file, ``.gz`` included, or
-standard input), or the ``--source-col`` column of a table; one translation a line back, in
-input order, written in chunks so that output starts before a large file is finished.
+standard input), or the ``--source-col`` column of a table (CSV, TSV, JSONL, Parquet). The
+input is read, translated and written ``--chunk-rows`` sentences at a time (default
+:data:`~rnnlab.deploy.batch_predict.CHUNK_ROWS`), so memory is bounded by one chunk. To
+standard output (no ``--out``) or to an ``--out`` that is not a table, it writes one
+translation a line; a ``.csv``, ``.jsonl`` or ``.parquet`` ``--out`` is a table of the source
+column and a ``translation`` column. An ``--out`` file is written like a classifier's batch
+prediction (:mod:`rnnlab.deploy.batch_predict`): each chunk committed as it finishes, an
+interrupted job continued with ``--resume`` into the same file an uninterrupted one writes,
+the finished file put in place atomically.
+
+Blank lines keep their place: a blank source line gives an empty translation line, so line
+``i`` of the output is always the translation of line ``i`` of the input (an empty cell of a
+table is an error, as for every table rnnlab reads).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +45,6 @@ __all__ = [
     "print_translation",
     "translation_headline",
 ]
-
-_CHUNK = 512  # sentences translated and written at a time
 
 
 def translation_headline(metrics: dict[str, Any]) -> str:
@@ -76,56 +88,145 @@ def print_translation(metrics: dict[str, Any], title: str, console: Console) -> 
         console.print(f"sacreBLEU {metrics['bleu_signature']}", soft_wrap=True)
 
 
-def _sources(request: Any) -> list[str]:
-    """The sentences to translate: a table's ``--source-col``, else one per line."""
-    from rnnlab.cli.predict import STDIN, input_lines
+def _is_table(data: str | None, format: str | None) -> bool:
+    """True when the input is a table (a table ``--format``, or a table's suffix without
+    ``--format text``), False for one sentence a line."""
+    from rnnlab.cli.predict import STDIN, is_text_format
     from rnnlab.data.formats import SUFFIXES
 
-    data, options = request.data, request.options
-    fmt = (options.get("format") or "").lower()
-    table = fmt in ("csv", "tsv", "jsonl", "parquet") or (
-        data not in (None, STDIN) and fmt != "text" and Path(data).suffix.lower() in SUFFIXES
-    )
-    if not table:
-        if data not in (None, STDIN) and Path(data).suffix == ".gz":
-            from rnnlab.tasks.translate.data import read_lines
+    if data in (None, STDIN) or is_text_format(format):
+        return False
+    if format is not None:
+        return True
+    return Path(data).suffix.lower() in SUFFIXES
 
-            return [line for line in read_lines(data, "--data") if line.strip()]
-        return input_lines(data, "one sentence per line")
-    from rnnlab.data.tables import read_table
 
-    column = options.get("source_col") or "source"
-    found = read_table(data, text_col=column, label_col=None, format=fmt or None)
-    return found.texts
+def _fingerprint(run: Path, engine: str) -> str:
+    """What a translation depends on, for ``--resume``: the model file's bytes (weights,
+    vocabularies, tokenizers and decoding settings) and the engine."""
+    from rnnlab.runs import resolve_model_path
+
+    digest = hashlib.sha256(engine.encode())
+    with open(resolve_model_path(run), "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_col(run: Path) -> str:
+    """The source column the run was trained on (its config.toml), else ``"source"``."""
+    from rnnlab.deploy.batch_predict import default_text_col
+
+    return default_text_col(run) if (Path(run) / "config.toml").is_file() else "source"
+
+
+@contextlib.contextmanager
+def _source_col_flag() -> Iterator[None]:
+    """The table reader names the text column's flag ``--text-col``; a translation run's
+    is ``--source-col``, so its messages say that."""
+    from rnnlab.errors import DataError
+
+    try:
+        yield
+    except DataError as exc:
+        if "--text-col" not in str(exc):
+            raise
+        raise DataError(str(exc).replace("--text-col", "--source-col")) from None
+
+
+def _stdin_chunks(size: int) -> Iterator[list[str]]:
+    """The lines of standard input, ``size`` at a time, without their line ends."""
+    chunk: list[str] = []
+    for line in sys.stdin:
+        chunk.append(line.rstrip("\r\n"))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _one_line(text: str) -> str:
+    """A translation on one line (a line break inside would shift every later line)."""
+    return " ".join(str(text).splitlines()) + "\n"
 
 
 def predict_translations(request: Any) -> None:
-    """Translate the input sentences with the run's decoding settings; one translation a
-    line to ``--out`` (atomically) or standard output."""
+    """Translate the input sentences with the run's decoding settings, chunk by chunk: to
+    standard output (one translation a line) or to ``--out`` (committed chunk by chunk,
+    resumable; see the module docstring)."""
     from rnnlab.cli.common import refuse_flags
+    from rnnlab.cli.progress import BatchProgressDisplay
+    from rnnlab.deploy import batch_predict as bp
     from rnnlab.deploy.engines import load
-    from rnnlab.fileio import atomic_open
+    from rnnlab.errors import ValueRangeError
+    from rnnlab.tasks.translate.predictor import translation_columns
 
+    data, out, options = request.data, request.out, request.options
     refuse_flags(
-        {"--resume": request.resume, "--chunk-rows": request.chunk_rows is not None},
-        "for a translation run, which writes its translations in one pass",
+        {"--resume": request.resume and out is None},
+        "without --out, as translations written to stdout cannot be resumed",
+        ", or write to a file with --out",
     )
+    refuse_flags(
+        {"--resume": request.resume and data is None},
+        "without --data, as standard input cannot be read again",
+        ", or pass the file with --data",
+    )
+    chunk_rows = bp.CHUNK_ROWS if request.chunk_rows is None else request.chunk_rows
+    if chunk_rows < 1:
+        raise ValueRangeError(f"--chunk-rows {chunk_rows}: expected at least 1 sentence.")
+    table = _is_table(data, options.get("format"))
+    source_col = options.get("source_col") or _source_col(request.run)
     predictor = load(request.run, engine=request.engine)
-    sources = _sources(request)
-
-    def write(handle: Any) -> None:
-        for start in range(0, len(sources), _CHUNK):
-            chunk = sources[start : start + _CHUNK]
-            for line in predictor.translate(chunk, batch_size=request.batch_size):
-                handle.write(str(line).replace("\n", " ") + "\n")
-            handle.flush()
-
-    if request.out is None:
-        write(sys.stdout)
+    columns = bp.OutputColumns(
+        ("translation",),
+        lambda texts: translation_columns(predictor, texts, request.batch_size),
+        text_name=source_col,
+    )
+    if data is None:
+        for chunk in _stdin_chunks(chunk_rows):
+            sys.stdout.writelines(_one_line(t) for t in columns.predict(chunk)["translation"])
+            sys.stdout.flush()
         return
-    with atomic_open(request.out, "w") as handle:
-        write(handle)
-    err_console.print(f"wrote {len(sources)} translations to {request.out}")
+    settings = {
+        "text_col": source_col,
+        "format": options.get("format") if table else bp.TEXT_FORMAT,
+        "chunk_rows": chunk_rows,
+        "encoding": options.get("encoding") or "auto",
+        "columns": columns,
+        "keep_blank": True,
+    }
+    if out is None:
+        with _source_col_flag():
+            for _, found in bp.iter_predictions(predictor, data, **settings):
+                sys.stdout.writelines(_one_line(t) for t in found["translation"])
+                sys.stdout.flush()
+        return
+    display = BatchProgressDisplay(err_console)
+    try:
+        with _source_col_flag():
+            summary = bp.predict_file(
+                predictor, data, out, resume=request.resume, on_progress=display.update,
+                out_format=bp.OUTPUT_FORMATS.get(out.suffix.lower(), bp.TEXT_FORMAT),
+                fingerprint=_fingerprint(request.run, request.engine), **settings,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        import typer
+
+        display.stop()
+        err_console.print(
+            f"interrupted; the finished chunks are kept in {bp.parts_dir(out)}: run the same "
+            "command with --resume to continue",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        display.stop()
+    err_console.print(
+        f"wrote {summary.rows} translations to {out} ({summary.rows_per_s:,.1f} sentences/s)",
+        soft_wrap=True,
+    )
 
 
 def explain_translations(

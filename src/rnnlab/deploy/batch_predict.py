@@ -21,21 +21,39 @@ Bad input (an empty text, a broken quote) stops the job with the reader's one-se
 error and removes the parts, since resuming needs an unchanged input anyway.
 
 Besides tables, the input may be a plain text file (``.txt``, or ``format="text"`` for any
-suffix): one text per line, blank lines skipped, each text's row number its line number.
+suffix; a ``.gz`` one is decompressed as it is read): one text per line, blank lines skipped,
+each text's row number its line number.
 It streams, commits and resumes like a table.
 
 Output columns, in every format: ``text``, ``label``, then ``p_<label>`` for each label.
+A task whose predictions are other columns (a translation) passes :class:`OutputColumns`:
+its text column's name, its own columns and the function that fills them for a chunk; such
+a job may also write ``format="text"``: the values of its one column, one line per input row.
+A text input read with ``keep_blank=True`` keeps its blank lines as empty texts, so that
+output row ``i`` belongs to input line ``i``.
 
 Example::
 
-    >>> summary = predict_file(predictor, "big.parquet", "labelled.parquet", text_col="review")
-    >>> summary.rows, summary.rows_per_s
+    >>> import rnnlab
+    >>> texts = ["a wonderful, moving film", "dull and far too long", "lovely acting", "dull plot"]
+    >>> labels = ["pos", "neg", "pos", "neg"]
+    >>> clf = rnnlab.TextClassifier(epochs=1, hidden_size=8).fit(texts * 5, labels * 5)
+    >>> clf.save("films.safetensors")
+    PosixPath('films.safetensors')
+    >>> import csv
+    >>> with open("big.csv", "w", newline="") as table:
+    ...     csv.writer(table).writerows([["review"], *([text] for text in texts * 10)])
+    >>> predictor = rnnlab.load("films.safetensors")
+    >>> summary = predict_file(predictor, "big.csv", "labelled.csv", text_col="review")
+    >>> summary.rows, summary.rows_per_s > 0
+    (40, True)
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -49,7 +67,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from rnnlab.data.encodings import AUTO, DecodedLines, file_encoding
+from rnnlab.data.encodings import AUTO, SAMPLE_BYTES, DecodedLines, resolve_encoding
 from rnnlab.data.formats import FORMATS, SUFFIXES, detect_format
 from rnnlab.data.tables import TextChunk, iter_table_chunks
 from rnnlab.errors import (
@@ -67,6 +85,7 @@ __all__ = [
     "TEXT_NAMES",
     "BatchProgress",
     "BatchSummary",
+    "OutputColumns",
     "default_text_col",
     "input_format",
     "iter_predictions",
@@ -125,6 +144,23 @@ class BatchSummary:
     rows_per_s: float
 
 
+@dataclass(frozen=True)
+class OutputColumns:
+    """The output of a task that writes its own columns instead of a label and
+    probabilities: the input text under ``text_name``, then ``names``, which ``predict``
+    fills for a chunk of texts (one value per text for each name, in order).
+
+    Example (a translation run)::
+
+        OutputColumns(("translation",), lambda texts: {"translation": translate(texts)},
+                      text_name="source")
+    """
+
+    names: tuple[str, ...]
+    predict: Callable[[list[str]], dict[str, Sequence[Any]]]
+    text_name: str = "text"
+
+
 def parts_dir(out: str | os.PathLike[str]) -> Path:
     """The folder holding the committed parts of ``out`` while a job runs."""
     out = Path(out)
@@ -174,47 +210,67 @@ def input_format(data: str | os.PathLike[str], format: str | None = None) -> str
 
 
 def text_lines(
-    path: str | os.PathLike[str], encoding: str | None = AUTO
+    path: str | os.PathLike[str], encoding: str | None = AUTO, *, keep_blank: bool = False
 ) -> Iterator[tuple[int, str]]:
-    """(line number, text) for each non-blank line of the text file ``path``, without its
-    line end, in ``encoding`` (``"auto"``: detected, :mod:`rnnlab.data.encodings`); a
-    leading byte order mark is dropped. Read line by line (bounded memory); bytes that do not
-    decode are one sentence naming the line and the encoding they look like."""
+    """(line number, text) for each non-blank line of the text file ``path`` (every line with
+    ``keep_blank``, a blank one as ``""``), without its line end, in ``encoding``
+    (``"auto"``: detected, :mod:`rnnlab.data.encodings`); a leading byte order mark is
+    dropped and a ``.gz`` file is decompressed. Read line by line (bounded memory); bytes that
+    do not decode are one sentence naming the line and the encoding they look like."""
     path = Path(path)
     if not path.is_file():
         raise RnnlabFileNotFoundError(
             f"{path} does not exist; pass a text file with one text per line."
         )
-    chosen = file_encoding(path, encoding)
-    with open(path, "rb") as handle:
-        lines = DecodedLines(handle, path, chosen, detected=encoding in (None, "", AUTO))
-        lines.row = -1  # no records: a decoding error names the line
-        for line in lines:
-            line = line.rstrip("\r\n")
-            if line.strip():
-                yield lines.number, line
+    packed = path.suffix.lower() == ".gz"
+    opener: Callable[..., IO[bytes]] = gzip.open if packed else open
+    with opener(path, "rb") as handle:
+        try:
+            sample = handle.read(SAMPLE_BYTES)
+            handle.seek(0)
+            chosen = resolve_encoding(sample, encoding, path, complete=len(sample) < SAMPLE_BYTES)
+            lines = DecodedLines(handle, path, chosen, detected=encoding in (None, "", AUTO))
+            lines.row = -1  # no records: a decoding error names the line
+            for line in lines:
+                line = line.rstrip("\r\n")
+                if line.strip():
+                    yield lines.number, line
+                elif keep_blank:
+                    yield lines.number, ""
+        except (OSError, EOFError) as exc:
+            if not packed:
+                raise
+            raise DataError(  # a damaged or truncated .gz
+                f"{path} cannot be decompressed ({exc}); check the file is complete."
+            ) from None
 
 
 def iter_text_chunks(
-    path: str | os.PathLike[str], chunk_rows: int, encoding: str | None = AUTO
+    path: str | os.PathLike[str],
+    chunk_rows: int,
+    encoding: str | None = AUTO,
+    *,
+    keep_blank: bool = False,
 ) -> Iterator[TextChunk]:
-    """The non-blank lines of a text file in chunks of ``chunk_rows`` texts, each text's row
-    number its line number; a file with no text at all is refused."""
+    """The non-blank lines of a text file (every line with ``keep_blank``) in chunks of
+    ``chunk_rows`` texts, each text's row number its line number; a file with no text at
+    all is refused."""
     if chunk_rows < 1:
         raise ValueRangeError(f"chunk_rows must be at least 1, got {chunk_rows}")
     texts: list[str] = []
     numbers: list[int] = []
-    yielded = False
-    for number, line in text_lines(path, encoding):
+    seen = False
+    for number, line in text_lines(path, encoding, keep_blank=keep_blank):
+        seen = seen or bool(line)
         texts.append(line)
         numbers.append(number)
         if len(texts) == chunk_rows:
             yield TextChunk(texts, numbers, 0)
-            yielded, texts, numbers = True, [], []
+            texts, numbers = [], []
+    if not seen:
+        raise DataError(f"{path} holds no text (every line is blank); put one text per line.")
     if texts:
         yield TextChunk(texts, numbers, 0)
-    elif not yielded:
-        raise DataError(f"{path} holds no text (every line is blank); put one text per line.")
 
 
 def _header(labels: Sequence[Any]) -> list[str]:
@@ -296,6 +352,79 @@ def _assemble(out: Path, fmt: str, parts: list[Path], labels: Sequence[Any]) -> 
                 shutil.copyfileobj(source, handle, 1 << 20)
 
 
+def _column_rows(
+    texts: Sequence[str], values: dict[str, Sequence[Any]], columns: OutputColumns
+) -> Iterator[list[Any]]:
+    """The rows text, then each of ``columns.names``, of one chunk (every column checked
+    to hold one value per text)."""
+    found = [list(values[name]) for name in columns.names]
+    for name, column in zip(columns.names, found, strict=True):
+        if len(column) != len(texts):
+            raise ValueError(f"column {name!r} has {len(column)} values for {len(texts)} texts")
+    return (list(row) for row in zip(texts, *found, strict=True))
+
+
+def _columns_table(
+    texts: Sequence[str], values: dict[str, Sequence[Any]], columns: OutputColumns
+) -> Any:
+    import pyarrow as pa
+
+    table: dict[str, Any] = {columns.text_name: pa.array(texts, type=pa.large_string())}
+    for name in columns.names:
+        table[name] = pa.array([str(v) for v in values[name]], type=pa.large_string())
+    return pa.table(table)
+
+
+def _write_columns_part(
+    path: Path, fmt: str, texts: Sequence[str], values: dict[str, Sequence[Any]],
+    columns: OutputColumns,
+) -> None:  # fmt: skip
+    """One chunk of a task's own columns as a complete file, atomically: CSV or JSONL rows,
+    Parquet, or (``text``) the values of its one column, one line each."""
+    rows = list(_column_rows(texts, values, columns))
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        sink = io.BytesIO()
+        pq.write_table(_columns_table(texts, values, columns), sink)
+        with atomic_open(path, "wb") as handle:
+            handle.write(sink.getbuffer())
+        return
+    with atomic_open(path, "w", newline="") as handle:
+        if fmt == "csv":
+            csv.writer(handle).writerows(rows)
+        elif fmt == "jsonl":
+            names = (columns.text_name, *columns.names)
+            for row in rows:
+                record = dict(zip(names, row, strict=True))
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:  # one line per row: a line break inside a value would shift every later line
+            for row in rows:
+                handle.write(" ".join(str(row[1]).splitlines()) + "\n")
+
+
+def _assemble_columns(out: Path, fmt: str, parts: list[Path], columns: OutputColumns) -> None:
+    """Join the parts of a task's own columns in order into ``out``, atomically."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        schema = _columns_table([], {name: [] for name in columns.names}, columns).schema
+        with atomic_open(out, "wb") as handle:
+            writer = pq.ParquetWriter(handle, schema)
+            for part in parts:
+                writer.write_table(pq.read_table(part).cast(schema))
+            writer.close()
+        return
+    with atomic_open(out, "wb") as handle:
+        if fmt == "csv":
+            text = io.StringIO()
+            csv.writer(text).writerow([columns.text_name, *columns.names])
+            handle.write(text.getvalue().encode("utf-8"))
+        for part in parts:
+            with open(part, "rb") as source:
+                shutil.copyfileobj(source, handle, 1 << 20)
+
+
 def _model_fingerprint(predictor: Any) -> str:
     """A hash of the weights, labels, tokenizer and preprocessing (what the output depends on)."""
     digest = hashlib.sha256()
@@ -340,12 +469,16 @@ def iter_predictions(
     delimiter: str | None = None,
     sheet: str | None = None,
     skip_chunks: int = 0,
-) -> Iterator[tuple[TextChunk, np.ndarray | None]]:
+    columns: OutputColumns | None = None,
+    keep_blank: bool = False,
+) -> Iterator[tuple[TextChunk, Any]]:
     """(chunk, probabilities (n, K)) for each chunk of ``data`` (a table, or a text file:
     see :func:`input_format`) in order; the first ``skip_chunks`` chunks are read (to keep
-    chunk boundaries) but not predicted (None)."""
+    chunk boundaries) but not predicted (None). With ``columns``, each chunk's values come
+    from ``columns.predict`` (a dict of columns) instead of ``predict_proba``;
+    ``keep_blank`` keeps a text file's blank lines as empty texts."""
     chunks = (
-        iter_text_chunks(data, chunk_rows, encoding)
+        iter_text_chunks(data, chunk_rows, encoding, keep_blank=keep_blank)
         if input_format(data, format) == TEXT_FORMAT
         else iter_table_chunks(
             data,
@@ -361,6 +494,9 @@ def iter_predictions(
     for index, chunk in enumerate(chunks):
         if index < skip_chunks:
             yield chunk, None
+            continue
+        if columns is not None:
+            yield chunk, columns.predict(list(chunk.texts))
             continue
         probs = (
             predictor.predict_proba(chunk.texts, batch_size=batch_size)
@@ -413,6 +549,10 @@ def predict_file(
     sheet: str | None = None,
     resume: bool = False,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    columns: OutputColumns | None = None,
+    out_format: str | None = None,
+    keep_blank: bool = False,
+    fingerprint: str | None = None,
 ) -> BatchSummary:
     """Label every row of ``data`` into ``out`` (.csv, .jsonl or .parquet), chunk by chunk.
 
@@ -429,21 +569,36 @@ def predict_file(
         skip_empty: drop rows with empty text instead of stopping.
         resume: continue an interrupted job on the same input, model and settings.
         on_progress: called after every chunk with a :class:`BatchProgress`.
+        columns: the task's own output columns (:class:`OutputColumns`) instead of the
+            label and its probabilities.
+        out_format: csv, jsonl, parquet or (with ``columns`` of one column) text, when
+            the suffix of ``out`` does not tell it.
+        keep_blank: keep a text file's blank lines (as empty texts) instead of skipping
+            them.
+        fingerprint: what the output depends on in the model, for ``resume`` (default: a
+            hash of a classifier's weights, labels, tokenizer and preprocessing).
 
     Returns:
         :class:`BatchSummary`.
     """
     out = Path(out)
     data = Path(data)
-    fmt = output_format(out)
+    fmt = output_format(out) if out_format is None else out_format
+    if fmt == TEXT_FORMAT and (columns is None or len(columns.names) != 1):
+        raise ConfigError(
+            f"--out {out}: one value per line needs a single output column; name the file "
+            f"with one of {', '.join(OUTPUT_FORMATS)}."
+        )
+    if fmt not in (*OUTPUT_FORMATS.values(), TEXT_FORMAT):
+        raise ConfigError(f"output format {fmt!r}: expected csv, jsonl, parquet or text.")
     in_fmt = input_format(data, format)
     folder = parts_dir(out)
-    labels = list(predictor.labels)
+    labels = [] if columns is not None else list(predictor.labels)
     identity = {
         "format": MANIFEST_FORMAT,
         "version": 1,
         "input": _input_fingerprint(data) if data.exists() else {"path": str(data)},
-        "model": _model_fingerprint(predictor),
+        "model": fingerprint if fingerprint is not None else _model_fingerprint(predictor),
         "text_col": text_col,
         "input_format": in_fmt,
         "chunk_rows": chunk_rows,
@@ -452,6 +607,9 @@ def predict_file(
         # how the input is read, where it is not the default (older manifests lack these)
         **{key: value for key, value in (("encoding", encoding), ("delimiter", delimiter),
                                          ("sheet", sheet)) if value not in (None, "", AUTO)},
+        # a task's own columns and blank lines kept, where given (classifier jobs lack these)
+        **({"columns": [columns.text_name, *columns.names]} if columns is not None else {}),
+        **({"keep_blank": True} if keep_blank else {}),
     }  # fmt: skip
     parts: list[dict[str, Any]] = []
     if resume and folder.is_dir():
@@ -475,6 +633,8 @@ def predict_file(
             delimiter=delimiter,
             sheet=sheet,
             skip_chunks=len(parts),
+            columns=columns,
+            keep_blank=keep_blank,
         )
         for index, (chunk, probs) in enumerate(stream):
             if probs is None:
@@ -485,8 +645,11 @@ def predict_file(
                         "--resume to start over."
                     )
                 continue
-            name = f"part-{index:06d}.{fmt}"
-            _write_part(folder / name, fmt, chunk.texts, probs, labels)
+            name = f"part-{index:06d}.{'txt' if fmt == TEXT_FORMAT else fmt}"
+            if columns is not None:
+                _write_columns_part(folder / name, fmt, chunk.texts, probs, columns)
+            else:
+                _write_part(folder / name, fmt, chunk.texts, probs, labels)
             parts.append({"file": name, "rows": len(chunk), "dropped_empty": chunk.dropped_empty})
             atomic_write_json(folder / MANIFEST, {**identity, "parts": parts}, indent=None)
             done += len(chunk) + chunk.dropped_empty
@@ -496,7 +659,11 @@ def predict_file(
     except RnnlabError:
         shutil.rmtree(folder, ignore_errors=True)  # the input must change before a rerun
         raise
-    _assemble(out, fmt, [folder / p["file"] for p in parts], labels)
+    files = [folder / p["file"] for p in parts]
+    if columns is not None:
+        _assemble_columns(out, fmt, files, columns)
+    else:
+        _assemble(out, fmt, files, labels)
     shutil.rmtree(folder, ignore_errors=True)
     seconds = time.perf_counter() - start
     return BatchSummary(

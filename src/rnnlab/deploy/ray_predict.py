@@ -3,7 +3,9 @@
     rnnlab predict RUN --data 'corpus/*.parquet' --out labelled/ --backend ray --workers 8
 
 The input files (CSV, JSONL or Parquet; a folder, a glob or one file) are read with
-``ray.data``; :meth:`ray.data.Dataset.map_batches` sends their batches to a pool of actors,
+``ray.data``; text files (``.txt``, one text per line) are first written, chunk by chunk, as
+Parquet tables of an id (``<file name>:<line number>``) and the text (blank lines skipped),
+which Ray then reads; :meth:`ray.data.Dataset.map_batches` sends their batches to a pool of actors,
 each an instance of :class:`Labeller` that loads the one-file model once and labels every
 batch it is given; the result is written as Parquet files with the input's id column, the
 label and one ``p_<label>`` column per label, or the columns the task names for its outputs
@@ -13,8 +15,8 @@ or ``ray://host:10001``); without one, a local cluster is started with one CPU p
 one for reading and writing.
 
 Documents are independent, so throughput grows with the number of actors until reading or
-writing the files is the bottleneck (see docs/scale.md for the measured figures). Ray
-restarts an actor that dies and retries its batches; the output is written into a temporary
+writing the files is the bottleneck (see docs/guides/scale-out.md for the measured figures).
+Ray restarts an actor that dies and retries its batches; the output is written into a temporary
 sibling folder that replaces ``out`` only when every block is written, so ``out`` is either
 absent or complete. A job that succeeds prints no error-level line of Ray's (one benign
 message Ray Data causes is kept from the terminal: :data:`_BENIGN_RAY_ERRORS`). Ray is an
@@ -41,7 +43,9 @@ from rnnlab.errors import ConfigError, DataError
 
 __all__ = ["Labeller", "RaySummary", "input_files", "predict_with_ray"]
 
-_READERS = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+_READERS = {
+    ".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet", ".txt": "text",
+}  # fmt: skip
 # Rows handed to an actor per call. The predictor sorts a call's texts by length before
 # batching them, so bigger calls waste less time on padding (as the local backend's chunks of
 # 5,000 rows do); a few thousand short reviews are a few MB.
@@ -113,25 +117,27 @@ class Labeller:
 
 def input_files(data: str | os.PathLike[str]) -> list[str]:
     """The files ``data`` names: one file, every readable file in a folder, or a glob; all of
-    one format (CSV, JSONL or Parquet)."""
+    one format (CSV, JSONL, Parquet or text). In a folder or glob that holds tables, ``.txt``
+    files (notes beside the data) are not read."""
     text = str(data)
     path = Path(text)
-    if path.is_dir():
-        files = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in _READERS)
-    elif any(ch in text for ch in "*?["):
-        files = sorted(f for f in glob.glob(text) if Path(f).suffix.lower() in _READERS)
+    if path.is_dir() or any(ch in text for ch in "*?["):
+        found = path.iterdir() if path.is_dir() else map(Path, glob.glob(text))
+        files = sorted(str(p) for p in found if p.suffix.lower() in _READERS)
+        if any(_READERS[Path(f).suffix.lower()] != "text" for f in files):
+            files = [f for f in files if _READERS[Path(f).suffix.lower()] != "text"]
     elif path.is_file():
         files = [text]
     else:
         raise DataError(f"--data {text}: no such file, folder or glob; check the path.")
     if not files:
         raise DataError(
-            f"--data {text}: no .csv, .jsonl or .parquet files found there; point it at them."
+            f"--data {text}: no .csv, .jsonl, .parquet or .txt files found there; point it at them."
         )
     kinds = {_READERS.get(Path(f).suffix.lower()) for f in files}
     if None in kinds or len(kinds) > 1:
         raise DataError(
-            f"--data {text}: the files must all be CSV, all JSONL or all Parquet (found "
+            f"--data {text}: the files must all be CSV, all JSONL, all Parquet or all text (found "
             f"{', '.join(sorted(Path(f).suffix or '(none)' for f in set(files)))}); split them."
         )
     return files
@@ -149,6 +155,29 @@ def _read(files: Sequence[str], blocks: int) -> Any:
     if kind == "json":
         return ray.data.read_json(list(files), lines=True, **options)
     return ray.data.read_parquet(list(files), **options)
+
+
+def _text_tables(
+    files: Sequence[str], folder: Path, text_col: str, id_col: str, chunk_rows: int = 50_000
+) -> list[str]:
+    """Write the non-blank lines of the text ``files`` into ``folder`` as Parquet tables of
+    ``id_col`` (``<file name>:<line number>``) and ``text_col``, ``chunk_rows`` lines a
+    table (bounded memory); returns the tables' paths, in input order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from rnnlab.deploy.batch_predict import iter_text_chunks
+
+    folder.mkdir(parents=True)
+    tables: list[str] = []
+    for file in files:
+        name = Path(file).name
+        for chunk in iter_text_chunks(file, chunk_rows):
+            ids = [f"{name}:{number}" for number in chunk.row_numbers]
+            table = pa.table({id_col: ids, text_col: pa.array(chunk.texts, pa.large_string())})
+            tables.append(str(folder / f"part-{len(tables):06d}.parquet"))
+            pq.write_table(table, tables[-1])
+    return tables
 
 
 def _start(address: str | None, workers: int) -> None:
@@ -178,10 +207,12 @@ def predict_with_ray(
     batch_size: int = 64,
     engine: str = "torch",
     labeller: type = Labeller,
+    text_flag: str = "--text-col",
 ) -> RaySummary:
     """Label every row of ``data`` with the model in ``run`` on a Ray cluster; write Parquet
     files into the folder ``out`` (see the module docstring). ``labeller`` is the actor class
-    (:class:`Labeller` or a subclass)."""
+    (:class:`Labeller` or a subclass); ``text_flag`` is the flag that names the text column,
+    for messages (``--source-col`` for a translation run)."""
     try:
         import ray
         import ray.data
@@ -207,12 +238,34 @@ def predict_with_ray(
             f"{' and '.join(t + 's' for t in able) or 'no installed task'}."
         )
     files = input_files(data)
+    staged = None
+    if _READERS[Path(files[0]).suffix.lower()] == "text":
+        staged = out.parent / f".{out.name}.input-{uuid.uuid4().hex[:8]}"
+        try:
+            files = _text_tables(files, staged, text_col, id_col)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+    try:
+        return _run(ray, files, labeller, run, out, text_col, id_col, engine, batch_size,
+                    workers, address, text_flag)  # fmt: skip
+    finally:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def _run(
+    ray: Any, files: list[str], labeller: type, run: Any, out: Path, text_col: str,
+    id_col: str, engine: str, batch_size: int, workers: int, address: str | None,
+    text_flag: str,
+) -> RaySummary:  # fmt: skip
+    """Start or join the cluster, check the columns, and label ``files`` into ``out``."""
     with _quiet_ray_data():
         _start(address, workers)
         ray.data.DataContext.get_current().enable_progress_bars = False
         dataset = _read(files, blocks=4 * workers)
         columns = list(dataset.schema().names)
-        for flag, column in (("--text-col", text_col), ("--id-col", id_col)):
+        for flag, column in ((text_flag, text_col), ("--id-col", id_col)):
             if column not in columns:
                 raise DataError(
                     f"{flag} {column!r}: no such column in {files[0]} (columns: "

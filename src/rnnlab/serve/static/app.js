@@ -1,4 +1,6 @@
-// The rnnlab web page: predict, colour tokens by attribution, draw the gate trace as SVG.
+// The rnnlab web page: predict, colour tokens by attribution, draw the gate trace as SVG; for a
+// translation model (GET /model says its task), a translation form instead (POST /translate,
+// the beam size bounded by the server's limit).
 // Plain JavaScript with no external resources, so the page works on a closed network.
 "use strict";
 
@@ -21,9 +23,9 @@ async function postJSON(path, body) {
   return data;
 }
 
-function setStatus(message, isError = false) {
-  $("status").textContent = message;
-  $("status").className = isError ? "error" : "muted";
+function setStatus(message, isError = false, id = "status") {
+  $(id).textContent = message;
+  $(id).className = isError ? "error" : "muted";
 }
 
 function showPrediction(prediction) {
@@ -164,9 +166,86 @@ async function run() {
   }
 }
 
+// The translation form: each non-blank line of the source box is one sentence; the beam size
+// (empty: the run's own) and n-best go with them, and the translations come back in order,
+// each with its other n-best translations below it.
+async function translate() {
+  const sentences = $("source").value.split("\n").filter((line) => line.trim());
+  if (!sentences.length) {
+    setStatus("Type a sentence first.", true, "translate-status");
+    return;
+  }
+  const body = sentences.length === 1 ? { text: sentences[0] } : { texts: sentences };
+  const beam = $("beam").value.trim();
+  if (beam) body.beam = Number(beam);
+  const nbest = Number($("nbest").value.trim() || "1");
+  if (nbest > 1) body.nbest = nbest;
+  $("translate").disabled = true;
+  setStatus("translating…", false, "translate-status");
+  try {
+    const found = await postJSON("/translate", body);
+    const list = $("translations");
+    list.replaceChildren();
+    found.translations.forEach((translation, i) => {
+      const item = document.createElement("li");
+      const best = document.createElement("span");
+      best.className = "translation";
+      best.textContent = translation;
+      item.append(best);
+      const others = found.nbest ? found.nbest[i].slice(1) : [];
+      if (others.length) {
+        const alternatives = document.createElement("ol");
+        alternatives.className = "alternatives";
+        alternatives.start = 2;
+        for (const other of others) {
+          const alternative = document.createElement("li");
+          alternative.className = "alternative";
+          alternative.textContent = other;
+          alternatives.append(alternative);
+        }
+        item.append(alternatives);
+      }
+      list.append(item);
+    });
+    $("translation-beam").textContent = `(beam ${found.beam})`;
+    $("translation-result").hidden = false;
+    setStatus("", false, "translate-status");
+  } catch (error) {
+    $("translation-result").hidden = true;  // not the translation of what the box holds now
+    setStatus(error.message, true, "translate-status");
+  } finally {
+    $("translate").disabled = false;
+  }
+}
+
+// Switch the page to the translation form: the classifier's sections hidden, the beam size
+// limited to the server's max_beam and preset to the run's beam (when /model tells it).
+function showTranslation(info) {
+  for (const id of ["classify-form", "result", "explanation"]) $(id).hidden = true;
+  $("translate-form").hidden = false;
+  const limit = info.limits ? info.limits.max_beam : undefined;
+  const decode = info.config ? info.config.decode : undefined;
+  if (limit) {
+    $("beam").max = limit;
+    $("nbest").max = limit;
+    $("beam-note").textContent = `(at most ${limit} on this server)`;
+  }
+  if (decode && decode.beam) $("beam").value = limit ? Math.min(decode.beam, limit) : decode.beam;
+  else $("beam").placeholder = "run's";
+  const bleu = info.metrics && info.metrics.bleu !== undefined
+    ? ` · test BLEU ${info.metrics.bleu.toFixed(2)}` : "";
+  const data = info.config && info.config.data ? info.config.data : {};
+  const pair = data.source_lang && data.target_lang ? `${data.source_lang} → ${data.target_lang} · ` : "";
+  $("model-info").textContent = `translation · ${pair}engine ${info.engine}${bleu}`;
+}
+
 async function loadModel() {
   try {
     const info = await (await fetch("/model")).json();
+    if (info.task === "translate") {
+      showTranslation(info);
+      return;
+    }
     const cell = info.config && info.config.model ? info.config.model.cell : "";
     const accuracy = info.metrics && info.metrics.accuracy !== undefined
       ? ` · test accuracy ${info.metrics.accuracy.toFixed(3)}` : "";
@@ -182,5 +261,9 @@ async function loadModel() {
 $("predict").addEventListener("click", run);
 $("text").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run();
+});
+$("translate").addEventListener("click", translate);
+$("source").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) translate();
 });
 loadModel();

@@ -1,10 +1,18 @@
 """``TranslatePredictor``: a trained translation model ready to translate, score and show its
 attention (what ``rnnlab.load`` returns for a ``translate`` model file).
 
-    >>> mt = rnnlab.load("runs/de-en")
-    >>> mt.translate(["Ein Mann fährt Fahrrad."], beam=5)
-    ['A man is riding a bike.']
-    >>> mt.surprisal(["Ein Mann fährt Fahrrad."], ["A man rides a bike."])[0].bits
+    >>> import rnnlab
+    >>> german = ["ein hund rennt über die wiese", "eine katze schläft auf dem sofa"] * 12
+    >>> english = ["a dog runs across the meadow", "a cat sleeps on the sofa"] * 12
+    >>> trained = rnnlab.Translator(hidden_size=32, epochs=30, lr=0.01).fit(german, english)
+    >>> trained.save("de-en.safetensors")
+    PosixPath('de-en.safetensors')
+    >>> mt = rnnlab.load("de-en.safetensors")  # a run directory or a model file
+    >>> mt.translate(["ein hund rennt über die wiese"], beam=5)
+    ['a dog runs across the meadow']
+    >>> scored = mt.surprisal(["ein hund rennt über die wiese"], ["a dog runs on the sofa"])[0]
+    >>> scored.tokens  # the reference's tokens, each with its surprisal in bits
+    ['a', 'dog', 'runs', 'on', 'the', 'sofa', '</s>']
 
 Sentences are tokenised with the source side's saved tokenizer, sorted by length into
 batches (results come back in input order) and decoded by :mod:`.decode`; translations are
@@ -316,8 +324,18 @@ def translation_columns(
     predictor: TranslatePredictor, texts: Sequence[str], batch_size: int = 64
 ) -> dict[str, list[str]]:
     """The ``output_columns`` door: a batch of source sentences → their ``translation``
-    column (the run's decoding settings), for batch prediction on Ray."""
-    return {"translation": [str(t) for t in predictor.translate(texts, batch_size=batch_size)]}
+    column (the run's decoding settings), for batch prediction (``rnnlab predict``, locally
+    or on Ray). A blank source (an empty line or cell) gets an empty translation without
+    running the model, so that row ``i`` of the output is always the translation of row
+    ``i`` of the input."""
+    texts = ["" if text is None else str(text) for text in texts]
+    found = [""] * len(texts)
+    kept = [i for i, text in enumerate(texts) if text.strip()]
+    if kept:
+        translated = predictor.translate([texts[i] for i in kept], batch_size=batch_size)
+        for i, translation in zip(kept, translated, strict=True):
+            found[i] = str(translation)
+    return {"translation": found}
 
 
 def save_translator(path: str | Path, predictor: TranslatePredictor) -> Path:
