@@ -1,15 +1,22 @@
 """rnnlab: recurrent sequence models (RNN, LSTM, GRU) for text and time series.
 
 >>> import rnnlab
->>> predictor = rnnlab.load("runs/imdb")          # any task's run directory or model file
->>> predictor.predict(["What a film!"])
->>> rnnlab.evaluate_run("runs/imdb", "other.csv").metrics["accuracy"]
->>> clf = rnnlab.TextClassifier(epochs=2).fit(texts, labels)
->>> tagger = rnnlab.SequenceTagger(epochs=3).fit(tokens, tags)
->>> lm = rnnlab.LanguageModel(epochs=2).fit(lines)
->>> forecaster = rnnlab.Forecaster(horizon=12).fit(series)
->>> series_clf = rnnlab.TimeSeriesClassifier(epochs=20).fit(X, y)
->>> mt = rnnlab.Translator(epochs=10).fit(german, english); mt.predict(["Ein Hund."])
+>>> texts = ["a fine, moving film", "dull and far too long", "lovely acting", "a boring plot"]
+>>> labels = ["pos", "neg", "pos", "neg"]
+>>> clf = rnnlab.TextClassifier(epochs=1, hidden_size=8).fit(texts * 5, labels * 5)
+>>> clf.save("films.safetensors")
+PosixPath('films.safetensors')
+>>> predictor = rnnlab.load("films.safetensors")  # any task's run directory or model file
+>>> predictor.labels
+['neg', 'pos']
+>>> predictor.predict(["What a film!"])  # doctest: +ELLIPSIS
+['...']
+>>> # rnnlab.evaluate_run("runs/imdb", "other.csv").metrics["accuracy"]: a run's evaluation
+>>> tagger = rnnlab.SequenceTagger(epochs=3)  # .fit(tokens, tags): lists of tokens, of tags
+>>> lm = rnnlab.LanguageModel(epochs=2)  # .fit(lines)
+>>> forecaster = rnnlab.Forecaster(horizon=12)  # .fit(series)
+>>> series_clf = rnnlab.TimeSeriesClassifier(epochs=20)  # .fit(X, y)
+>>> mt = rnnlab.Translator(epochs=10)  # .fit(german, english), then mt.predict(["Ein Hund."])
 
 Heavy modules (torch) load on first use, so ``import rnnlab`` and ``rnnlab --help`` stay quick.
 Every function here finds the task of a model file through the task registry
@@ -20,9 +27,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# The same as pyproject.toml's (tests/cli/test_entry.py checks): `rnnlab --version` reads the
-# installed distribution's and falls back to this one in a source tree never installed.
-__version__ = "0.1.0"
+# The one place the version is written: pyproject.toml reads this line statically
+# ([tool.setuptools.dynamic]), so the installed distribution's version is this string;
+# `rnnlab --version` reads the distribution's and falls back to this one in a source tree never
+# installed.
+__version__ = "0.2.0"
 
 __all__ = [
     "Evaluation",

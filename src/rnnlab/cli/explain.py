@@ -61,7 +61,7 @@ def explain_texts(
         trace = predictor.trace(explanation.text)
         if as_json:
             record = {**explanation.to_dict(), "trace": trace.to_dict()}
-            console.print_json(json.dumps(record, ensure_ascii=False))
+            console.file.write(json.dumps(record, ensure_ascii=False) + "\n")  # JSON Lines
         else:
             _print_one(explanation, trace, console)
         if plot is not None:
@@ -122,7 +122,9 @@ def explain(
             "run, the attention heat map."
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per text, one per line (JSON Lines).")
+    ] = False,
 ) -> None:
     """Token attributions and the gate / hidden-state trace of each text (a translation
     run: its translation and attention matrix)."""

@@ -17,9 +17,16 @@ model's ``encode`` / ``decode_step``, so the search loop runs unchanged on onnxr
 
 Example::
 
+    >>> import rnnlab
+    >>> texts = ["a wonderful, moving film", "dull and far too long", "lovely acting", "dull plot"]
+    >>> labels = ["pos", "neg", "pos", "neg"]
+    >>> clf = rnnlab.TextClassifier(epochs=1, hidden_size=8).fit(texts * 5, labels * 5)
+    >>> clf.save("films.safetensors")
+    PosixPath('films.safetensors')
     >>> from rnnlab.deploy.engines import load
-    >>> predictor = load("runs/imdb", engine="onnx")   # what rnnlab.load does
-    >>> predictor.predict_proba(["A quiet, lovely film."])
+    >>> predictor = load("films.safetensors", engine="onnx")  # what rnnlab.load does
+    >>> predictor.predict_proba(["A quiet, lovely film."]).shape
+    (1, 2)
 """
 
 from __future__ import annotations

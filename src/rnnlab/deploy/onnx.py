@@ -37,8 +37,14 @@ metadata and the sidecar ``model.json`` beside them.
 
 Example::
 
+    >>> import rnnlab
+    >>> texts = ["a wonderful, moving film", "dull and far too long", "lovely acting", "dull plot"]
+    >>> labels = ["pos", "neg", "pos", "neg"]
+    >>> clf = rnnlab.TextClassifier(epochs=1, hidden_size=8).fit(texts * 5, labels * 5)
+    >>> clf.save("films.safetensors")
+    PosixPath('films.safetensors')
     >>> from rnnlab.deploy.onnx import export_onnx
-    >>> result = export_onnx("runs/imdb", "imdb.onnx")
+    >>> result = export_onnx("films.safetensors", "films.onnx")  # or a run directory
     >>> result.max_abs_diff < 1e-4
     True
 """

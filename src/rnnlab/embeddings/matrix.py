@@ -56,7 +56,11 @@ def embedding_matrix(
 
     Example::
 
+        >>> vectors = Vectors(["film", "fine"], np.ones((2, 4), dtype=np.float32))
+        >>> vocab = Vocab.build([["a", "fine", "film"]])
         >>> m, covered, coverage = embedding_matrix(vectors, vocab)
+        >>> m.shape, round(coverage, 3)  # 2 of the 3 regular tokens have a vector
+        (torch.Size([6, 4]), 0.667)
         >>> layer = torch.nn.Embedding.from_pretrained(m, freeze=True, padding_idx=0)
     """
     if not isinstance(vocab, Vocab):

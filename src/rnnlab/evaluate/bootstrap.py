@@ -78,6 +78,7 @@ def bootstrap_ci(
     Example:
         >>> correct = np.array([1, 1, 0, 1, 0, 1, 1, 1])
         >>> bootstrap_ci(correct, np.mean, seed=0)     # accuracy 0.75 and its interval
+        ConfidenceInterval(estimate=0.75, low=0.375, high=1.0, confidence=0.95, n_resamples=1000)
     """
     arrays = [_as_items(d) for d in data] if isinstance(data, tuple) else [_as_items(data)]
     sizes = {len(a) for a in arrays}

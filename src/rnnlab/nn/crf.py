@@ -86,9 +86,13 @@ def viterbi_decode(
 
     Example::
 
-        >>> crf = meta["crf"]   # the sidecar JSON of a CRF tagger
-        >>> viterbi_decode(emissions, lengths, np.array(crf["transitions"]),
-        ...                np.array(crf["start_transitions"]), np.array(crf["end_transitions"]))
+        >>> emissions = np.array([[[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]])  # (B=1, T=3, K=2)
+        >>> start, end = np.zeros(2), np.zeros(2)  # meta["crf"]["start_transitions"], …
+        >>> viterbi_decode(emissions, [3], np.zeros((2, 2)), start, end)
+        [[0, 1, 0]]
+        >>> forbid_0_then_1 = np.array([[0.0, -1e4], [0.0, 0.0]])  # edited transitions
+        >>> viterbi_decode(emissions, [3], forbid_0_then_1, start, end)
+        [[0, 0, 0]]
     """
 
     def tensor(value: Any) -> Tensor:
@@ -114,9 +118,15 @@ class CRF(nn.Module):
         every sequence starting at step 0 (``mask[:, 0]`` all True) and contiguous.
 
     Example:
-        >>> crf = CRF(5)
-        >>> nll = -crf(emissions, tags, mask).mean()
-        >>> best_paths = crf.decode(emissions, mask)
+        >>> _ = torch.manual_seed(0)
+        >>> crf = CRF(3)
+        >>> emissions = torch.randn(2, 4, 3)  # (B, T, K)
+        >>> tags = torch.tensor([[0, 1, 2, 1], [2, 2, 0, 0]])
+        >>> mask = torch.tensor([[True] * 4, [True, True, False, False]])
+        >>> nll = -crf(emissions, tags, mask).mean()  # the training loss
+        >>> best_paths = crf.decode(emissions, mask)  # one list per sequence, its own length
+        >>> len(best_paths[0]), len(best_paths[1])
+        (4, 2)
     """
 
     def __init__(self, num_tags: int) -> None:

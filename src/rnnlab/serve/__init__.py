@@ -3,7 +3,14 @@ web page.
 
 >>> import rnnlab
 >>> from rnnlab.serve import create_app, serve
->>> serve(create_app(rnnlab.load("runs/imdb"), run="runs/imdb"), port=8000)
+>>> texts = ["a wonderful, moving film", "dull and far too long", "lovely acting", "dull plot"]
+>>> labels = ["pos", "neg", "pos", "neg"]
+>>> clf = rnnlab.TextClassifier(epochs=1, hidden_size=8).fit(texts * 5, labels * 5)
+>>> app = create_app(rnnlab.load(clf.save("films.safetensors")))  # or run="runs/imdb"
+>>> [route.path for route in app.routes if "POST" in getattr(route, "methods", ())]
+... # doctest: +ELLIPSIS
+[...'/predict'...]
+>>> serve(app, port=8000)  # listens until stopped  # doctest: +SKIP
 
 Needs FastAPI and uvicorn: ``pip install "rnnlab[serve]"``.
 """

@@ -1,9 +1,13 @@
 """``TextClassifier``: the scikit-learn-shaped way to train a recurrent text classifier.
 
     >>> from rnnlab.tasks.classify.estimator import TextClassifier
-    >>> clf = TextClassifier(cell="gru", hidden_size=128, epochs=3)
-    >>> clf.fit(train_texts, train_labels, valid_texts=v_texts, valid_labels=v_labels)
-    >>> clf.predict(["a gripping, beautiful film"]), clf.score(test_texts, test_labels)
+    >>> texts = ["a fine, moving film", "dull and far too long", "lovely acting", "a boring plot"]
+    >>> labels = ["pos", "neg", "pos", "neg"]
+    >>> clf = TextClassifier(cell="gru", hidden_size=8, epochs=2)
+    >>> clf.fit(texts * 5, labels * 5, valid_texts=texts, valid_labels=labels)
+    TextClassifier(cell='gru', epochs=2, hidden_size=8)
+    >>> clf.predict(["a gripping, beautiful film"]), clf.classes_
+    (['pos'], ['neg', 'pos'])
 
 ``__init__`` only stores; ``fit`` learns ``tokenizer_``, ``vocab_``, ``classes_``, ``model_``
 and ``history_`` and returns ``self``. Keyword parameters are the fields of

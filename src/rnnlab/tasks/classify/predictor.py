@@ -2,10 +2,16 @@
 texts (what ``rnnlab.load`` returns for a ``classify`` model file).
 
 >>> import rnnlab
->>> predictor = rnnlab.load("runs/imdb")          # a run directory or a model file
+>>> texts = ["a wonderful, moving film", "dull and far too long", "lovely acting", "a boring plot"]
+>>> labels = ["pos", "neg", "pos", "neg"]
+>>> clf = rnnlab.TextClassifier(epochs=1, hidden_size=8).fit(texts * 5, labels * 5)
+>>> clf.save("films.safetensors")
+PosixPath('films.safetensors')
+>>> predictor = rnnlab.load("films.safetensors")  # a run directory or a model file
 >>> predictor.predict(["A wonderful, moving film."])
 ['pos']
->>> predictor.predict_proba(["Dull."])            # (N, K), columns in predictor.labels order
+>>> predictor.predict_proba(["Dull."]).shape  # (N, K), columns in predictor.labels order
+(1, 2)
 """
 
 from __future__ import annotations

@@ -1,10 +1,20 @@
 """``TimeSeriesClassifier``: series classification in scikit-learn's shape (fit / predict /
 score).
 
+    >>> import numpy as np
+    >>> import rnnlab
     >>> from rnnlab.tasks.classify_series.estimator import TimeSeriesClassifier
-    >>> clf = TimeSeriesClassifier(hidden_size=32, epochs=50).fit(X_train, y_train)
-    >>> clf.predict(X_test), clf.predict_proba(X_test), clf.score(X_test, y_test)
-    >>> clf.save("gunpoint.safetensors"); rnnlab.load("gunpoint.safetensors").predict(X_test)
+    >>> t = np.linspace(0, 1, 30)
+    >>> noise = np.random.default_rng(0).normal(0, 0.1, (20, 30))
+    >>> X = np.stack([np.sin(2 * np.pi * f * t) for f in [1, 3] * 10]) + noise  # (N, T)
+    >>> y = ["slow", "fast"] * 10
+    >>> clf = TimeSeriesClassifier(hidden_size=8, epochs=10).fit(X, y)
+    >>> clf.predict(X[:4]), clf.predict_proba(X[:4]).shape
+    (['slow', 'fast', 'slow', 'fast'], (4, 2))
+    >>> clf.save("waves.safetensors")
+    PosixPath('waves.safetensors')
+    >>> rnnlab.load("waves.safetensors").predict(X[:4])
+    ['slow', 'fast', 'slow', 'fast']
 
 ``X`` is an (N, T) array of series of one length (a list of equal-length rows works too),
 ``y`` their class labels (kept as text, as a .ts file holds them). ``fit`` learns

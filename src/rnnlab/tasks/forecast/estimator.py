@@ -1,10 +1,24 @@
 """``Forecaster``: the recurrent forecaster in scikit-learn's shape (fit / predict / score).
 
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import rnnlab
     >>> from rnnlab.tasks.forecast.estimator import Forecaster
-    >>> model = Forecaster(horizon=12, ensemble=3).fit(train)   # the values up to now
-    >>> model.predict()          # DataFrame: unique_id, ds, forecast, lo-80, hi-80, q0.5, …
-    >>> model.score(test)        # −MASE on the values after the end of ``train``
-    >>> model.save("airline.safetensors"); rnnlab.load("airline.safetensors").predict(None)
+    >>> months = pd.date_range("2000-01-01", periods=72, freq="MS")
+    >>> noise = np.random.default_rng(0).normal(0, 2, 72)
+    >>> series = pd.Series(100 + np.arange(72) + 10 * np.sin(np.arange(72) * np.pi / 6) + noise,
+    ...                    index=months)
+    >>> train, test = series[:-12], series[-12:]
+    >>> model = Forecaster(horizon=12, ensemble=1, epochs=5).fit(train)  # the values up to now
+    >>> forecast = model.predict()  # the 12 months after the end of train
+    >>> forecast.shape, list(forecast.columns[:5])
+    ((12, 12), ['unique_id', 'ds', 'forecast', 'lo-80', 'hi-80'])
+    >>> model.score(test) < 0  # −MASE on the values after the end of ``train``
+    True
+    >>> model.save("monthly.safetensors")
+    PosixPath('monthly.safetensors')
+    >>> len(rnnlab.load("monthly.safetensors").predict(None))  # the same 12 rows
+    12
 
 A series is a pandas ``Series`` with a ``DatetimeIndex``, a ``DataFrame`` (long: ``unique_id``,
 ``ds``, ``y``, or the columns ``time_col`` / ``target_col`` / ``id_col`` name), a

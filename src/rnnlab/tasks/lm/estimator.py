@@ -1,11 +1,21 @@
 """``LanguageModel``: a recurrent language model in scikit-learn's shape (fit / predict /
 score).
 
+    >>> import rnnlab
     >>> from rnnlab.tasks.lm.estimator import LanguageModel
-    >>> lm = LanguageModel(hidden_size=256, epochs=5).fit(train_lines, valid_texts=valid_lines)
-    >>> lm.predict(["the company said"], max_new_tokens=10)   # greedy continuations
-    >>> lm.evaluate(test_lines)["perplexity"], lm.score(test_lines)
-    >>> lm.save("lm.safetensors"); rnnlab.load("lm.safetensors").generate("the")
+    >>> lines = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"] * 10
+    >>> lm = LanguageModel(hidden_size=16, epochs=2, batch_size=2, bptt=10)
+    >>> lm = lm.fit(lines, valid_texts=lines[:3])
+    >>> lm.predict(["the cat"], max_new_tokens=3)  # greedy continuations  # doctest: +ELLIPSIS
+    ['...']
+    >>> sorted(lm.evaluate(lines[:3]))  # perplexity and more on held-out lines
+    ['bits_per_token', 'loss', 'perplexity', 'tokens']
+    >>> lm.score(lines[:3]) == -lm.evaluate(lines[:3])["loss"]
+    True
+    >>> lm.save("lm.safetensors")
+    PosixPath('lm.safetensors')
+    >>> rnnlab.load("lm.safetensors").generate("the", max_new_tokens=3)  # doctest: +ELLIPSIS
+    ['...']
 
 ``X`` is a list of documents (lines of text), as ``rnnlab train lm`` reads them from a file;
 there is no ``y``. ``fit`` learns ``tokenizer_``, ``vocab_``, ``model_``, ``history_`` and

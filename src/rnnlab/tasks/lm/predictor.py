@@ -1,9 +1,17 @@
 """``LMPredictor``: a trained language model ready to generate text and score surprisal
 (what ``rnnlab.load`` returns for an ``lm`` model file).
 
-    >>> lm = rnnlab.load("runs/ptb")
-    >>> lm.generate("the company said", max_new_tokens=20, temperature=0.8, seed=1)
-    >>> lm.surprisal(["the company said it expects higher sales"])[0].bits
+    >>> import rnnlab
+    >>> lines = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"] * 10
+    >>> trained = rnnlab.LanguageModel(hidden_size=16, epochs=2, batch_size=2, bptt=10)
+    >>> trained.fit(lines).save("lm.safetensors")
+    PosixPath('lm.safetensors')
+    >>> lm = rnnlab.load("lm.safetensors")  # a run directory or a model file
+    >>> lm.generate("the cat", max_new_tokens=5, temperature=0.8, seed=1)  # doctest: +ELLIPSIS
+    ['...']
+    >>> scored = lm.surprisal(["the dog sat on the mat"])[0]
+    >>> len(scored.bits), scored.total_bits == sum(scored.bits)  # bits of each of the 6 tokens
+    (6, True)
 
 Sampling draws from a ``torch.Generator`` made for each call from ``seed``, so the same seed
 gives the same text whatever else runs in the process (concurrent requests included);

@@ -1,10 +1,20 @@
 """``SequenceTagger``: sequence labelling in scikit-learn's shape (fit / predict / score).
 
+    >>> import rnnlab
     >>> from rnnlab.tasks.tag.estimator import SequenceTagger
-    >>> tagger = SequenceTagger(decoder="crf", epochs=3).fit(train_tokens, train_tags)
+    >>> people, places = ["Obama", "Merkel", "Smith", "Tanaka"], ["Paris", "Berlin", "Tokyo"]
+    >>> tokens = [[person, "visited", place] for person in people for place in places]
+    >>> tags = [["B-PER", "O", "B-LOC"]] * len(tokens)
+    >>> tagger = SequenceTagger(decoder="crf", epochs=30, hidden_size=16, lr=0.01)
+    >>> tagger = tagger.fit(tokens, tags)
     >>> tagger.predict([["Obama", "visited", "Paris"]])
     [['B-PER', 'O', 'B-LOC']]
-    >>> tagger.save("ner.safetensors"); rnnlab.load("ner.safetensors").predict_entities(...)
+    >>> tagger.save("ner.safetensors")
+    PosixPath('ner.safetensors')
+    >>> rnnlab.load("ner.safetensors").predict_entities(["Obama visited Paris"])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [[{'type': 'PER', 'start': 0, 'end': 1, 'tokens': ['Obama']},
+      {'type': 'LOC', 'start': 2, 'end': 3, 'tokens': ['Paris']}]]
 
 ``fit`` learns ``encoder_`` (word and character vocabularies, tag set), ``model_``,
 ``history_`` and ``predictor_``, and returns ``self``. Keyword parameters are the fields of

@@ -1,10 +1,19 @@
 """``TagPredictor``: a trained sequence tagger ready to tag sentences (what ``rnnlab.load``
 returns for a ``tag`` model file).
 
-    >>> tagger = rnnlab.load("runs/ner")
+    >>> import rnnlab
+    >>> people, places = ["Obama", "Merkel", "Smith", "Tanaka"], ["Paris", "Berlin", "Tokyo"]
+    >>> tokens = [[person, "visited", place] for person in people for place in places]
+    >>> tags = [["B-PER", "O", "B-LOC"]] * len(tokens)
+    >>> trained = rnnlab.SequenceTagger(decoder="crf", epochs=30, hidden_size=16, lr=0.01)
+    >>> trained.fit(tokens, tags).save("ner.safetensors")
+    PosixPath('ner.safetensors')
+    >>> tagger = rnnlab.load("ner.safetensors")  # a run directory or a model file
     >>> tagger.predict([["Obama", "visited", "Paris"]])
     [['B-PER', 'O', 'B-LOC']]
-    >>> tagger.predict_entities(["Obama visited Paris"])
+    >>> tagger.predict_entities(["Obama visited Paris"])  # doctest: +NORMALIZE_WHITESPACE
+    [[{'type': 'PER', 'start': 0, 'end': 1, 'tokens': ['Obama']},
+      {'type': 'LOC', 'start': 2, 'end': 3, 'tokens': ['Paris']}]]
 
 The model file is rnnlab's one-file safetensors format (:mod:`rnnlab.runs`) with task
 ``"tag"``: the word vocabulary under ``vocab``, the tags under ``labels``, and the character

@@ -1,11 +1,18 @@
 """``Translator``: sequence-to-sequence translation in scikit-learn's shape.
 
+    >>> import rnnlab
     >>> from rnnlab.tasks.translate.estimator import Translator
-    >>> mt = Translator(hidden_size=128, epochs=5).fit(german, english)
-    >>> mt.predict(["Ein Hund rennt."])
-    ['A dog is running.']
-    >>> mt.score(test_german, test_english)       # sacreBLEU BLEU, cased, detokenised
-    >>> mt.save("de-en.safetensors"); rnnlab.load("de-en.safetensors").translate([...])
+    >>> german = ["ein hund rennt über die wiese", "eine katze schläft auf dem sofa"] * 12
+    >>> english = ["a dog runs across the meadow", "a cat sleeps on the sofa"] * 12
+    >>> mt = Translator(hidden_size=32, epochs=30, lr=0.01).fit(german, english)
+    >>> mt.predict(["ein hund rennt über die wiese"])
+    ['a dog runs across the meadow']
+    >>> mt.score(german[:2], english[:2])  # sacreBLEU BLEU, cased, detokenised
+    100.0
+    >>> mt.save("de-en.safetensors")
+    PosixPath('de-en.safetensors')
+    >>> rnnlab.load("de-en.safetensors").translate(["eine katze schläft auf dem sofa"])
+    ['a cat sleeps on the sofa']
 
 ``fit`` learns ``source_tokenizer_``, ``target_tokenizer_``, both vocabularies, ``model_``,
 ``history_`` and ``predictor_``, and returns ``self``. Keyword parameters are the fields of
