@@ -98,7 +98,7 @@ def predict_table(request: Request) -> None:
     """A classifier: a table or a text file (one text per non-blank line) streamed in chunks
     (``--out``: committed, resumable), or the lines of standard input; text, label and one
     probability column per label."""
-    from rnnlab.cli.progress import BatchProgressDisplay
+    from rnnlab.cli.progress import run_batch_job
     from rnnlab.data.formats import FORMATS
     from rnnlab.deploy import batch_predict as bp
     from rnnlab.deploy.engines import load
@@ -159,21 +159,12 @@ def predict_table(request: Request) -> None:
     if out is None:
         bp.stream_csv(predictor, data, sys.stdout, **settings)
         return
-    display = BatchProgressDisplay(err_console)
-    try:
-        summary = bp.predict_file(
-            predictor, data, out, resume=request.resume, on_progress=display.update, **settings
-        )
-    except KeyboardInterrupt:
-        display.stop()
-        err_console.print(
-            f"interrupted; the finished chunks are kept in {bp.parts_dir(out)}: run the same "
-            "command with --resume to continue",
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
-    finally:
-        display.stop()
+    summary = run_batch_job(
+        err_console, out,
+        lambda progress: bp.predict_file(
+            predictor, data, out, resume=request.resume, on_progress=progress, **settings
+        ),
+    )  # fmt: skip
     dropped = f", {summary.dropped_empty} empty rows dropped" if summary.dropped_empty else ""
     err_console.print(
         f"wrote {summary.rows} predictions to {out} ({summary.rows_per_s:,.0f} rows/s{dropped})",

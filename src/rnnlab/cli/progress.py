@@ -13,6 +13,9 @@ nothing but its error.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -24,7 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from rnnlab.deploy.batch_predict import BatchProgress
+from rnnlab.deploy.batch_predict import BatchProgress, parts_dir
 
 __all__ = ["BatchProgressDisplay"]
 
@@ -85,3 +88,28 @@ class BatchProgressDisplay:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+Result = TypeVar("Result")
+
+
+def run_batch_job(
+    console: Console, out: Path, job: Callable[[Callable[[BatchProgress], None]], Result]
+) -> Result:
+    """Run ``job(on_progress)`` with a progress bar on ``console``; on Ctrl-C, say where the
+    finished chunks of ``out`` are kept and exit with status 130 (``--resume`` continues)."""
+    import typer
+
+    display = BatchProgressDisplay(console)
+    try:
+        return job(display.update)
+    except KeyboardInterrupt:
+        display.stop()
+        console.print(
+            f"interrupted; the finished chunks are kept in {parts_dir(out)}: run the same "
+            "command with --resume to continue",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        display.stop()

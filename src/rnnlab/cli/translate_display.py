@@ -156,7 +156,7 @@ def predict_translations(request: Any) -> None:
     standard output (one translation a line) or to ``--out`` (committed chunk by chunk,
     resumable; see the module docstring)."""
     from rnnlab.cli.common import refuse_flags
-    from rnnlab.cli.progress import BatchProgressDisplay
+    from rnnlab.cli.progress import run_batch_job
     from rnnlab.deploy import batch_predict as bp
     from rnnlab.deploy.engines import load
     from rnnlab.errors import ValueRangeError
@@ -203,26 +203,16 @@ def predict_translations(request: Any) -> None:
                 sys.stdout.writelines(_one_line(t) for t in found["translation"])
                 sys.stdout.flush()
         return
-    display = BatchProgressDisplay(err_console)
-    try:
+
+    def job(progress: Any) -> Any:
         with _source_col_flag():
-            summary = bp.predict_file(
-                predictor, data, out, resume=request.resume, on_progress=display.update,
+            return bp.predict_file(
+                predictor, data, out, resume=request.resume, on_progress=progress,
                 out_format=bp.OUTPUT_FORMATS.get(out.suffix.lower(), bp.TEXT_FORMAT),
                 fingerprint=_fingerprint(request.run, request.engine), **settings,
             )  # fmt: skip
-    except KeyboardInterrupt:
-        import typer
 
-        display.stop()
-        err_console.print(
-            f"interrupted; the finished chunks are kept in {bp.parts_dir(out)}: run the same "
-            "command with --resume to continue",
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
-    finally:
-        display.stop()
+    summary = run_batch_job(err_console, out, job)
     err_console.print(
         f"wrote {summary.rows} translations to {out} ({summary.rows_per_s:,.1f} sentences/s)",
         soft_wrap=True,

@@ -313,17 +313,22 @@ def _arrow_table(texts: Sequence[str], probs: np.ndarray, labels: Sequence[Any])
     return pa.table(columns)
 
 
+def _write_parquet(path: Path, table: Any) -> None:
+    """A pyarrow table as a Parquet file, atomically (written whole in memory first)."""
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    with atomic_open(path, "wb") as handle:
+        handle.write(sink.getbuffer())
+
+
 def _write_part(
     path: Path, fmt: str, texts: Sequence[str], probs: np.ndarray, labels: Sequence[Any]
 ) -> None:
     """One chunk's predictions as a complete file, atomically."""
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        sink = io.BytesIO()
-        pq.write_table(_arrow_table(texts, probs, labels), sink)
-        with atomic_open(path, "wb") as handle:
-            handle.write(sink.getbuffer())
+        _write_parquet(path, _arrow_table(texts, probs, labels))
         return
     with atomic_open(path, "w", newline="") as handle:
         writer = write_csv_rows if fmt == "csv" else _write_jsonl_rows
@@ -383,12 +388,7 @@ def _write_columns_part(
     Parquet, or (``text``) the values of its one column, one line each."""
     rows = list(_column_rows(texts, values, columns))
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        sink = io.BytesIO()
-        pq.write_table(_columns_table(texts, values, columns), sink)
-        with atomic_open(path, "wb") as handle:
-            handle.write(sink.getbuffer())
+        _write_parquet(path, _columns_table(texts, values, columns))
         return
     with atomic_open(path, "w", newline="") as handle:
         if fmt == "csv":
