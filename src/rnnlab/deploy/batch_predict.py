@@ -336,21 +336,33 @@ def _write_part(
 
 
 def _assemble(out: Path, fmt: str, parts: list[Path], labels: Sequence[Any]) -> None:
-    """Join the parts in order into ``out``, atomically (a temporary sibling, then rename)."""
+    """Join a classifier's parts in order into ``out``, atomically."""
+    _join_parts(
+        out, fmt, parts,
+        schema=lambda: _arrow_table([], np.zeros((0, len(labels)), np.float32), labels).schema,
+        header=_header(labels),
+    )  # fmt: skip
+
+
+def _join_parts(
+    out: Path, fmt: str, parts: list[Path], *, schema: Callable[[], Any], header: list[str]
+) -> None:
+    """Join the parts in order into ``out``, atomically (a temporary sibling, then rename):
+    Parquet row groups cast to ``schema()``, or the parts' bytes after the CSV ``header``."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        schema = _arrow_table([], np.zeros((0, len(labels)), np.float32), labels).schema
+        table_schema = schema()
         with atomic_open(out, "wb") as handle:
-            writer = pq.ParquetWriter(handle, schema)
+            writer = pq.ParquetWriter(handle, table_schema)
             for part in parts:
-                writer.write_table(pq.read_table(part).cast(schema))
+                writer.write_table(pq.read_table(part).cast(table_schema))
             writer.close()
         return
     with atomic_open(out, "wb") as handle:
         if fmt == "csv":
             text = io.StringIO()
-            csv.writer(text).writerow(_header(labels))
+            csv.writer(text).writerow(header)
             handle.write(text.getvalue().encode("utf-8"))
         for part in parts:
             with open(part, "rb") as source:
@@ -405,24 +417,11 @@ def _write_columns_part(
 
 def _assemble_columns(out: Path, fmt: str, parts: list[Path], columns: OutputColumns) -> None:
     """Join the parts of a task's own columns in order into ``out``, atomically."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        schema = _columns_table([], {name: [] for name in columns.names}, columns).schema
-        with atomic_open(out, "wb") as handle:
-            writer = pq.ParquetWriter(handle, schema)
-            for part in parts:
-                writer.write_table(pq.read_table(part).cast(schema))
-            writer.close()
-        return
-    with atomic_open(out, "wb") as handle:
-        if fmt == "csv":
-            text = io.StringIO()
-            csv.writer(text).writerow([columns.text_name, *columns.names])
-            handle.write(text.getvalue().encode("utf-8"))
-        for part in parts:
-            with open(part, "rb") as source:
-                shutil.copyfileobj(source, handle, 1 << 20)
+    _join_parts(
+        out, fmt, parts,
+        schema=lambda: _columns_table([], {name: [] for name in columns.names}, columns).schema,
+        header=[columns.text_name, *columns.names],
+    )  # fmt: skip
 
 
 def _model_fingerprint(predictor: Any) -> str:
